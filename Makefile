@@ -1,0 +1,39 @@
+# placegeo: `make run` builds the Jinan demo atlas and serves it; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ATLAS  ?= atlas.gpkg
+
+.PHONY: run test install lint typecheck bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/placegeo demo --atlas $(ATLAS)
+
+run: demo
+	$(BIN)/placegeo serve --atlas $(ATLAS) --host 127.0.0.1
+
+test: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest --doctest-modules src/placegeo tests
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/bench_import_export.py
+
+clean:
+	rm -rf $(VENV) build dist exports .pytest_cache .ruff_cache .mypy_cache $(ATLAS)

@@ -1,0 +1,347 @@
+"""The ``placegeo`` command.
+
+Exit status: 0 on success, 2 when input is refused (bad file, bad parameter,
+validation problems), 1 on an unexpected failure. Messages go to stderr; data
+goes to stdout (``--json`` for machine-readable output).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from placegeo.errors import PlacegeoError, ValidationError
+
+ATLAS_HELP = "Atlas file (default: $PLACEGEO_ATLAS, else ./atlas.gpkg)."
+
+
+def _atlas_option(f):
+    return click.option("--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path),
+                        envvar="PLACEGEO_ATLAS", default=None, help=ATLAS_HELP)(f)
+
+
+def _open(atlas_path):
+    from placegeo.atlas import Atlas
+
+    return Atlas(atlas_path)
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def _handle_errors(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except ValidationError as exc:
+            if kwargs.get("as_json"):
+                _echo_json({"ok": False, "problems": [p.to_dict() for p in exc.problems]})
+            _err(f"refused: {exc}")
+            sys.exit(2)
+        except (PlacegeoError, ValueError) as exc:
+            _err(f"error: {exc}")
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="placegeo")
+def main() -> None:
+    """placegeo: civil-affairs planning layers for Chinese cities (济南, 济宁, 潍坊)."""
+
+
+# -- demo -----------------------------------------------------------------------------------------
+@main.command()
+@_atlas_option
+@click.option("--seed", default=20240101, show_default=True, help="Seed of the generated sample layers.")
+@_handle_errors
+def demo(atlas_path, seed) -> None:
+    """Build the Jinan demo atlas (real boundaries, codes and census; marked sample facilities)."""
+    from placegeo.atlas import default_atlas_path
+    from placegeo.demo import build_demo_atlas
+
+    path = atlas_path or default_atlas_path()
+    with click.progressbar(length=100, label="building the Jinan demo atlas", file=sys.stderr) as bar:
+        done = [0]
+
+        def step(share: float, _what: str) -> None:
+            bar.update(int(share * 100) - done[0])
+            done[0] = int(share * 100)
+
+        atlas = build_demo_atlas(path, seed=seed, progress=step)
+    _err(f"demo atlas written to {path}")
+    click.echo(atlas.summary().to_string(index=False))
+
+
+# -- layers ---------------------------------------------------------------------------------------
+@main.group(invoke_without_command=True)
+@_atlas_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_handle_errors
+def layers(ctx, atlas_path, as_json) -> None:
+    """List the layers: definitions, and counts, sample share and sources in the atlas."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from placegeo.atlas import Atlas, default_atlas_path
+    from placegeo.registry import load_registry
+
+    path = atlas_path or default_atlas_path()
+    summary = Atlas(path).summary().set_index("layer") if path.exists() else None
+    rows = []
+    for name, spec in load_registry().items():
+        s = summary.loc[name] if summary is not None and name in summary.index else None
+        rows.append({
+            "layer": name, "title_zh": spec.title_zh, "title_en": spec.title_en, "geometry": spec.geometry,
+            "features": int(s["features"]) if s is not None else 0,
+            "sample_share": float(s["sample_share"]) if s is not None else 0.0,
+            "sources": s["sources"] if s is not None else "",
+        })
+    if as_json:
+        _echo_json(rows)
+        return
+    if summary is None:
+        _err(f"(no atlas at {path}: showing definitions only; build one with `placegeo demo`)")
+    w = max(len(r["layer"]) for r in rows)
+    click.echo(f"{'layer':<{w}}  {'features':>8}  {'sample':>6}  title / sources")
+    for r in rows:
+        click.echo(f"{r['layer']:<{w}}  {r['features']:>8}  {r['sample_share']:>6.0%}  {r['title_zh']} "
+                   f"({r['title_en']}){'  — ' + r['sources'] if r['sources'] else ''}")
+
+
+@layers.command("validate")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of layer definitions (default: the registry in use).")
+def layers_validate(directory) -> None:
+    """Check every layer definition against the registry schema."""
+    from placegeo.registry import layers_dir, validate_registry
+
+    directory = directory or layers_dir()
+    problems = validate_registry(directory)
+    if problems:
+        for p in problems:
+            _err(f"  - {p}")
+        _err(f"{len(problems)} problem(s) in the layer definitions")
+        sys.exit(2)
+    n = len(list(Path(directory).glob("*.yaml")))
+    _err(f"{n} layer definitions are valid")
+
+
+@layers.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def layers_show(name, as_json) -> None:
+    """Show the fields of one layer."""
+    from dataclasses import asdict
+
+    from placegeo.registry import get_layer
+
+    spec = get_layer(name)
+    if as_json:
+        _echo_json({**{k: v for k, v in asdict(spec).items() if k != "path"}})
+        return
+    click.echo(f"{spec.name}: {spec.title_zh} / {spec.title_en} ({spec.geometry}, key {spec.primary_key})")
+    for f in spec.fields:
+        extra = []
+        if f.required:
+            extra.append("required")
+        if f.enum:
+            extra.append("one of " + "/".join(map(str, f.enum)))
+        if f.unit:
+            extra.append(f"unit {f.unit}")
+        if f.levels:
+            extra.append("levels " + "/".join(f.levels))
+        click.echo(f"  {f.name:<18} {f.type:<11} {f.title_zh}  {'; '.join(extra)}")
+
+
+# -- import / validate ----------------------------------------------------------------------------
+def _input_options(f):
+    for opt in reversed([
+        click.option("--layer", "layer", required=True, help="Target layer (see `placegeo layers`)."),
+        click.option("--datum", type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]), default=None,
+                     help="Datum of the coordinates (required for CSV/XLSX and files without a CRS)."),
+        click.option("--encoding", default=None, help="Text encoding (detected when omitted)."),
+        click.option("--lon-col", default=None, help="Longitude column of a table."),
+        click.option("--lat-col", default=None, help="Latitude column of a table."),
+        click.option("--source-layer", default=None, help="Layer to read from a multi-layer file."),
+        click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+    ]):
+        f = opt(f)
+    return f
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_input_options
+@click.option("--mode", type=click.Choice(["append", "replace"]), default="append", show_default=True)
+@click.option("--strict", is_flag=True, help="Refuse the whole file if any row has a problem.")
+@click.option("--source", default=None, help="Value of `source` where the file has none (default: file name).")
+@_atlas_option
+@_handle_errors
+def import_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, mode, strict, source,
+            atlas_path) -> None:
+    """Import FILE (CSV, XLSX, Shapefile, GeoJSON, GeoPackage, KML) into a layer, validating every row."""
+    atlas = _open(atlas_path)
+    with click.progressbar(length=1, label=f"importing {file.name}", file=sys.stderr) as bar:
+        result = atlas.import_file(file, layer, datum=datum, encoding=encoding, mode=mode, strict=strict,
+                                   source=source, lon_col=lon_col, lat_col=lat_col, source_layer=source_layer)
+        bar.update(1)
+    if as_json:
+        _echo_json({"ok": True, **result.to_dict()})
+    for note in result.report.notes:
+        _err(f"note: {note}")
+    for p in result.report.problems[:50]:
+        _err(f"skipped: {p}")
+    _err(f"{result.n_written} of {result.n_read} rows written to '{layer}' ({mode}); {result.n_skipped} skipped")
+
+
+@main.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_input_options
+@_atlas_option
+@_handle_errors
+def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, atlas_path) -> None:
+    """Check FILE for a layer without writing anything (exit 2 if it has problems)."""
+    from placegeo.atlas import Atlas, default_atlas_path
+    from placegeo.readers import read_file
+    from placegeo.registry import get_layer
+    from placegeo.validate import validate_layer
+
+    spec = get_layer(layer)
+    gdf = read_file(file, datum=datum, encoding=encoding, lon_col=lon_col, lat_col=lat_col, layer=source_layer)
+    path = atlas_path or default_atlas_path()
+    atlas = Atlas(path) if path.exists() else None
+    report = validate_layer(gdf, spec, codes=atlas.code_set() if atlas else None,
+                            extent=atlas.extent if atlas else None, defaults={"source": file.name, "sample": False})
+    if as_json:
+        _echo_json({"ok": report.ok, "rows": report.n_rows, "rows_with_problems": report.n_bad,
+                    "notes": report.notes, "problems": [p.to_dict() for p in report.problems]})
+    for note in report.notes:
+        _err(f"note: {note}")
+    if not report.ok:
+        for p in report.problems[:100]:
+            _err(f"  - {p}")
+        _err(f"{len(report.problems)} problem(s) in {report.n_bad} of {report.n_rows} rows")
+        sys.exit(2)
+    _err(f"{report.n_rows} rows are valid for '{layer}'")
+
+
+# -- export ---------------------------------------------------------------------------------------
+@main.command()
+@_atlas_option
+@click.option("--layer", "layer_names", multiple=True, help="Layer(s) to export (default: all).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["gpkg", "shp", "geojson", "kml", "csv"]),
+              help="Format(s) (default: gpkg, shp, geojson, csv for a bundle; geojson for one layer).")
+@click.option("--crs", default="EPSG:4490", show_default=True,
+              help="EPSG:4490, EPSG:4326, gk (Gauss-Kruger zone), an EPSG code, gcj02 or bd09.")
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True,
+              help="Encoding of Shapefile and CSV output.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output: a .zip bundle (default exports/bundle.zip) or, with one layer and format, a file.")
+@_handle_errors
+def export(atlas_path, layer_names, formats, crs, encoding, out) -> None:
+    """Export layers for other departments: one file, or a zipped bundle with a README of sources."""
+    from placegeo.export import FORMATS, export_bundle, export_layer
+    from placegeo.registry import load_registry
+
+    atlas = _open(atlas_path)
+    single = len(layer_names) == 1 and len(formats) <= 1 and (out is None or out.suffix.lower() != ".zip")
+    if single:
+        fmt = formats[0] if formats else "geojson"
+        name = layer_names[0]
+        out = out or Path("exports") / f"{name}{FORMATS[fmt]}"
+        spec = load_registry().get(name)
+        titles = {f.name: f.title_zh for f in spec.fields} if spec else None
+        export_layer(atlas.read(name), out, fmt=fmt, crs=crs, encoding=encoding, name=name, titles=titles)
+        _err(f"wrote {out}")
+        return
+    out = out or Path("exports") / "bundle.zip"
+    names = list(layer_names) or atlas.layers()
+    fmts = list(formats) or ["gpkg", "shp", "geojson", "csv"]
+    with click.progressbar(length=len(names) * len(fmts), label="exporting", file=sys.stderr) as bar:
+        path = export_bundle(atlas, out, formats=fmts, crs=crs, encoding=encoding, layers=names,
+                             progress=lambda _what: bar.update(1))
+    _err(f"wrote {path}")
+
+
+# -- convert --------------------------------------------------------------------------------------
+@main.command()
+@click.option("--from", "src", required=True, help="Datum of the input: wgs84, cgcs2000, gcj02, bd09.")
+@click.option("--to", "dst", required=True, help="Datum of the output.")
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Convert the coordinate columns of a CSV instead of one point.")
+@click.option("--lon-col", default=None, help="Longitude column of the CSV.")
+@click.option("--lat-col", default=None, help="Latitude column of the CSV.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the converted CSV (default: stdout).")
+@click.argument("coords", nargs=-1, type=float)
+@_handle_errors
+def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
+    """Convert a point (LON LAT) or a CSV's coordinates between datums; prints LON LAT."""
+    from placegeo import crs as pcrs
+
+    if csv_path is None:
+        if len(coords) != 2:
+            raise click.UsageError("give LON LAT (two numbers), or --csv FILE")
+        x, y = pcrs.convert(coords[0], coords[1], src=src, dst=dst)
+        click.echo(f"{float(x):.8f} {float(y):.8f}")
+        return
+    if coords:
+        raise click.UsageError("give either LON LAT or --csv FILE, not both")
+    import numpy as np
+
+    from placegeo.readers import _find_column, _LAT_NAMES, _LON_NAMES, _parse_coordinate, read_table
+
+    df = read_table(csv_path)
+    lon_c = _find_column(df.columns, _LON_NAMES, lon_col, "longitude")
+    lat_c = _find_column(df.columns, _LAT_NAMES, lat_col, "latitude")
+    if lon_c is None or lat_c is None:
+        raise click.UsageError(f"no longitude/latitude columns found; give --lon-col and --lat-col "
+                               f"(columns: {', '.join(df.columns)})")
+    lon, lat = _parse_coordinate(df[lon_c]), _parse_coordinate(df[lat_c])
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    filled = df[lon_c].astype(str).str.strip().ne("") | df[lat_c].astype(str).str.strip().ne("")
+    if (bad & filled.to_numpy()).any():
+        rows = (np.flatnonzero(bad & filled.to_numpy())[:10] + 2).tolist()
+        raise click.BadParameter(f"rows {rows} have coordinates that are not numbers; fix them and retry",
+                                 param_hint="--csv")
+    x, y = pcrs.convert(lon, lat, src=src, dst=dst)
+    df[lon_c] = np.where(bad, "", np.round(x, 8).astype(str))
+    df[lat_c] = np.where(bad, "", np.round(y, 8).astype(str))
+    if out:
+        df.to_csv(out, index=False, encoding="utf-8-sig")
+        _err(f"wrote {len(df)} rows to {out}")
+    else:
+        click.echo(df.to_csv(index=False), nl=False)
+
+
+# -- serve ----------------------------------------------------------------------------------------
+@main.command()
+@_atlas_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@_handle_errors
+def serve(atlas_path, host, port) -> None:
+    """Serve the web map on HOST:PORT.
+
+    The public web map is not built yet: until it is, this prints the atlas summary.
+    """
+    atlas = _open(atlas_path)
+    click.echo(atlas.summary().to_string(index=False))
+    _err(f"the web map is not built yet (planned at http://{host}:{port}/); above is the atlas summary")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,62 @@
+"""Small test layers and helpers shared by the tests."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely import Point, box
+
+
+#: Jinan's extent with a margin (longitude/latitude)
+JINAN_EXTENT = (116.1, 35.9, 118.1, 37.6)
+
+CODES = pd.DataFrame(
+    [
+        ("370102", "历下区", "district", None),
+        ("370103", "市中区", "district", None),
+        ("370113", "长清区", "district", None),
+        ("370102001", "解放路街道", "town", "370102"),
+        ("370102001002", "解放桥社区居民委员会", "village", "370102001"),
+    ],
+    columns=["code", "name", "level", "parent_code"],
+)
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def relief_points(n: int = 3, *, start: int = 0) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "point_id": [f"rp{i}" for i in range(start, start + n)],
+            "name": [f"避风港{i}" for i in range(start, start + n)],
+            "kind": ["relief_point"] * n,
+            "host": ["便利店"] * n,
+            "open_24h": [i % 2 == 0 for i in range(n)],
+            "hours": [None if i % 2 == 0 else "08:00-20:00" for i in range(n)],
+            "district_code": ["370102"] * n,
+            "source": ["test"] * n,
+        },
+        geometry=[Point(117.02 + 0.001 * i, 36.66) for i in range(n)],
+        crs="EPSG:4490",
+    )
+
+
+def population_units() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "unit_id": ["u1", "u2"],
+            "residents": [1000, 2000],
+            "residents_60plus": [200, 500],
+            "residents_65plus": [150, 300],
+            "district_code": ["370102", "370103"],
+            "town_code": ["370102001", None],
+            "source": ["test", "test"],
+        },
+        geometry=[box(117.0, 36.6, 117.01, 36.61), box(117.01, 36.6, 117.02, 36.61)],
+        crs="EPSG:4490",
+    )

@@ -1,0 +1,135 @@
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from shapely import Point
+
+from placegeo import atlas as atlas_mod
+from placegeo.atlas import Atlas, read_layer, write_layer
+from placegeo.errors import AtlasError, CRSError, LayerNotFoundError, ValidationError
+
+from helpers import file_digest, population_units, relief_points
+
+
+def test_write_and_read_round_trip_keeps_types_and_crs(atlas):
+    assert atlas.write("relief_points", relief_points(3)) == 3
+    back = atlas.read("relief_points")
+    assert back.crs.to_epsg() == 4490
+    assert back["point_id"].tolist() == ["rp0", "rp1", "rp2"]
+    assert back["open_24h"].dtype == "boolean" and back["open_24h"].tolist() == [True, False, True]
+    assert back["sample"].tolist() == [False] * 3
+    assert back.geometry.iloc[1].equals_exact(Point(117.021, 36.66), 1e-9)
+
+
+def test_polygons_are_stored_as_declared_and_integers_stay_integers(atlas):
+    atlas.write("population_units", population_units())
+    back = read_layer(atlas.path, "population_units")
+    assert back["residents"].dtype == "Int64" and back["residents"].sum() == 3000
+    assert pd.isna(back.loc[1, "town_code"])
+
+
+def test_bbox_read_uses_the_given_window(atlas):
+    atlas.write("relief_points", relief_points(5))
+    part = atlas.read("relief_points", bbox=(117.0195, 36.65, 117.0215, 36.67))
+    assert sorted(part["point_id"]) == ["rp0", "rp1"]
+
+
+def test_append_refuses_keys_already_stored(atlas):
+    atlas.write("relief_points", relief_points(2))
+    with pytest.raises(ValidationError, match="already stored"):
+        atlas.write("relief_points", relief_points(2, start=1), mode="append")
+    atlas.write("relief_points", relief_points(2, start=2), mode="append")
+    assert atlas.count("relief_points") == 4
+
+
+def test_data_in_another_crs_is_stored_in_cgcs2000(atlas):
+    g = relief_points(1).to_crs(4548)
+    write_layer(atlas, "relief_points", g)
+    back = atlas.read("relief_points")
+    assert back.crs.to_epsg() == 4490
+    assert abs(back.geometry.x[0] - 117.02) < 1e-7
+
+
+def test_data_without_crs_is_refused(atlas):
+    with pytest.raises(CRSError, match="set_crs"):
+        atlas.write("relief_points", relief_points(1).set_crs(None, allow_override=True))
+
+
+def test_invalid_data_writes_nothing(atlas):
+    atlas.write("relief_points", relief_points(2))
+    before = file_digest(atlas.path)
+    bad = relief_points(2)
+    bad.loc[0, "kind"] = "hotel"
+    with pytest.raises(ValidationError) as info:
+        atlas.write("relief_points", bad)
+    assert info.value.problems[0].row == 1 and info.value.problems[0].field == "kind"
+    assert file_digest(atlas.path) == before
+
+
+def test_failure_mid_write_leaves_the_atlas_exactly_as_before(atlas, monkeypatch):
+    atlas.write("relief_points", relief_points(3))
+    before = file_digest(atlas.path)
+    real_write = pyogrio.write_dataframe
+
+    def write_then_crash(*args, **kwargs):
+        real_write(*args, **kwargs)  # the new rows really land in the working copy ...
+        raise OSError("disk full")  # ... and then the write fails
+
+    monkeypatch.setattr(atlas_mod.pyogrio, "write_dataframe", write_then_crash)
+    with pytest.raises(OSError, match="disk full"):
+        atlas.write("relief_points", relief_points(5, start=10), mode="replace")
+    monkeypatch.undo()
+    assert file_digest(atlas.path) == before
+    assert atlas.read("relief_points")["point_id"].tolist() == ["rp0", "rp1", "rp2"]
+    assert not list(atlas.path.parent.glob(".*.tmp.gpkg*")), "the working copy was left behind"
+
+
+def test_failure_inside_a_transaction_rolls_back_every_write(atlas):
+    before = file_digest(atlas.path)
+    with pytest.raises(RuntimeError), atlas.transaction():
+        atlas.write("relief_points", relief_points(2))
+        atlas.write("population_units", population_units())
+        assert set(atlas.layers()) == {"relief_points", "population_units"}  # visible inside
+        raise RuntimeError("stop")
+    assert file_digest(atlas.path) == before
+    assert atlas.layers() == []
+
+
+def test_a_second_writer_is_told_to_wait(atlas):
+    other = Atlas(atlas.path)
+    with atlas.transaction(), pytest.raises(AtlasError, match="another process"):
+        other.write("relief_points", relief_points(1))
+
+
+def test_missing_and_foreign_files_get_clear_errors(tmp_path):
+    with pytest.raises(AtlasError, match="placegeo demo"):
+        Atlas(tmp_path / "nope.gpkg")
+    plain = tmp_path / "plain.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=4326), plain)
+    with pytest.raises(AtlasError, match="not a placegeo atlas"):
+        Atlas(plain)
+    with pytest.raises(AtlasError, match="already exists"):
+        Atlas.create(plain)
+
+
+def test_unknown_layer(atlas):
+    with pytest.raises(LayerNotFoundError, match="not in atlas"):
+        atlas.read("relief_points")
+
+
+def test_summary_and_layer_info(atlas):
+    g = relief_points(4)
+    g["sample"] = [True, True, False, False]
+    g["source"] = ["OpenStreetMap", "test", "test", "test"]
+    atlas.write("relief_points", g, licence="ODbL-1.0")
+    s = atlas.summary().set_index("layer").loc["relief_points"]
+    assert s["features"] == 4 and s["sample_share"] == 0.5
+    assert "© OpenStreetMap contributors" in s["attribution"]
+    assert atlas.layer_info().set_index("name").loc["relief_points", "licence"] == "ODbL-1.0"
+
+
+def test_codes_are_checked_on_write(atlas):
+    g = relief_points(1)
+    g["district_code"] = ["370199"]
+    with pytest.raises(ValidationError, match="not in the atlas's code table"):
+        atlas.write("relief_points", g)
