@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import CODES, JINAN_EXTENT
 
+from helpers import CODES, JINAN_EXTENT
 from placegeo.atlas import Atlas
 
 

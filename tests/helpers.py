@@ -9,7 +9,6 @@ import geopandas as gpd
 import pandas as pd
 from shapely import Point, box
 
-
 #: Jinan's extent with a margin (longitude/latitude)
 JINAN_EXTENT = (116.1, 35.9, 118.1, 37.6)
 

@@ -4,11 +4,10 @@ import pyogrio
 import pytest
 from shapely import Point
 
+from helpers import file_digest, population_units, relief_points
 from placegeo import atlas as atlas_mod
 from placegeo.atlas import Atlas, read_layer, write_layer
 from placegeo.errors import AtlasError, CRSError, LayerNotFoundError, ValidationError
-
-from helpers import file_digest, population_units, relief_points
 
 
 def test_write_and_read_round_trip_keeps_types_and_crs(atlas):

@@ -389,10 +389,10 @@ class Atlas:
                               (spec.name,)).fetchone() or (None, None)
             licence = licence if licence is not None else old[0]
             attribution = attribution if attribution is not None else old[1]
-            if any("openstreetmap" in s.lower() or "osm" in s.lower().split() for s in sources):
-                # ODbL: the notice travels with every layer that holds OpenStreetMap data
-                if not attribution or OSM_ATTRIBUTION not in attribution:
-                    attribution = "; ".join(filter(None, [attribution, OSM_ATTRIBUTION]))
+            has_osm = any("openstreetmap" in s.lower() or "osm" in s.lower().split() for s in sources)
+            # ODbL: the notice travels with every layer that holds OpenStreetMap data
+            if has_osm and (not attribution or OSM_ATTRIBUTION not in attribution):
+                attribution = "; ".join(filter(None, [attribution, OSM_ATTRIBUTION]))
             con.execute(
                 "INSERT OR REPLACE INTO placegeo_layers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (spec.name, spec.title_zh, spec.title_en, len(stored), int(stored["sample"].fillna(False).sum()),

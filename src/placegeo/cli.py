@@ -302,7 +302,7 @@ def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
         raise click.UsageError("give either LON LAT or --csv FILE, not both")
     import numpy as np
 
-    from placegeo.readers import _find_column, _LAT_NAMES, _LON_NAMES, _parse_coordinate, read_table
+    from placegeo.readers import _LAT_NAMES, _LON_NAMES, _find_column, _parse_coordinate, read_table
 
     df = read_table(csv_path)
     lon_c = _find_column(df.columns, _LON_NAMES, lon_col, "longitude")

@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -216,6 +217,14 @@ def export_layer(
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
+    with warnings.catch_warnings():
+        # GCJ-02/BD-09 have no CRS to record; the README and layer description say which datum it is
+        warnings.filterwarnings("ignore", message="'crs' was not provided")
+        _write(data, path, fmt=fmt, name=name, label=label, projected=projected, encoding=encoding, titles=titles)
+    return path
+
+
+def _write(data, path: Path, *, fmt: str, name: str, label: str, projected: bool, encoding: str, titles) -> None:
     if fmt == "gpkg":
         pyogrio.write_dataframe(data, path, layer=name, driver="GPKG",
                                 layer_options={"DESCRIPTION": f"coordinates: {label}"})
@@ -225,7 +234,7 @@ def export_layer(
         # RFC 7946 means WGS84 longitude/latitude; CGCS2000 coincides with it. GCJ-02/BD-09 are written as
         # plain longitude/latitude for web maps; a projected target keeps a "crs" member (not RFC 7946).
         rfc = not projected and label.startswith(("EPSG:4490", "EPSG:4326"))
-        opts = {"RFC7946": "YES"} if rfc else {"COORDINATE_PRECISION": 3 if projected else 7}
+        opts = {"RFC7946": "YES", "WRITE_BBOX": "YES"} if rfc else {"COORDINATE_PRECISION": 3 if projected else 7}
         if rfc:
             data = data.set_crs("EPSG:4326", allow_override=True)
         pyogrio.write_dataframe(data, path, driver="GeoJSON", layer_options=opts)
@@ -250,7 +259,6 @@ def export_layer(
         except UnicodeEncodeError as exc:
             raise ExportError(f"a character cannot be written in {encoding}: {exc.object[exc.start:exc.end]!r}; "
                               "export with --encoding utf-8") from None
-    return path
 
 
 def export_bundle(
@@ -298,14 +306,17 @@ def export_bundle(
                 zf.write(p, f"{fmt}/{p.name}")
             if len(gdf):
                 label = to_target_crs(gdf.iloc[:1], crs)[1]
-            r = info.loc[name] if name in info.index else None
-            rows.append((name, spec.title_zh if spec else "", len(gdf), int(gdf["sample"].fillna(False).sum())
-                         if "sample" in gdf else 0, (r["sources"] if r is not None else "") or "",
-                         (r["licence"] if r is not None else "") or "", (r["attribution"] if r is not None else "")
-                         or ""))
+            r = info.loc[name].to_dict() if name in info.index else {}
+            n_sample = int(gdf["sample"].fillna(False).sum()) if "sample" in gdf else 0
+            rows.append((name, spec.title_zh if spec else "", len(gdf), n_sample,
+                         *(_text(r.get(k)) for k in ("sources", "licence", "attribution"))))
         zf.writestr("README.md", _bundle_readme(atlas, rows, formats, label, encoding))
     tmp_zip.replace(out)
     return out
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 def _bundle_readme(atlas, rows, formats, crs_label, encoding) -> str:

@@ -1,8 +1,8 @@
 """Read the files other departments send: CSV, XLSX, Shapefile, GeoJSON, GeoPackage, KML.
 
 :func:`read_file` returns a GeoDataFrame in CGCS2000 (EPSG:4490) whatever the
-input's datum, with ``attrs["row_numbers"]`` holding the row a person sees in
-the source (a spreadsheet's first record is row 2), so validation messages
+input's datum, with ``attrs["first_row"]`` giving the row number a person sees
+for the first feature (a spreadsheet's first record is row 2), so validation messages
 point at the right line.
 
 Encodings: a Shapefile's ``.cpg`` is honoured; without one the DBF's bytes are
@@ -204,8 +204,8 @@ def read_file(
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "pts.csv"
     >>> _ = p.write_text("名称,经度,纬度\\n芙蓉街,117.021969,36.664692\\n", encoding="utf-8")
     >>> g = read_file(p, datum="gcj02")
-    >>> g.crs.to_epsg(), round(float(g.geometry.x[0]), 5), g.attrs["row_numbers"].tolist()
-    (4490, 117.01606, [2])
+    >>> g.crs.to_epsg(), round(float(g.geometry.x[0]), 5), g.attrs["first_row"]
+    (4490, 117.01606, 2)
     """
     path = Path(path)
     if not path.exists():
@@ -220,7 +220,7 @@ def read_file(
     if kind in ("csv", "xlsx"):
         df = read_table(path, encoding=encoding, sheet=sheet)
         gdf = _points_from_table(df, datum=datum, lon_col=lon_col, lat_col=lat_col, name=path.name)
-        gdf.attrs["row_numbers"] = np.arange(2, len(gdf) + 2)
+        gdf.attrs["first_row"] = 2  # the header is row 1
         return gdf
     target = path
     kwargs: dict = {}
@@ -242,10 +242,15 @@ def read_file(
         raise ImportFormatError(f"cannot read '{path.name}': {_clean(exc)}") from None
     if kind == "kml":
         gdf = gdf.rename(columns={"Name": "name", "Description": "description"})
-        gdf = gdf.drop(columns=[c for c in ("description",) if c in gdf and gdf[c].isna().all()])
+        # LIBKML adds styling columns (altitudeMode, tessellate, …); drop those the file leaves empty
+        kml_cols = ["id", "description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
+                    "visibility", "drawOrder", "icon"]
+        defaults = {"tessellate": -1, "extrude": 0, "visibility": -1}
+        gdf = gdf.drop(columns=[c for c in kml_cols if c in gdf and (
+            gdf[c].isna() | (gdf[c] == defaults.get(c, "")) | (gdf[c].astype(str) == "")).all()])
         gdf = gdf.set_crs(gdf.crs or "EPSG:4326", allow_override=True)  # KML is WGS84 by definition
     gdf = _to_cgcs2000(gdf, datum, path.name)
-    gdf.attrs["row_numbers"] = np.arange(1, len(gdf) + 1)
+    gdf.attrs["first_row"] = 1
     return gdf
 
 

@@ -95,20 +95,29 @@ def _norm_col(name: str) -> str:
 
 
 def _rename_aliases(df: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, list[str]]:
+    from placegeo.export import shorten_field_names
+
     lookup: dict[str, str] = {}
+    # Shapefiles cut names to 10 bytes: accept GDAL's cut and placegeo's own export names too
+    short = shorten_field_names(spec.columns)
     for f in spec.fields:
-        for alias in (f.name, *f.aliases):
+        for alias in (f.name, *f.aliases, f.name[:10], short[f.name]):
             lookup.setdefault(_norm_col(alias), f.name)
-    mapping, taken, notes = {}, set(), []
+    mapping: dict[str, str] = {}
+    notes: list[str] = []
+    names = {f.name for f in spec.fields}
+    taken = {c for c in df.columns if c in names}  # a column already named as a field wins over aliases
     for col in df.columns:
         if col == df.geometry.name:
+            continue
+        if col in names:
+            mapping[col] = col
             continue
         target = lookup.get(_norm_col(col))
         if target and target not in taken:
             mapping[col] = target
             taken.add(target)
-            if col != target:
-                notes.append(f"column '{col}' read as '{target}'")
+            notes.append(f"column '{col}' read as '{target}'")
     extra = [c for c in df.columns if c not in mapping and c != df.geometry.name]
     if extra:
         notes.append(f"columns not in layer '{spec.name}' were ignored: {', '.join(map(str, extra))}")
@@ -126,7 +135,9 @@ def _as_text(s: pd.Series) -> pd.Series:
     return t.mask(t == "", pd.NA)
 
 
-def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector, codes: Collection[str] | None) -> pd.Series:
+def _check_field(
+    f: FieldSpec, raw: pd.Series, col: _Collector, codes: Collection[str] | None, *, check_required: bool = True
+) -> pd.Series:
     """Return the column converted to its declared type, recording problems in ``col``."""
     text = _as_text(raw)
     present = text.notna().to_numpy()
@@ -200,7 +211,7 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector, codes: Collectio
         mism = present & ~out.str.fullmatch(f.pattern).fillna(False).to_numpy()
         col.add_mask(mism, f.name, lambda v: f"'{v}' does not have the expected form", f"match {f.pattern}",
                      "pattern", vals)
-    if f.required:
+    if f.required and check_required:
         missing = ~present
         col.add_mask(missing, f.name, "a value is required", f"fill in '{f.name}'", "required")
     return out
@@ -226,8 +237,8 @@ def _check_geometry(gs: gpd.GeoSeries, spec: LayerSpec, col: _Collector, extent)
         valid = shapely.is_valid(arr)
         invalid = ok & ~valid
         if invalid.any():
-            reasons = np.array([shapely.is_valid_reason(g) if inv else None for g, inv in zip(arr, invalid)],
-                               dtype=object)
+            reasons = np.full(len(arr), None, dtype=object)
+            reasons[invalid] = shapely.is_valid_reason(arr[invalid])
             col.add_mask(invalid, "geometry", lambda r: f"invalid geometry ({r})",
                          "repair it (QGIS: Fix geometries; shapely.make_valid)", "invalid_geometry", reasons)
     if extent is not None and ok.any():
@@ -281,8 +292,8 @@ def validate_layer(
     existing_keys : iterable of str, optional
         Primary keys already stored (for append mode).
     row_numbers : array of int, optional
-        The row number a person sees for each feature (defaults to ``gdf.attrs['row_numbers']``
-        or 1, 2, …).
+        The row number a person sees for each feature (default: counting from
+        ``gdf.attrs['first_row']``, or from 1).
     defaults : dict, optional
         Values for fields the input lacks or leaves empty (an import fills ``source`` this way).
 
@@ -300,8 +311,9 @@ def validate_layer(
     """
     n = len(gdf)
     if row_numbers is None:
-        row_numbers = gdf.attrs.get("row_numbers")
-    rows = np.asarray(row_numbers if row_numbers is not None else np.arange(1, n + 1))
+        first = int(gdf.attrs.get("first_row", 1))
+        row_numbers = np.arange(first, first + n)
+    rows = np.asarray(row_numbers)
     col = _Collector(n, rows)
     renamed, notes = _rename_aliases(gdf, spec)
     if gdf.crs is not None and gdf.crs.to_epsg() not in (4490, 4326):
@@ -309,6 +321,7 @@ def validate_layer(
     out = {}
     defaults = defaults or {}
     for f in spec.fields:
+        absent = False
         if f.name in renamed.columns:
             raw = renamed[f.name]
             if f.name in defaults:
@@ -322,21 +335,23 @@ def validate_layer(
                               f"add a column named '{f.name}' or one of {', '.join(f.aliases) or 'its aliases'}",
                               "missing_field")
             raw = pd.Series([None] * n, index=gdf.index, dtype=object)
-        out[f.name] = _check_field(f, raw, col, codes)
+            absent = True
+        out[f.name] = _check_field(f, raw, col, codes, check_required=not absent)
     data = pd.DataFrame(out, index=gdf.index)
 
     for rule in spec.rules:
         a, b = rule["fields"]
         over = (data[a] > data[b]).fillna(False).to_numpy(dtype=bool)
-        pairs = np.array([f"{a}={x} > {b}={y}" for x, y in zip(data[a], data[b])], dtype=object) if over.any() \
-            else None
+        pairs = np.full(n, None, dtype=object)
+        pairs[over] = [f"{a}={x} > {b}={y}" for x, y in zip(data[a][over], data[b][over], strict=True)]
         col.add_mask(over, a, lambda v, r=rule: f"{r.get('message', 'rule broken')} ({v})",
                      f"make {a} at most {b}", "rule", pairs)
 
     key = data[spec.primary_key]
     dup = key.duplicated(keep="first").to_numpy() & key.notna().to_numpy()
     if dup.any():
-        first_row = dict(zip(key[~key.duplicated(keep="first")], rows[~key.duplicated(keep="first").to_numpy()]))
+        firsts = ~key.duplicated(keep="first").to_numpy()
+        first_row = dict(zip(key[firsts], rows[firsts], strict=True))
         col.add_mask(dup, spec.primary_key, lambda v: f"duplicate key '{v}' (first used on row {first_row[v]})",
                      "give every feature its own key", "duplicate_key", key.to_numpy(dtype=object))
     if existing_keys is not None:
