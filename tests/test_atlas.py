@@ -132,3 +132,16 @@ def test_codes_are_checked_on_write(atlas):
     g["district_code"] = ["370199"]
     with pytest.raises(ValidationError, match="not in the atlas's code table"):
         atlas.write("relief_points", g)
+
+
+def test_single_polygons_are_promoted_one_by_one(atlas):
+    from shapely import box
+
+    g = gpd.GeoDataFrame({"code": ["370102", "370103"], "name": ["历下区", "市中区"], "level": ["区", "区"],
+                          "source": ["t", "t"]},
+                         geometry=[box(117.0, 36.6, 117.01, 36.61), box(117.02, 36.6, 117.03, 36.61)], crs=4490)
+    atlas.write("admin_units", g)
+    back = atlas.read("admin_units")
+    assert back.geom_type.tolist() == ["MultiPolygon", "MultiPolygon"]
+    assert back.geometry.iloc[0].equals(g.geometry.iloc[0]) and back.geometry.iloc[1].equals(g.geometry.iloc[1])
+    assert back["level"].tolist() == ["district", "district"]

@@ -2,8 +2,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from helpers import relief_points
 
+from helpers import relief_points
 from placegeo.cli import main
 from placegeo.crs import convert
 

@@ -289,7 +289,10 @@ class Atlas:
     def layer_info(self) -> pd.DataFrame:
         """Title, counts, sources, licence and attribution of every stored layer."""
         with self._sql() as con:
-            return pd.read_sql("SELECT * FROM placegeo_layers ORDER BY name", con)
+            info = pd.read_sql("SELECT * FROM placegeo_layers ORDER BY name", con)
+        text = ["title_zh", "title_en", "sources", "licence", "attribution", "updated"]
+        info[text] = info[text].astype(object).where(info[text].notna(), "")
+        return info
 
     # -- layers -----------------------------------------------------------------------------------
     def layers(self) -> list[str]:
@@ -381,10 +384,10 @@ class Atlas:
             self._record_layer(spec, licence=licence, attribution=attribution)
 
     def _record_layer(self, spec: LayerSpec, *, licence: str | None, attribution: str | None) -> None:
-        stored = pyogrio.read_dataframe(self._file, layer=spec.name, columns=["source", "sample"],
-                                        read_geometry=False, use_arrow=True)
-        sources = sorted(stored["source"].dropna().astype(str).unique())
         with self._sql() as con:
+            table = spec.name.replace('"', '""')
+            sources = sorted(r[0] for r in con.execute(f'SELECT DISTINCT source FROM "{table}"') if r[0])
+            n_features, n_sample = con.execute(f'SELECT count(*), coalesce(sum(sample), 0) FROM "{table}"').fetchone()
             old = con.execute("SELECT licence, attribution FROM placegeo_layers WHERE name=?",
                               (spec.name,)).fetchone() or (None, None)
             licence = licence if licence is not None else old[0]
@@ -395,7 +398,7 @@ class Atlas:
                 attribution = "; ".join(filter(None, [attribution, OSM_ATTRIBUTION]))
             con.execute(
                 "INSERT OR REPLACE INTO placegeo_layers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (spec.name, spec.title_zh, spec.title_en, len(stored), int(stored["sample"].fillna(False).sum()),
+                (spec.name, spec.title_zh, spec.title_en, n_features, int(n_sample),
                  " | ".join(sources), licence, attribution, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
             )
 
@@ -413,7 +416,7 @@ class Atlas:
                 "features": count,
                 "sample_share": round(sample / count, 3) if count else 0.0,
                 "sources": r["sources"] if r is not None else "",
-                "attribution": (r["attribution"] or "") if r is not None else "",
+                "attribution": r["attribution"] if r is not None else "",
             })
         return pd.DataFrame(rows, columns=["layer", "title", "features", "sample_share", "sources", "attribution"])
 

@@ -81,7 +81,7 @@ def demo(atlas_path, seed) -> None:
 
         atlas = build_demo_atlas(path, seed=seed, progress=step)
     _err(f"demo atlas written to {path}")
-    click.echo(atlas.summary().to_string(index=False))
+    _print_layer_rows(_layer_rows(atlas.path))
 
 
 # -- layers ---------------------------------------------------------------------------------------
@@ -94,10 +94,22 @@ def layers(ctx, atlas_path, as_json) -> None:
     """List the layers: definitions, and counts, sample share and sources in the atlas."""
     if ctx.invoked_subcommand is not None:
         return
-    from placegeo.atlas import Atlas, default_atlas_path
-    from placegeo.registry import load_registry
+    from placegeo.atlas import default_atlas_path
 
     path = atlas_path or default_atlas_path()
+    rows = _layer_rows(path)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not path.exists():
+        _err(f"(no atlas at {path}: showing definitions only; build one with `placegeo demo`)")
+    _print_layer_rows(rows)
+
+
+def _layer_rows(path: Path) -> list[dict]:
+    from placegeo.atlas import Atlas
+    from placegeo.registry import load_registry
+
     summary = Atlas(path).summary().set_index("layer") if path.exists() else None
     rows = []
     for name, spec in load_registry().items():
@@ -107,17 +119,24 @@ def layers(ctx, atlas_path, as_json) -> None:
             "features": int(s["features"]) if s is not None else 0,
             "sample_share": float(s["sample_share"]) if s is not None else 0.0,
             "sources": s["sources"] if s is not None else "",
+            "attribution": s["attribution"] if s is not None else "",
         })
-    if as_json:
-        _echo_json(rows)
-        return
-    if summary is None:
-        _err(f"(no atlas at {path}: showing definitions only; build one with `placegeo demo`)")
+    return rows
+
+
+def _print_layer_rows(rows: list[dict]) -> None:
     w = max(len(r["layer"]) for r in rows)
-    click.echo(f"{'layer':<{w}}  {'features':>8}  {'sample':>6}  title / sources")
+    click.echo(f"{'layer':<{w}}  {'features':>8}  {'sample':>6}  title; sources")
     for r in rows:
+        sources = r["sources"].split(" | ")
+        shown = sources[0][:70] + (f" (+{len(sources) - 1} more)" if len(sources) > 1 else "")
         click.echo(f"{r['layer']:<{w}}  {r['features']:>8}  {r['sample_share']:>6.0%}  {r['title_zh']} "
-                   f"({r['title_en']}){'  — ' + r['sources'] if r['sources'] else ''}")
+                   f"({r['title_en']}){'; ' + shown if r['sources'] else ''}")
+    notices = sorted({r["attribution"] for r in rows if r["attribution"]})
+    for n in notices:
+        click.echo(f"attribution: {n}")
+    if any(r["sample_share"] > 0 for r in rows):
+        click.echo("sample: features marked sample=true are generated demonstration data, not real facts")
 
 
 @layers.command("validate")
@@ -339,7 +358,7 @@ def serve(atlas_path, host, port) -> None:
     The public web map is not built yet: until it is, this prints the atlas summary.
     """
     atlas = _open(atlas_path)
-    click.echo(atlas.summary().to_string(index=False))
+    _print_layer_rows(_layer_rows(atlas.path))
     _err(f"the web map is not built yet (planned at http://{host}:{port}/); above is the atlas summary")
 
 

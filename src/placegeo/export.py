@@ -113,28 +113,28 @@ def _dbf_safe(gdf: gpd.GeoDataFrame, enc: str) -> tuple[gpd.GeoDataFrame, list[s
     for col in gdf.columns:
         if col == gdf.geometry.name or not (pd.api.types.is_string_dtype(gdf[col]) or gdf[col].dtype == object):
             continue
-        values = gdf[col]
-        new = []
-        cut_any = False
-        for row, v in enumerate(values):
-            if not isinstance(v, str):
-                new.append(v)
-                continue
-            try:
-                b = v.encode(py_enc)
-            except UnicodeEncodeError as exc:
-                bad = v[exc.start: exc.end]
-                raise ExportError(
-                    f"row {row + 1}, field '{col}': '{bad}' in '{v[:30]}' cannot be written in GBK; "
-                    "export with --encoding utf-8 (QGIS and ArcGIS 10.x+ read UTF-8 shapefiles with a .cpg)"
-                ) from None
-            if len(b) > _DBF_TEXT_BYTES:
-                v = b[:_DBF_TEXT_BYTES].decode(py_enc, errors="ignore")
-                cut_any = True
-            new.append(v)
-        if cut_any:
+        text = gdf[col].astype("string")
+        try:
+            nbytes = text.str.encode(py_enc).str.len()
+        except UnicodeEncodeError:
+            for row, v in enumerate(text):
+                try:
+                    if isinstance(v, str):
+                        v.encode(py_enc)
+                except UnicodeEncodeError as exc:
+                    raise ExportError(
+                        f"row {row + 1}, field '{col}': '{v[exc.start: exc.end]}' in '{v[:30]}' cannot be written "
+                        "in GBK; export with --encoding utf-8 (QGIS and ArcGIS 10.x+ read UTF-8 shapefiles with "
+                        "a .cpg)"
+                    ) from None
+            raise
+        over = (nbytes > _DBF_TEXT_BYTES).fillna(False).to_numpy()
+        if over.any():
+            cut = [v.encode(py_enc)[:_DBF_TEXT_BYTES].decode(py_enc, errors="ignore") for v in text[over]]
+            text = text.copy()
+            text[over] = cut
             cut_fields.append(col)
-        out[col] = pd.array(new, dtype="string")
+        out[col] = text
     return out, cut_fields
 
 
@@ -309,14 +309,10 @@ def export_bundle(
             r = info.loc[name].to_dict() if name in info.index else {}
             n_sample = int(gdf["sample"].fillna(False).sum()) if "sample" in gdf else 0
             rows.append((name, spec.title_zh if spec else "", len(gdf), n_sample,
-                         *(_text(r.get(k)) for k in ("sources", "licence", "attribution"))))
+                         *(str(r.get(k, "")) for k in ("sources", "licence", "attribution"))))
         zf.writestr("README.md", _bundle_readme(atlas, rows, formats, label, encoding))
     tmp_zip.replace(out)
     return out
-
-
-def _text(value) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 def _bundle_readme(atlas, rows, formats, crs_label, encoding) -> str:

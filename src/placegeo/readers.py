@@ -95,9 +95,11 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
             raise ImportFormatError(f"cannot read sheet {sheet!r} of '{path.name}': {exc}") from None
     raw = path.read_bytes()
     enc = encoding or ("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else detect_encoding(raw))
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    header = raw.split(b"\n", 1)[0]
+    # the delimiter the header uses most (Chinese office exports use commas, tabs or semicolons)
+    sep = max([",", "\t", ";"], key=lambda c: header.count(c.encode()))
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep, engine="python")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep)
     except UnicodeDecodeError:
         raise ImportFormatError(
             f"'{path.name}' is not valid {enc}; give its encoding with --encoding (e.g. gbk or utf-8)"

@@ -80,6 +80,8 @@ class _Collector:
         if not mask.any():
             return
         self.bad |= mask
+        if callable(values):  # built only when a row fails: clean data pays nothing for messages
+            values = values()
         idx = np.flatnonzero(mask)[:_MAX_PROBLEMS_PER_CHECK]
         for i in idx:
             msg = message(values[i]) if callable(message) else message
@@ -144,7 +146,9 @@ def _check_field(
     if f.default is not None:
         text = text.fillna(str(f.default))
         present = np.ones(len(text), dtype=bool)
-    vals = text.to_numpy(dtype=object, na_value=None)
+    def vals():
+        return text.to_numpy(dtype=object, na_value=None)
+
 
     if f.type in ("integer", "number"):
         num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
@@ -180,15 +184,19 @@ def _check_field(
         col.add_mask(baddate, f.name, lambda v: f"'{v}' is not a date", "write dates as YYYY-MM-DD", "type", vals)
         out = parsed.dt.strftime("%Y-%m-%d").astype("string")
     elif f.type == "admin_code":
-        digits = text.str.fullmatch(r"\d+").fillna(False).to_numpy()
-        lengths = text.str.len().to_numpy(dtype="float64", na_value=0)
-        wrong_len = present & (~digits | ~np.isin(lengths, f.code_digits))
+        # a code found in the code table needs no further look; only the others are parsed
+        known = text.isin(codes).to_numpy() if codes is not None else np.zeros(len(text), dtype=bool)
+        check = present & ~known
+        wrong_len = np.zeros(len(text), dtype=bool)
+        if check.any():
+            sub = text[check]
+            ok_form = (sub.str.fullmatch(r"\d+").fillna(False) & sub.str.len().isin(f.code_digits)).to_numpy()
+            wrong_len[np.flatnonzero(check)[~ok_form]] = True
         want = " or ".join(f"{d}" for d in f.code_digits)
         col.add_mask(wrong_len, f.name, lambda v: f"'{v}' is not a {want}-digit admin code",
                      "use the GB/T 2260 (6-digit) or statistical (9/12-digit) code", "code", vals)
         if codes is not None:
-            unknown = present & ~wrong_len & ~text.isin(codes).to_numpy()
-            col.add_mask(unknown, f.name, lambda v: f"admin code {v} is not in the atlas's code table",
+            col.add_mask(check & ~wrong_len, f.name, lambda v: f"admin code {v} is not in the atlas's code table",
                          "check the code against the 2023 statistical division codes", "code", vals)
         out = text
     elif f.type == "string_list":
@@ -260,10 +268,11 @@ def _check_geometry(gs: gpd.GeoSeries, spec: LayerSpec, col: _Collector, extent)
     if spec.geometry.startswith("Multi"):
         single = ok & ~np.isin(type_names, [spec.geometry, None])
         if single.any():
+            make = {"MultiPolygon": shapely.multipolygons, "MultiPoint": shapely.multipoints,
+                    "MultiLineString": shapely.multilinestrings}[spec.geometry]
             arr = arr.copy()
-            arr[single] = shapely.multipolygons(arr[single]) if spec.geometry == "MultiPolygon" else [
-                {"MultiPoint": shapely.multipoints, "MultiLineString": shapely.multilinestrings}[spec.geometry](
-                    [g]) for g in arr[single]]
+            # one multi-part geometry per single part (indices), not one for all of them
+            arr[single] = make(arr[single], indices=np.arange(int(single.sum())))
     return gpd.GeoSeries(arr, index=gs.index, crs=gs.crs, name="geometry")
 
 
@@ -353,11 +362,11 @@ def validate_layer(
         firsts = ~key.duplicated(keep="first").to_numpy()
         first_row = dict(zip(key[firsts], rows[firsts], strict=True))
         col.add_mask(dup, spec.primary_key, lambda v: f"duplicate key '{v}' (first used on row {first_row[v]})",
-                     "give every feature its own key", "duplicate_key", key.to_numpy(dtype=object))
+                     "give every feature its own key", "duplicate_key", lambda: key.to_numpy(dtype=object))
     if existing_keys is not None:
         taken = key.isin(set(existing_keys)).to_numpy()
         col.add_mask(taken, spec.primary_key, lambda v: f"key '{v}' is already stored in the atlas",
-                     "use --mode replace, or give new keys", "duplicate_key", key.to_numpy(dtype=object))
+                     "use --mode replace, or give new keys", "duplicate_key", lambda: key.to_numpy(dtype=object))
 
     geom = _check_geometry(renamed.geometry.set_crs(CGCS2000, allow_override=True), spec, col, extent)
     result = gpd.GeoDataFrame(data, geometry=geom, crs=CGCS2000)
