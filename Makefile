@@ -24,6 +24,7 @@ run: demo
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest --doctest-modules src/placegeo tests
 
 lint: install

@@ -225,12 +225,13 @@ def _population_units(towns_m: gpd.GeoDataFrame, census: pd.DataFrame, rng, seed
 def _place_in_towns(units_m: gpd.GeoDataFrame, town_codes, rng, *, by: str = "residents", power: float = 1.0):
     """A random point for each requested town, in one of its units chosen by weight."""
     groups = units_m.groupby("town_code").indices
-    chosen = []
+    weights = units_m[by].to_numpy(dtype="float64") ** power + 1e-9
+    picked = []
     for t in town_codes:
         idx = groups[t]
-        w = units_m[by].to_numpy(dtype="float64")[idx] ** power + 1e-9
-        chosen.append(idx[rng.choice(len(idx), p=w / w.sum())])
-    chosen = np.asarray(chosen, dtype=int)
+        w = weights[idx]
+        picked.append(idx[rng.choice(len(idx), p=w / w.sum())])
+    chosen = np.asarray(picked, dtype=int)
     return _random_points(units_m.geometry.values[chosen], rng), units_m["district_code"].to_numpy()[chosen]
 
 

@@ -90,7 +90,7 @@ def syllables(name: str, *, tones: bool = True) -> tuple[str, ...]:
     def flush(text: str) -> None:
         if text:
             style = Style.TONE if tones else Style.NORMAL
-            out.extend(p[0] for p in pinyin(text, style=style, v_to_u=True, errors=lambda s: list(s)))
+            out.extend(p[0] for p in pinyin(text, style=style, v_to_u=True, errors=_keep))
 
     while i < len(name):
         key = next((k for k in keys if name.startswith(k, i)), None)
@@ -105,6 +105,11 @@ def syllables(name: str, *, tones: bool = True) -> tuple[str, ...]:
         i += len(key)
     flush(plain)
     return tuple(out)
+
+
+def _keep(text: str) -> str:
+    """Characters without a reading (letters, digits) are kept as they are."""
+    return text
 
 
 _TONE_MAP = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ", "aaaaeeeeiiiioooouuuuüüüü")

@@ -175,9 +175,10 @@ def _check_field(
         is_true, is_false = low.isin(_TRUE).to_numpy(), low.isin(_FALSE).to_numpy()
         unknown = present & ~is_true & ~is_false
         col.add_mask(unknown, f.name, lambda v: f"'{v}' is not yes/no", "write true/false (or 是/否)", "type", vals)
-        out = pd.Series(pd.array(np.where(is_true, True, np.where(is_false, False, None)), dtype="boolean"),
-                        index=raw.index)
-        out[~(is_true | is_false)] = pd.NA
+        flags = np.full(len(text), None, dtype=object)
+        flags[is_true] = True
+        flags[is_false] = False
+        out = pd.Series(pd.array(flags, dtype="boolean"), index=raw.index)
     elif f.type == "date":
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
         baddate = present & parsed.isna().to_numpy()
@@ -266,7 +267,7 @@ def _check_geometry(gs: gpd.GeoSeries, spec: LayerSpec, col: _Collector, extent)
                      f"check the coordinates and the declared datum (extent {minx:g},{miny:g},{maxx:g},{maxy:g})",
                      "extent", where)
     if spec.geometry.startswith("Multi"):
-        single = ok & ~np.isin(type_names, [spec.geometry, None])
+        single = ok & (type_names != spec.geometry)
         if single.any():
             make = {"MultiPolygon": shapely.multipolygons, "MultiPoint": shapely.multipoints,
                     "MultiLineString": shapely.multilinestrings}[spec.geometry]
