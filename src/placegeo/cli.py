@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from placegeo.errors import PlacegeoError, ValidationError
 
@@ -36,6 +37,19 @@ def _echo_json(data) -> None:
 
 def _err(msg: str) -> None:
     click.echo(msg, err=True)
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align ``text`` in ``width`` terminal columns (Chinese characters take two), cutting if needed."""
+    import unicodedata
+
+    out, used = "", 0
+    for ch in str(text):
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
 
 
 def _handle_errors(f):
@@ -344,6 +358,63 @@ def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
         _err(f"wrote {len(df)} rows to {out}")
     else:
         click.echo(df.to_csv(index=False), nl=False)
+
+
+# -- cemetery -------------------------------------------------------------------------------------
+@main.command()
+@_atlas_option
+@click.option("--horizon", "horizon_years", default=10, show_default=True, type=int,
+              help="Years of demand the cemeteries must meet.")
+@click.option("--eco-share-target", type=float, default=None, help="Eco-burial share to reach (0-1; default 0.6).")
+@click.option("--eco-target-year", type=int, default=None, help="Year the eco-burial target is reached.")
+@click.option("--death-rate", "death_rate_per_1000", type=float, default=None,
+              help="Crude death rate, deaths per 1,000 residents a year (default 7.2).")
+@click.option("--growth-rate", "growth_rate_per_year", type=float, default=None,
+              help="Annual change of residents, e.g. 0.005 (default 0).")
+@click.option("--public-share", "public_welfare_share", type=float, default=None,
+              help="Share of remains laid to rest in public-welfare cemeteries (default 0.55).")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a PNG comparing eco-burial targets 40/60/80% (and yours).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
+    """Do public-welfare cemeteries meet HORIZON years of burial demand? Per district and for the city."""
+    from placegeo.cemetery import BurialParams, compare_scenarios, meets_demand, plot_scenarios
+
+    atlas = _open(atlas_path)
+    params = BurialParams().with_(**{k: v for k, v in overrides.items() if v is not None})
+    cemeteries, population = atlas.read("cemeteries"), atlas.read("population_units")
+    names = dict(atlas.codes[["code", "name"]].itertuples(index=False))
+    table = meets_demand(cemeteries, population, horizon_years=horizon_years, params=params, names=names)
+    if chart is not None:
+        from placegeo.pinyin import romanize
+
+        scenarios = {f"eco {t:.0%}": params.with_(eco_share_target=t)
+                     for t in sorted({0.4, 0.6, 0.8, params.eco_share_target})}
+        years, paths = compare_scenarios(cemeteries, population, scenarios, horizon_years=max(horizon_years, 30))
+        labels = {code: romanize(name) for code, name in names.items() if len(code) == 6}
+        plot_scenarios(years, paths, labels=labels).savefig(chart, dpi=120)
+        _err(f"wrote {chart}")
+    start = table.attrs["start_year"]
+    if as_json:
+        _echo_json({"start_year": start, "horizon_years": horizon_years,
+                    "params": {k: v for k, v in vars(params).items() if k != "name"},
+                    "areas": table.reset_index().to_dict(orient="records")})
+        return
+    click.echo(f"Public-welfare cemeteries against {horizon_years} years of demand ({start}-"
+               f"{start + horizon_years - 1}); eco-burial share {params.eco_share_start:.0%} -> "
+               f"{params.eco_share_target:.0%} by {params.eco_target_year}; plots in standard plots")
+    click.echo(f"{'area':<8} {'name':<14} {'demand':>9} {'free':>9} {'planned':>9} {'meets':>5} "
+               f"{'short plots':>11} {'short ha':>8} {'full in':>7}")
+    for code, r in table.iterrows():
+        full = "-" if pd.isna(r["full_year"]) else f"{int(r['full_year'])}"
+        click.echo(f"{code:<8} {_pad(r['name'], 14)} {r['demand_plots']:>9,.0f} {r['free_plots']:>9,.0f} "
+                   f"{r['added_plots']:>9,.0f} {'yes' if r['meets'] else 'NO':>5} {r['shortfall_plots']:>11,.0f} "
+                   f"{r['shortfall_ha']:>8.2f} {full:>7}")
+    if table.loc[["city"], "meets"].all() and not table["meets"].all():
+        click.echo("The city as a whole has room, but some districts do not: their residents must be served "
+                   "by other districts' cemeteries or new sites.")
+
 
 
 # -- serve ----------------------------------------------------------------------------------------

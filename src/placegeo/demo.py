@@ -316,25 +316,25 @@ def _cemeteries(units_m, towns, codes, rng, seed: int) -> gpd.GeoDataFrame:
         return int(rng.integers(lo, hi) // 10 * 10)
 
     plan.append((towns[towns["parent_code"] == "370112"].iloc[-1].code, "市", "公墓", "蟠龙山公墓",
-                 cap(60_000, 90_000), "built", 1995))
+                 cap(30_000, 50_000), "built", 1995))
     plan.append((towns[towns["parent_code"] == "370105"].iloc[-1].code, "县", "回民公墓", "北康回民公墓",
-                 cap(15_000, 25_000), "built", 1990))
+                 cap(8_000, 15_000), "built", 1990))
     for d in districts.itertuples():
         if d.code in ("370105", HIGHTECH):
             continue
         t = towns[towns["parent_code"] == d.code].iloc[-1]
-        plan.append((t.code, "县", "公墓", f"{d.name}公益性公墓", cap(20_000, 50_000), "built",
+        plan.append((t.code, "县", "公墓", f"{d.name}公益性公墓", cap(8_000, 25_000), "built",
                      int(rng.integers(1998, 2016))))
     n_county = len(plan)
     for i in range(84 - n_county):  # town level: 84 at town level or above in 2020
         t = rural_towns.iloc[i % len(rural_towns)]
         kind = "骨灰堂" if rng.random() < 0.15 else "公墓"
         plan.append((t.code, "镇", kind, f"{t.name}公益性{'骨灰堂' if kind == '骨灰堂' else '公墓'}",
-                     cap(3_000, 15_000), "built", int(rng.integers(2005, 2020))))
+                     cap(1_500, 7_000), "built", int(rng.integers(2005, 2020))))
     villages = codes[(codes["level"] == "village") & ~codes["name"].str.contains("社区|居委会|居民委员会")]
     for v in villages.sample(144, random_state=seed).itertuples():  # 144 village-level in 2020
         short = v.name.replace("村民委员会", "").replace("村委会", "")
-        plan.append((v.parent_code, "村", "公墓", f"{short}公益性公墓", cap(300, 3_000), "built",
+        plan.append((v.parent_code, "村", "公墓", f"{short}公益性公墓", cap(200, 1_500), "built",
                      int(rng.integers(2008, 2020))))
     n_built = len(plan)
     # planned: the town-level-or-above network grows to 184 by 2035 (plus tree-burial grounds among them)
