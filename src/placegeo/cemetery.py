@@ -550,7 +550,7 @@ def access_map(access: gpd.GeoDataFrame, cemeteries: gpd.GeoDataFrame, *, thresh
                             tooltip=str(getattr(r, "name", r.cemetery_id))).add_to(group)
     folium.LayerControl(collapsed=False).add_to(m)
     title = f"Units beyond {threshold_km:g} km of a cemetery with free plots" if threshold_km else "Cemetery access"
-    m.get_root().html.add_child(folium.Element(f"<h4 style='margin:4px'>{title}</h4>"))
+    m.get_root().html.add_child(folium.Element(f"<h4 style='margin:4px'>{title}</h4>"))  # type: ignore[attr-defined]
     return m
 
 
