@@ -417,6 +417,94 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
 
 
 
+# -- coverage -------------------------------------------------------------------------------------
+@main.command()
+@_atlas_option
+@click.option("--layer", "facility_layer", type=click.Choice(["elderly_facilities", "relief_points"]),
+              default="elderly_facilities", show_default=True, help="Facilities to measure the walk to.")
+@click.option("--type", "types", multiple=True, help="Only facilities of this type (repeatable), e.g. 日间照料中心.")
+@click.option("--by", type=click.Choice(["town", "district"]), default="town", show_default=True)
+@click.option("--rule", type=click.Choice(["gb50180", "speed"]), default="gb50180", show_default=True,
+              help="gb50180: 5/10/15 min = 300/500/1000 m; speed: minutes x --speed-kmh.")
+@click.option("--speed-kmh", type=float, default=4.0, show_default=True, help="Walking speed.")
+@click.option("--target-min", type=int, default=15, show_default=True, help="Circle the target applies to.")
+@click.option("--target-share", type=float, default=0.9, show_default=True,
+              help="Share of residents 60+ that must be covered.")
+@click.option("--hour", type=float, default=None, help="Relief points: count only those open at this hour (0-24).")
+@click.option("--no-network", is_flag=True, help="Straight line x detour factor even if the atlas has a network.")
+@click.option("--write", is_flag=True, help="Store coverage_units and coverage_gaps in the atlas.")
+@click.option("--service-areas", "with_areas", is_flag=True, help="With --write, also store service areas.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, no_network,
+             write, with_areas, as_json) -> None:
+    """Who lives within a 5/10/15-minute walk of care: shares per town or district, gaps, and more."""
+    from placegeo import coverage as cov
+    from placegeo.network import WalkNetwork
+
+    atlas = _open(atlas_path)
+    units = atlas.read("population_units")
+    facilities = atlas.read(facility_layer)
+    if types:
+        col = "type" if "type" in facilities else "kind"
+        facilities = facilities[facilities[col].isin(types)]
+    the_rule = cov.CoverageRule(rule=rule, speed_kmh=speed_kmh)
+    network = None
+    if not no_network and "walk_edges" in atlas.layers():
+        network = WalkNetwork.from_edges(atlas.read("walk_edges"))
+    elif not no_network:
+        _err("note: the atlas has no walking network (walk_edges); using straight lines x "
+             f"{the_rule.detour_factor:g}")
+    if facility_layer == "relief_points":
+        result = cov.relief_reach(units, facilities, network=network, rule=the_rule, hour=hour)
+    else:
+        result = cov.travel_to_nearest(units, facilities, network=network, rule=the_rule)
+    names = dict(atlas.codes[["code", "name"]].itertuples(index=False))
+    key = f"{by}_code"
+    table = cov.coverage_summary(result, by=key, target_min=target_min, target_share=target_share, names=names)
+    if write:
+        _write_coverage(atlas, result, facility_layer, target_min, network, facilities, the_rule, with_areas)
+    if as_json:
+        _echo_json({"method": result.attrs["method"], "facility_layer": facility_layer,
+                    "facilities": len(facilities), "target_min": target_min, "target_share": target_share,
+                    "hour": hour, "areas": table.reset_index().to_dict(orient="records")})
+        return
+    when = f" open at {hour:g}:00" if hour is not None else ""
+    click.echo(f"{len(facilities):,} {facility_layer}{when}"
+               f"; method: {result.attrs['method']}; circles {', '.join(map(str, the_rule.thresholds_min))} min "
+               f"({the_rule.rule}); target: {target_share:.0%} of residents 60+ within {target_min} min")
+    circles = the_rule.thresholds_min
+    click.echo(f"{'code':<10} {'name':<14} {'residents':>9} {'60+':>8} "
+               + " ".join(f"{f'60+ {t}min':>9}" for t in circles) + "  meets")
+    for code, r in table.iterrows():
+        shares = " ".join(f"{r[f'share60_{t}min']:>9.1%}" if pd.notna(r[f"share60_{t}min"]) else f"{'-':>9}"
+                          for t in circles)
+        click.echo(f"{code:<10} {_pad(r['name'], 14)} {r['residents']:>9,} {r['residents_60plus']:>8,} {shares}  "
+                   f"{'yes' if r['meets_target'] else 'NO'}")
+    met = int(table["meets_target"].sum())
+    click.echo(f"{met} of {len(table)} {by}s meet the target")
+
+
+def _write_coverage(atlas, result, facility_layer, target_min, network, facilities, rule, with_areas) -> None:
+    from placegeo import coverage as cov
+
+    sample = bool(result["sample"].any() or facilities["sample"].any())
+    source = f"placegeo coverage of {facility_layer} ({result.attrs['method']})"
+    units = result.assign(facility_layer=facility_layer, covered=result[f"covered_{target_min}min"],
+                          source=source, sample=sample)
+    gaps = cov.coverage_gaps(result, threshold_min=target_min).assign(facility_layer=facility_layer,
+                                                                      source=source, sample=sample)
+    with atlas.transaction():
+        atlas.write("coverage_units", units)
+        atlas.write("coverage_gaps", gaps)
+        if with_areas and network is not None:
+            areas = cov.service_areas(facilities, network, minutes=target_min, rule=rule)
+            atlas.write("service_areas", areas.assign(facility_layer=facility_layer, source=source, sample=sample))
+    _err(f"wrote coverage_units ({len(units):,}) and coverage_gaps ({len(gaps):,})"
+         + (" and service_areas" if with_areas and network is not None else "") + f" to {atlas.path}")
+
+
+
 # -- serve ----------------------------------------------------------------------------------------
 @main.command()
 @_atlas_option

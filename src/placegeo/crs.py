@@ -286,6 +286,8 @@ def require_metric(gdf: gpd.GeoDataFrame | gpd.GeoSeries, operation: str = "this
 def to_metric(gdf: gpd.GeoDataFrame, *, epsg: int | None = None, zone_prefix: bool = False) -> gpd.GeoDataFrame:
     """Project ``gdf`` to a metric CRS: ``epsg`` if given, else the Gauss-Kruger zone of its centre.
 
+    Data outside China's zones (73.5°E-136.5°E) goes to its UTM zone instead.
+
     Examples
     --------
     >>> import geopandas as gpd
@@ -306,7 +308,11 @@ def to_metric(gdf: gpd.GeoDataFrame, *, epsg: int | None = None, zone_prefix: bo
     if len(gdf) == 0 or gdf.geometry.is_empty.all():
         raise CRSError("cannot choose a Gauss-Kruger zone for empty data; pass epsg= explicitly")
     minx, _, maxx, _ = gdf.to_crs(CGCS2000).total_bounds
-    return gdf.to_crs(gk_zone_crs((minx + maxx) / 2.0, zone_prefix=zone_prefix))
+    centre = (minx + maxx) / 2.0
+    if not 73.5 <= centre <= 136.5:
+        # outside China's Gauss-Kruger zones (test data from elsewhere): the local UTM zone
+        return gdf.to_crs(gdf.to_crs(WGS84).estimate_utm_crs())
+    return gdf.to_crs(gk_zone_crs(centre, zone_prefix=zone_prefix))
 
 
 def parse_crs(value: str | int) -> tuple[str, pyproj.CRS | None]:

