@@ -256,11 +256,11 @@ class WalkNetwork:
             raise NetworkError("a source is not a node of the network (snap the facilities first)")
         offsets = np.zeros(len(nodes)) if offsets_m is None else np.asarray(offsets_m, dtype="float64")
         n, k = self.n_nodes, len(nodes)
-        # virtual node n+i -> nodes[i] with weight offset (+ a millimetre: csgraph ignores zeros)
-        extra = coo_matrix((offsets + _MIN_EDGE_M, (n + np.arange(k), nodes)), shape=(n + k, n + k))
+        # virtual node n+i -> nodes[i] with weight offset (+ a millimetre: csgraph ignores zeros),
+        # appended as k one-entry rows: no sparse addition, just concatenation
         g = self.graph
-        big = csr_matrix((g.data, g.indices, np.concatenate([g.indptr, np.full(k, g.indptr[-1])])),
-                         shape=(n + k, n + k)) + extra.tocsr()
+        big = csr_matrix((np.concatenate([g.data, offsets + _MIN_EDGE_M]), np.concatenate([g.indices, nodes]),
+                          np.concatenate([g.indptr, g.indptr[-1] + np.arange(1, k + 1)])), shape=(n + k, n + k))
         dist, _pred, src = dijkstra(big, directed=True, indices=n + np.arange(k), min_only=True,
                                     limit=limit_m + _MIN_EDGE_M, return_predecessors=True)
         which = np.where(src[:n] >= 0, src[:n] - n, -1)
