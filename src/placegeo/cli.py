@@ -505,6 +505,84 @@ def _write_coverage(atlas, result, facility_layer, target_min, network, faciliti
 
 
 
+# -- search ---------------------------------------------------------------------------------------
+@main.command()
+@click.argument("query")
+@_atlas_option
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--layer", default=None, help="Only this layer (e.g. traditional_place_names).")
+@click.option("--category", default=None, help="Only this category or type (e.g. 泉水).")
+@click.option("--district", default=None, help="Only this district code (e.g. 370102).")
+@click.option("--json", "as_json", is_flag=True, help="Print GeoJSON.")
+@_handle_errors
+def search(query, atlas_path, limit, layer, category, district, as_json) -> None:
+    """Find places by name, pinyin (baotuquan), initials (frj), mixed input (芙rj) or with a typo (芙容街)."""
+    from placegeo.search import SearchIndex
+
+    idx = SearchIndex.for_atlas(_open(atlas_path))
+    hits = idx.search(query, limit=limit, layer=layer, category=category, district=district)
+    if as_json:
+        click.echo(hits.to_json(ensure_ascii=False, drop_id=True))
+        return
+    if hits.empty:
+        _err(f"nothing found for {query!r}")
+        return
+    for r in hits.itertuples():
+        click.echo(f"{_pad(r.name, 24)} {_pad(r.pinyin, 26)} {_pad(r.layer, 24)} {_pad(r.category or '', 10)} "
+                   f"{r.district_code:<7} {r.geometry.x:.5f},{r.geometry.y:.5f}  ({r.match}"
+                   f"{', sample' if r.sample else ''})")
+
+
+@main.command()
+@click.argument("name")
+@_atlas_option
+@click.option("--type", "feature_type", default="road", show_default=True,
+              help="Feature type of the proposed name (road, 社区, 泉 …).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def namecheck(name, atlas_path, feature_type, as_json) -> None:
+    """Check a proposed name (地名命名审核): duplicates, homophones, near names, length, characters."""
+    from placegeo.search import SearchIndex, check_name
+
+    report = check_name(SearchIndex.for_atlas(_open(atlas_path)), name, feature_type=feature_type)
+    if as_json:
+        _echo_json(report)
+    else:
+        click.echo(f"{report['name']} ({report['pinyin']}; sign: {report['romanized']}): {report['verdict'].upper()}")
+        for r in report["rules"]:
+            click.echo(f"  {r['rule']:<10} {r['verdict']:<5} {r.get('detail', '')}")
+            for c in r.get("conflicts", [])[:10]:
+                click.echo(f"      {c['name']} ({c['layer']}, {c['type']}, {c['district_code']}): {c['why']}")
+    if report["verdict"] == "fail":
+        sys.exit(2)
+
+
+
+@main.command()
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+@_atlas_option
+@click.option("--datum", type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]), default="cgcs2000",
+              show_default=True, help="Datum of LON LAT (a point from Amap is gcj02).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def reverse(lon, lat, atlas_path, datum, as_json) -> None:
+    """What is at LON LAT: district, town and the nearest named places."""
+    from placegeo.search import reverse_lookup
+
+    found = reverse_lookup(_open(atlas_path), lon, lat, datum=datum)
+    if as_json:
+        _echo_json(found)
+        return
+    for level in ("district", "town", "village"):
+        unit = found[level]
+        text = f"{unit['name']} ({unit['code']}{', sample' if unit['sample'] else ''})" if unit else "-"
+        click.echo(f"{level:<9} {text}")
+    for place in found["nearest"]:
+        click.echo(f"  {_pad(place['name'], 24)} {place['layer']:<24} {place['dist_m']:>8,.0f} m")
+
+
+
 # -- serve ----------------------------------------------------------------------------------------
 @main.command()
 @_atlas_option

@@ -58,6 +58,9 @@ NAME_READINGS: dict[str, str] = {
     "经二": "jīng èr",
     "纬二": "wěi èr",
     "重华": "chóng huá",
+    "千佛": "qiān fó",
+    "佛山": "fó shān",
+    "佛峪": "fó yù",
     "朝阳": "cháo yáng",
     "柏": "bǎi",
     "峪": "yù",
@@ -147,9 +150,13 @@ def to_pinyin(name: str, *, tones: bool = True) -> str:
     ('Bàotū Quán', 'Chángqīng Qū', 'Luòkǒu')
     """
     proper, generic = split_generic(name)
-    parts = [_word(list(syllables(proper, tones=tones)))]
-    if generic:
-        parts.append(_word(list(syllables(generic, tones=tones))))
+    whole = list(syllables(name, tones=tones))  # read as a whole: 单县 is Shàn Xiàn, not Dān Xiàn
+    if len(whole) != len(name):  # letters or digits in the name: read the parts apart
+        whole = list(syllables(proper, tones=tones)) + list(syllables(generic, tones=tones))
+        cut = len(syllables(proper, tones=tones))
+    else:
+        cut = len(proper)
+    parts = [_word(whole[:cut]), _word(whole[cut:])]
     return " ".join(p for p in parts if p)
 
 

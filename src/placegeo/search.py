@@ -1,0 +1,540 @@
+"""Place-name search that understands Chinese.
+
+A query may be Chinese characters (exact, prefix or any part of a name), full pinyin with or without
+spaces and tone marks (``baotuquan``, ``Bàotū Quán``), pinyin initials (``frj``), a mix (``芙rj``),
+traditional characters (``長清``), a former name, or a name with a homophone typo (``芙容街``) or a
+one-character slip. Every key is looked up in hash tables or sorted arrays, never by scanning the
+names, so a query costs well under a millisecond on 200,000 names:
+
+* exact name, full pinyin, initials: ``dict`` from key to record ids;
+* prefixes: binary search in sorted key arrays;
+* parts of names: a character-bigram inverted index;
+* one-character slips: a deletion neighbourhood (SymSpell): every name with one character removed,
+  hashed into a sorted ``int64`` array, so that two names one edit apart share a key.
+
+Pinyin comes from :mod:`placegeo.pinyin` (place-name readings first), traditional characters are
+folded to simplified ones with OpenCC. Ranking: exact, then prefix, former name, same pinyin,
+initials, part of a name, pinyin prefix, slips; within a tier more important layers (traditional names, districts,
+towns) and shorter names first.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import itertools
+import pickle
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from placegeo.errors import PlacegeoError
+from placegeo.pinyin import has_han, romanize, split_generic, syllables, to_pinyin
+
+__all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
+
+INDEX_VERSION = 1
+LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
+                "cemeteries": 2, "relief_points": 2}
+TIERS = {"exact": 100, "prefix": 80, "former": 75, "homophone": 70, "initials": 65, "substring": 62,
+         "pinyin_prefix": 60, "slip": 40}
+_ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会", "社区居委会")
+_PK = {"traditional_place_names": "name_id", "admin_units": "code", "elderly_facilities": "facility_id",
+       "cemeteries": "cemetery_id", "relief_points": "point_id"}
+
+
+class SearchError(PlacegeoError, ValueError):
+    """A search asked with parameters that cannot be answered."""
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """Fold a query or name: traditional to simplified, tone marks and spaces away, lower case.
+
+    >>> normalize("長清區"), normalize(" Bàotū Quán "), normalize("xi'an")
+    ('长清区', 'baotuquan', 'xian')
+    """
+    text = unicodedata.normalize("NFKC", str(text)).strip()
+    if has_han(text):
+        text = _t2s().convert(text)
+    text = re.sub("[üǖǘǚǜÜǕǗǙǛ]", "v", text)  # ü is typed v
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    return re.sub(r"[\s'’·\-_.()（）]", "", text.lower()).replace("ü", "v")
+
+
+def _latin(name: str) -> tuple[str, str]:
+    """Full pinyin and initials of a name, without tones (ü as v, as typed on keyboards)."""
+    syl = [s.replace("ü", "v") for s in syllables(name, tones=False) if s.strip()]
+    syl = [s.lower() for s in syl if re.fullmatch(r"[a-zA-Z]+", s)]
+    return "".join(syl), "".join(s[0] for s in syl)
+
+
+def _deletions(text: str) -> list[str]:
+    return [text[:i] + text[i + 1:] for i in range(len(text))]
+
+
+def _h(keys) -> np.ndarray:
+    return np.fromiter((hash(k) for k in keys), dtype=np.int64)
+
+
+@dataclass
+class NameRecord:
+    """One named feature."""
+
+    id: str
+    name: str
+    layer: str
+    category: str = ""
+    district_code: str = ""
+    town_code: str = ""
+    lon: float = float("nan")
+    lat: float = float("nan")
+    aliases: tuple[str, ...] = ()
+    sample: bool = False
+    importance: float = 0.0
+
+
+@dataclass
+class SearchIndex:
+    """An index of every named feature of an atlas. Build with :meth:`from_atlas`, query with :meth:`search`.
+
+    Examples
+    --------
+    >>> idx = SearchIndex.from_records([NameRecord("a", "芙蓉街", "traditional_place_names", "古城"),
+    ...                                 NameRecord("b", "大明湖", "traditional_place_names", "泉水")])
+    >>> [h.record.name for h in idx.query("frj")], [h.record.name for h in idx.query("芙容街")], idx.query("dmh")[0].match
+    (['芙蓉街'], ['芙蓉街'], 'initials')
+    """
+
+    records: list[NameRecord]
+    exact: dict[str, list[int]] = field(default_factory=dict)
+    former: dict[str, list[int]] = field(default_factory=dict)
+    pinyin: dict[str, list[int]] = field(default_factory=dict)
+    initials: dict[str, list[int]] = field(default_factory=dict)
+    bigrams: dict[str, list[int]] = field(default_factory=dict)
+    chars: dict[str, list[int]] = field(default_factory=dict)
+    sorted_names: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
+    sorted_former: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
+    sorted_pinyin: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
+    sorted_initials: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
+    slip_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    slip_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # -- building ---------------------------------------------------------------------------------
+    @classmethod
+    def from_records(cls, records: list[NameRecord]) -> SearchIndex:
+        idx = cls(records=list(records))
+        exact, former, py, ini = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+        bigrams, chars = defaultdict(list), defaultdict(list)
+        slip_keys: list[str] = []
+        slip_ids: list[int] = []
+        names_sorted, former_sorted, pinyin_sorted, initials_sorted = [], [], [], []
+        for i, r in enumerate(idx.records):
+            keys = {normalize(r.name)}
+            short = _short_name(r.name)
+            if short != r.name and len(short) >= 2:
+                keys.add(normalize(short))
+            aliases = {normalize(a) for a in r.aliases} - keys
+            for k in keys:
+                exact[k].append(i)
+                names_sorted.append((k, i))
+            for k in aliases:
+                former[k].append(i)
+                former_sorted.append((k, i))
+            for k in keys | aliases:
+                full, initial = _latin(k)
+                if full:
+                    py[full].append(i)
+                    ini[initial].append(i)
+                    pinyin_sorted.append((full, i))
+                    initials_sorted.append((initial, i))
+                for a, b in itertools.pairwise(k):
+                    bigrams[a + b].append(i)
+                for c in set(k):
+                    chars[c].append(i)
+                # slips: the key and each one-deletion of it, for characters and for pinyin (#-prefixed)
+                if 2 <= len(k) <= 24:
+                    for d in (k, *_deletions(k)):
+                        slip_keys.append(d)
+                        slip_ids.append(i)
+                if 3 <= len(full) <= 40:
+                    for d in (full, *_deletions(full)):
+                        slip_keys.append("#" + d)
+                        slip_ids.append(i)
+        idx.exact, idx.former, idx.pinyin, idx.initials = dict(exact), dict(former), dict(py), dict(ini)
+        idx.bigrams, idx.chars = {k: sorted(set(v)) for k, v in bigrams.items()}, \
+            {k: sorted(set(v)) for k, v in chars.items()}
+        for attr, pairs in (("sorted_names", names_sorted), ("sorted_former", former_sorted),
+                            ("sorted_pinyin", pinyin_sorted),
+                            ("sorted_initials", initials_sorted)):
+            pairs.sort()
+            setattr(idx, attr, ([p[0] for p in pairs], [p[1] for p in pairs]))
+        hashes = _h(slip_keys)
+        order = np.argsort(hashes, kind="stable")
+        idx.slip_hash, idx.slip_ids = hashes[order], np.asarray(slip_ids, dtype=np.int32)[order]
+        weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in idx.records], dtype="float64")
+        length = np.array([len(r.name) for r in idx.records], dtype="float64")
+        idx.rank = weight * 100 - length  # within a tier: more important, then shorter
+        return idx
+
+    @classmethod
+    def from_atlas(cls, atlas) -> SearchIndex:
+        """Every named feature of ``atlas``: traditional names with former names, admin units (and the
+        villages and communities of the code tree, placed at their town), facilities, cemeteries, relief points.
+        """
+        records: list[NameRecord] = []
+        layers = set(atlas.layers())
+        towns = {}
+        for layer, pk in _PK.items():
+            if layer not in layers:
+                continue
+            gdf = atlas.read(layer)
+            pts = gdf.geometry.representative_point() if layer == "admin_units" else gdf.geometry
+            xy = shapely.get_coordinates(pts.values)
+            category = gdf["category"] if "category" in gdf else gdf.get("type", gdf.get("kind", gdf.get("level")))
+            for j, row in enumerate(gdf.itertuples(index=False)):
+                aliases = tuple(a for a in str(getattr(row, "former_names", "") or "").split("、") if a and a != "nan")
+                code = str(getattr(row, "district_code", "") or "")
+                town = str(getattr(row, "town_code", "") or "")
+                if layer == "admin_units":
+                    code = row.code[:6]
+                    town = row.code if row.level == "town" else ""
+                    towns[row.code] = (xy[j, 0], xy[j, 1])
+                    if row.code == "370176":
+                        aliases = ("高新区",)
+                records.append(NameRecord(f"{layer}:{getattr(row, pk)}", str(row.name), layer,
+                                          str(category.iloc[j]) if category is not None else "",
+                                          code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
+                                          aliases, bool(row.sample),
+                                          1.0 if layer == "admin_units" and row.level == "district" else 0.0))
+        codes = atlas.codes
+        villages = codes[codes["level"] == "village"]
+        for row in villages.itertuples(index=False):
+            lon, lat = towns.get(row.parent_code, (float("nan"), float("nan")))
+            records.append(NameRecord(f"admin_codes:{row.code}", row.name, "admin_codes", "village",
+                                      row.code[:6], row.parent_code, lon, lat, (), False, 0.0))
+        idx = cls.from_records(records)
+        idx.meta = {"atlas": str(atlas.path), "stamp": _stamp(atlas.path), "version": INDEX_VERSION}
+        return idx
+
+    # -- persistence ------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "wb") as fh:
+            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> SearchIndex:
+        with open(path, "rb") as fh:
+            idx = pickle.load(fh)
+        if not isinstance(idx, cls) or idx.meta.get("version") != INDEX_VERSION:
+            raise SearchError(f"'{path}' is not a current placegeo search index; delete it to rebuild")
+        return idx
+
+    @classmethod
+    def for_atlas(cls, atlas) -> SearchIndex:
+        """The atlas's index: loaded from beside the atlas when it is current, else built and saved."""
+        path = atlas.path.with_name(atlas.path.name + ".search")
+        if path.exists():
+            try:
+                idx = cls.load(path)
+                if idx.meta.get("stamp") == _stamp(atlas.path):
+                    return idx
+            except (SearchError, pickle.UnpicklingError, EOFError, AttributeError):
+                pass
+        idx = cls.from_atlas(atlas)
+        with contextlib.suppress(OSError):  # a read-only atlas folder: keep the index in memory
+            idx.save(path)
+        return idx
+
+    # -- querying ---------------------------------------------------------------------------------
+    def _prefix(self, arrays: tuple[list[str], list[int]], key: str, cap: int) -> list[int]:
+        keys, ids = arrays
+        lo = bisect.bisect_left(keys, key)
+        hi = bisect.bisect_left(keys, key + "\uffff", lo)
+        found = ids[lo:hi]
+        if len(found) > cap:
+            found = sorted(set(found), key=lambda i: -self.rank[i])[:cap]
+        return found
+
+    def _candidates(self, q: str, cap: int) -> dict[int, tuple[str, int]]:
+        """Record id -> (how it matched, tier score), best tier kept."""
+        found: dict[int, tuple[str, int]] = {}
+
+        def add(ids, how):
+            score = TIERS[how]
+            for i in ids:
+                if i not in found or found[i][1] < score:
+                    found[i] = (how, score)
+
+        han = has_han(q)
+        latin = re.sub(r"[^a-z]", "", q) if not han else ""
+        add(self.exact.get(q, ()), "exact")
+        add(self._prefix(self.sorted_former, q, cap), "former")
+        add(self._prefix(self.sorted_names, q, cap), "prefix")
+        if han:
+            full, initial = _latin(q) if re.fullmatch(r"[\u3400-\u9fff]+", q) else _mixed(q)
+            add(self.pinyin.get(full, ()), "homophone")
+            if len(q) >= 2:  # a homophone typed halfway: 芙容 -> 芙蓉街
+                add(self._prefix(self.sorted_pinyin, full, cap), "pinyin_prefix")
+            if len(q) >= 2:
+                grams = [q[i:i + 2] for i in range(len(q) - 1)]
+                lists = sorted((self.bigrams.get(g, []) for g in grams), key=len)
+                if lists and lists[0]:
+                    common = set(lists[0]).intersection(*lists[1:]) if len(lists) > 1 else set(lists[0])
+                    add(sorted(common, key=lambda i: -self.rank[i])[:cap], "substring")
+            else:
+                add(sorted(self.chars.get(q, []), key=lambda i: -self.rank[i])[:cap], "substring")
+            if not re.fullmatch(r"[\u3400-\u9fff]+", q):  # mixed: 芙rj, 芙rongjie
+                add(self._prefix(self.sorted_initials, initial, cap), "initials")
+                add(self._prefix(self.sorted_pinyin, full, cap), "pinyin_prefix")
+        elif latin:
+            add(self.pinyin.get(latin, ()), "homophone")
+            add(self.initials.get(latin, ()), "initials")
+            add(self._prefix(self.sorted_pinyin, latin, cap), "pinyin_prefix")
+            add(self._prefix(self.sorted_initials, latin, cap), "initials")
+        if len(found) < 10:  # slips: only when little else matched
+            keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
+            if latin and 3 <= len(latin) <= 40:
+                keys += ["#" + k for k in (latin, *_deletions(latin))]
+            if keys:
+                hashes = _h(keys)
+                lo = np.searchsorted(self.slip_hash, hashes, side="left")
+                hi = np.searchsorted(self.slip_hash, hashes, side="right")
+                ids = {int(i) for a, b in zip(lo, hi, strict=True) for i in self.slip_ids[a:b]}
+                add(sorted(ids, key=lambda i: -self.rank[i])[:cap], "slip")
+        return found
+
+    def query(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        layer: str | list[str] | None = None,
+        category: str | None = None,
+        district: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        near: tuple[float, float] | None = None,
+        radius_km: float | None = None,
+    ) -> list[Hit]:
+        """The best matches for ``text`` as :class:`Hit` objects (see :meth:`search` for a GeoDataFrame)."""
+        if not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise SearchError(f"limit = {limit!r}; ask for 1 to 1000 results")
+        q = normalize(text)
+        if not q:
+            raise SearchError("the query is empty; type part of a name, its pinyin or its initials")
+        if len(q) > 64:
+            raise SearchError("the query is longer than 64 characters; shorten it")
+        if (near is None) != (radius_km is None):
+            raise SearchError("give both near=(lon, lat) and radius_km, or neither")
+        cap = max(200, limit * 20)
+        found = self._candidates(q, cap)
+        layers = {layer} if isinstance(layer, str) else set(layer) if layer else None
+        hits = []
+        for i, (how, score) in found.items():
+            r = self.records[i]
+            if layers and r.layer not in layers:
+                continue
+            if category and r.category != category:
+                continue
+            if district and r.district_code != district:
+                continue
+            if bbox and not (bbox[0] <= r.lon <= bbox[2] and bbox[1] <= r.lat <= bbox[3]):
+                continue
+            if near is not None and radius_km is not None and _km(near, (r.lon, r.lat)) > radius_km:
+                continue
+            hits.append(Hit(r, how, score + self.rank[i] / 1e4))
+        hits.sort(key=lambda h: -h.score)
+        return hits[:limit]
+
+    def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
+        """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
+        layer, category, district and town codes, how it matched, and a point."""
+        hits = self.query(text, **kwargs)
+        rows = [{"id": h.record.id, "name": h.record.name, "pinyin": to_pinyin(h.record.name),
+                 "romanized": romanize(h.record.name), "layer": h.record.layer, "category": h.record.category,
+                 "district_code": h.record.district_code, "town_code": h.record.town_code, "match": h.match,
+                 "score": round(h.score, 4), "sample": h.record.sample} for h in hits]
+        geometry = [shapely.Point(h.record.lon, h.record.lat) for h in hits]
+        return gpd.GeoDataFrame(rows, geometry=geometry, crs=4490,
+                                columns=["id", "name", "pinyin", "romanized", "layer", "category", "district_code",
+                                         "town_code", "match", "score", "sample"])
+
+    def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
+        """The ``k`` named places nearest a point, with their distance in metres."""
+        lons = np.array([r.lon for r in self.records])
+        lats = np.array([r.lat for r in self.records])
+        ok = np.isfinite(lons)
+        if layer:
+            ok &= np.array([r.layer == layer for r in self.records])
+        d = _km_vec(lon, lat, lons, lats)
+        d[~ok] = np.inf
+        order = np.argsort(d)[:k]
+        return pd.DataFrame([{"id": self.records[i].id, "name": self.records[i].name,
+                              "layer": self.records[i].layer, "dist_m": round(float(d[i]) * 1000, 1)}
+                             for i in order if np.isfinite(d[i])])
+
+
+@dataclass
+class Hit:
+    record: NameRecord
+    match: str
+    score: float
+
+
+def _short_name(name: str) -> str:
+    for s in _ADMIN_SUFFIXES:
+        if name.endswith(s) and len(name) > len(s) + 1:
+            return name[: -len(s)]
+    return name
+
+
+def _mixed(q: str) -> tuple[str, str]:
+    """Pinyin and initials of a mixed query: 芙rj -> ('furj', 'frj')."""
+    full, initials = "", ""
+    for part in re.findall(r"[\u3400-\u9fff]+|[a-z]+", q):
+        if has_han(part):
+            f, i = _latin(part)
+            full, initials = full + f, initials + i
+        else:
+            full, initials = full + part, initials + part
+    return full, initials
+
+
+def _km(a, b) -> float:
+    return float(_km_vec(a[0], a[1], np.array([b[0]]), np.array([b[1]]))[0])
+
+
+def _km_vec(lon, lat, lons, lats) -> np.ndarray:
+    lat1, lat2 = np.radians(lat), np.radians(lats)
+    dlat, dlon = lat2 - lat1, np.radians(lons - lon)
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def _stamp(path: Path) -> str:
+    st = Path(path).stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def reverse_lookup(atlas, lon: float, lat: float, *, datum: str = "cgcs2000", k: int = 5,
+                   index: SearchIndex | None = None) -> dict[str, Any]:
+    """What is here? The admin units containing a point and the ``k`` nearest named places.
+
+    ``datum`` is that of ``lon``/``lat`` (a point picked on an Amap map is ``gcj02``). Villages and
+    communities have codes but no polygons in the atlas, so the village level is given only when an
+    ``admin_units`` village polygon contains the point.
+    """
+    from placegeo.crs import convert
+
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise SearchError(f"({lon}, {lat}) is not a longitude/latitude pair")
+    cx, cy = convert(lon, lat, src=datum, dst="cgcs2000")
+    x, y = float(cx), float(cy)
+    admin = atlas.read("admin_units", bbox=(x - 1e-6, y - 1e-6, x + 1e-6, y + 1e-6))
+    here = admin[admin.contains(shapely.Point(x, y))]
+    levels: dict[str, Any] = {"district": None, "town": None, "village": None}
+    for row in here.sort_values("code").itertuples():
+        if row.level in levels and (levels[row.level] is None or row.code.startswith("370176")):
+            levels[row.level] = {"code": row.code, "name": row.name, "sample": bool(row.sample)}
+    idx = index or SearchIndex.for_atlas(atlas)
+    near = idx.nearest(x, y, k=k + 20)
+    near = near[~near["layer"].isin(["admin_codes", "admin_units"])].head(k)
+    return {"lon": x, "lat": y, "datum": "cgcs2000", **levels, "nearest": near.to_dict(orient="records")}
+
+
+# -- checking a proposed name (地名命名审核) --------------------------------------------------------
+def _in_basic_set(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_name(index: SearchIndex, name: str, *, feature_type: str = "road", max_chars: int = 12) -> dict[str, Any]:
+    """Check a proposed place name against the existing names of the city.
+
+    Rules, each with a verdict ``pass``, ``warn`` or ``fail``:
+
+    * **duplicate** — the same name already exists (fail);
+    * **homophone** — an existing name reads the same (same pinyin) with other characters (fail for the
+      same feature type, warn otherwise);
+    * **near** — an existing name differs by one character or only in its generic term (芙蓉路 vs 芙蓉街) (warn);
+    * **length** — 2 to ``max_chars`` characters (fail otherwise);
+    * **characters** — every character is in the GB 2312 basic set (warn otherwise: rare characters
+      must be checked against the 通用规范汉字表) and is a simplified form (fail for traditional forms).
+    """
+    if not name or not has_han(name):
+        raise SearchError("give the proposed name in Chinese characters")
+    q = normalize(name)
+    full, _ = _latin(q)
+    proper, generic = split_generic(name)
+    rules: list[dict[str, Any]] = []
+
+    def conflicts(ids, why):
+        return [{"id": index.records[i].id, "name": index.records[i].name, "layer": index.records[i].layer,
+                 "type": index.records[i].category, "district_code": index.records[i].district_code, "why": why}
+                for i in ids]
+
+    dup = conflicts(sorted(set(index.exact.get(q, []))), "identical")
+    rules.append({"rule": "duplicate", "verdict": "fail" if dup else "pass", "conflicts": dup})
+    homo_ids = [i for i in set(index.pinyin.get(full, [])) if normalize(index.records[i].name) != q]
+    homo = conflicts(sorted(homo_ids), "same pinyin")
+    same_type = [h for h in homo if feature_type and feature_type in (h["type"] or "")]
+    rules.append({"rule": "homophone", "verdict": "fail" if same_type else ("warn" if homo else "pass"),
+                  "conflicts": homo})
+    near_ids: set[int] = set()
+    hashes = _h([q, *_deletions(q)])
+    lo = np.searchsorted(index.slip_hash, hashes, side="left")
+    hi = np.searchsorted(index.slip_hash, hashes, side="right")
+    for a, b in zip(lo, hi, strict=True):
+        near_ids.update(int(i) for i in index.slip_ids[a:b])
+    near_ids.update(index._prefix(index.sorted_names, normalize(proper), 50) if generic and len(proper) >= 2 else [])
+    near_ids -= set(index.exact.get(q, [])) | set(homo_ids)
+    near = [c for c in conflicts(sorted(near_ids), "one character apart or same proper name")
+            if split_generic(c["name"])[0] == proper or _one_apart(normalize(c["name"]), q)]
+    rules.append({"rule": "near", "verdict": "warn" if near else "pass", "conflicts": near})
+    ok_len = 2 <= len(name) <= max_chars
+    rules.append({"rule": "length", "verdict": "pass" if ok_len else "fail",
+                  "detail": f"{len(name)} characters; use 2 to {max_chars}"})
+    rare = [c for c in name if has_han(c) and not _in_basic_set(c)]
+    traditional = [c for c in name if has_han(c) and _t2s().convert(c) != c]
+    verdict = "fail" if traditional else ("warn" if rare else "pass")
+    rules.append({"rule": "characters", "verdict": verdict,
+                  "detail": ("traditional forms: " + "".join(traditional) + "; " if traditional else "")
+                  + ("outside GB 2312, check the 通用规范汉字表: " + "".join(rare) if rare else "")})
+    overall = "fail" if any(r["verdict"] == "fail" for r in rules) else (
+        "warn" if any(r["verdict"] == "warn" for r in rules) else "pass")
+    return {"name": name, "pinyin": to_pinyin(name), "romanized": romanize(name), "feature_type": feature_type,
+            "verdict": overall, "rules": rules}
+
+
+def _one_apart(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
