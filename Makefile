@@ -34,7 +34,11 @@ typecheck: install
 	$(BIN)/mypy
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/bench_import_export.py
+	$(BIN)/python benchmarks/bench_relocation.py
+	$(BIN)/python benchmarks/bench_search.py
+	$(BIN)/python benchmarks/bench_coverage.py
 
 clean:
 	rm -rf $(VENV) build dist exports .pytest_cache .ruff_cache .mypy_cache $(ATLAS)

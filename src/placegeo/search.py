@@ -118,8 +118,10 @@ class SearchIndex:
     --------
     >>> idx = SearchIndex.from_records([NameRecord("a", "芙蓉街", "traditional_place_names", "古城"),
     ...                                 NameRecord("b", "大明湖", "traditional_place_names", "泉水")])
-    >>> [h.record.name for h in idx.query("frj")], [h.record.name for h in idx.query("芙容街")], idx.query("dmh")[0].match
-    (['芙蓉街'], ['芙蓉街'], 'initials')
+    >>> [h.record.name for h in idx.query("frj")], [h.record.name for h in idx.query("芙容街")]
+    (['芙蓉街'], ['芙蓉街'])
+    >>> idx.query("dmh")[0].match
+    'initials'
     """
 
     records: list[NameRecord]
@@ -350,6 +352,7 @@ class SearchIndex:
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
         found = self._candidates(q, cap)
+        han = has_han(q)
         layers = {layer} if isinstance(layer, str) else set(layer) if layer else None
         hits = []
         for i, (how, score) in found.items():
@@ -364,7 +367,10 @@ class SearchIndex:
                 continue
             if near is not None and radius_km is not None and _km(near, (r.lon, r.lat)) > radius_km:
                 continue
-            hits.append(Hit(r, how, score + self.rank[i] / 1e4))
+            # within a tier: the name sharing most characters with the query in place (a homophone typo
+            # keeps all but one), then importance and brevity
+            same = sum(a == b for a, b in zip(q, normalize(r.name), strict=False)) / max(len(q), 1) if han else 0.0
+            hits.append(Hit(r, how, score + same + self.rank[i] / 1e4))
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
 
