@@ -1,7 +1,7 @@
 """Place-name search on 200,000 generated names: placegeo against SQLite FTS5 (trigram) and rapidfuzz.
 
-Names are made from the characters of Jinan's real division names (专名 of two characters plus a
-generic term: 路, 街, 村, 社区 …), so they look and read like real ones. For each kind of query —
+Names are made from the characters of Jinan's real division names (专名 of two or three characters
+plus a generic term: 路, 街, 村, 社区 …), so they look and read like real ones. For each kind of query —
 exact, prefix (the name less its last character, as typed), full pinyin, initials, homophone typo
 (one character replaced by another with the same reading) and one-character slip (one character
 replaced by any other) — the benchmark prints p50 and p99 latency and recall@10 (the intended name
@@ -48,9 +48,9 @@ def make_names(n: int, rng) -> tuple[list[str], dict[str, list[str]]]:
     for c in pool:
         by_reading[_latin(c)[0]].append(c)
     names: set[str] = set()
-    while len(names) < n:
-        a, b = rng.choice(pool, 2)
-        names.add(a + b + rng.choice(GENERIC))
+    while len(names) < n:  # a proper name of two or three characters and a generic term, as real names have
+        proper = "".join(rng.choice(pool, int(rng.choice([2, 3]))))
+        names.add(proper + rng.choice(GENERIC))
     return sorted(names), by_reading
 
 
@@ -65,7 +65,7 @@ def make_queries(names, by_reading, rng, k):
         out["prefix"].append((name[:-1], i))
         out["pinyin"].append((full, i))
         out["initials"].append((initials, i))
-        pos = int(rng.integers(0, 2))
+        pos = int(rng.integers(0, len(name) - 1))  # a slip anywhere but in the last character
         same = [c for c in by_reading[_latin(name[pos])[0]] if c != name[pos]]
         if same:
             out["homophone"].append((name[:pos] + rng.choice(same) + name[pos + 1:], i))

@@ -138,6 +138,13 @@ class SearchIndex:
     slip_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     slip_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # per record, for vectorised filtering and ranking
+    codes: np.ndarray = field(default_factory=lambda: np.zeros((0, 16), dtype=np.uint32))
+    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    layer_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    category_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    district_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    lonlat: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     meta: dict[str, Any] = field(default_factory=dict)
 
     # -- building ---------------------------------------------------------------------------------
@@ -195,6 +202,14 @@ class SearchIndex:
         weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in idx.records], dtype="float64")
         length = np.array([len(r.name) for r in idx.records], dtype="float64")
         idx.rank = weight * 100 - length  # within a tier: more important, then shorter
+        norm = [normalize(r.name)[:16] for r in idx.records]
+        idx.lengths = np.array([len(k) for k in norm], dtype=np.int16)
+        idx.codes = np.array([k.ljust(16, "\0") for k in norm], dtype="<U16").view(np.uint32).reshape(-1, 16) \
+            if norm else np.zeros((0, 16), dtype=np.uint32)
+        idx.layer_of = np.array([r.layer for r in idx.records], dtype=object)
+        idx.category_of = np.array([r.category for r in idx.records], dtype=object)
+        idx.district_of = np.array([r.district_code for r in idx.records], dtype=object)
+        idx.lonlat = np.array([(r.lon, r.lat) for r in idx.records], dtype="float64").reshape(-1, 2)
         return idx
 
     @classmethod
@@ -316,7 +331,8 @@ class SearchIndex:
             add(self.initials.get(latin, ()), "initials")
             add(self._prefix(self.sorted_pinyin, latin, cap), "pinyin_prefix")
             add(self._prefix(self.sorted_initials, latin, cap), "initials")
-        if len(found) < 10:  # slips: only when little else matched
+        sure = any(how in ("exact", "former") for how, _ in found.values())
+        if len(found) < 10 and not sure:  # slips: only when nothing matched as written
             keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
             if latin and 3 <= len(latin) <= 40:
                 keys += ["#" + k for k in (latin, *_deletions(latin))]
@@ -324,8 +340,8 @@ class SearchIndex:
                 hashes = _h(keys)
                 lo = np.searchsorted(self.slip_hash, hashes, side="left")
                 hi = np.searchsorted(self.slip_hash, hashes, side="right")
-                ids = {int(i) for a, b in zip(lo, hi, strict=True) for i in self.slip_ids[a:b]}
-                add(sorted(ids, key=lambda i: -self.rank[i])[:cap], "slip")
+                ids = np.unique(np.concatenate([self.slip_ids[a:b] for a, b in zip(lo, hi, strict=True)]))
+                add(ids.tolist(), "slip")
         return found
 
     def query(
@@ -352,27 +368,33 @@ class SearchIndex:
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
         found = self._candidates(q, cap)
-        han = has_han(q)
         layers = {layer} if isinstance(layer, str) else set(layer) if layer else None
-        hits = []
-        for i, (how, score) in found.items():
-            r = self.records[i]
-            if layers and r.layer not in layers:
-                continue
-            if category and r.category != category:
-                continue
-            if district and r.district_code != district:
-                continue
-            if bbox and not (bbox[0] <= r.lon <= bbox[2] and bbox[1] <= r.lat <= bbox[3]):
-                continue
-            if near is not None and radius_km is not None and _km(near, (r.lon, r.lat)) > radius_km:
-                continue
-            # within a tier: the name sharing most characters with the query in place (a homophone typo
-            # keeps all but one), then importance and brevity
-            same = sum(a == b for a, b in zip(q, normalize(r.name), strict=False)) / max(len(q), 1) if han else 0.0
-            hits.append(Hit(r, how, score + same + self.rank[i] / 1e4))
-        hits.sort(key=lambda h: -h.score)
-        return hits[:limit]
+        if not found:
+            return []
+        ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+        tier = np.fromiter((v[1] for v in found.values()), dtype="float64", count=len(found))
+        keep = np.ones(len(ids), dtype=bool)
+        if layers:
+            keep &= np.isin(self.layer_of[ids], list(layers))
+        if category:
+            keep &= self.category_of[ids] == category
+        if district:
+            keep &= self.district_of[ids] == district
+        lon, lat = self.lonlat[ids, 0], self.lonlat[ids, 1]
+        if bbox:
+            keep &= (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+        if near is not None and radius_km is not None:
+            keep &= _km_vec(near[0], near[1], lon, lat) <= radius_km
+        ids, tier = ids[keep], tier[keep]
+        # within a tier: the name sharing most characters with the query in place (a typo keeps all but
+        # one) and of the same length, then the more important and shorter name
+        qc = np.array([q[:16].ljust(16, "\0")], dtype="<U16").view(np.uint32)[: min(len(q), 16)]
+        same = (self.codes[ids, : len(qc)] == qc).sum(axis=1) / max(len(qc), 1)
+        score = tier + same + 0.5 * (self.lengths[ids] == len(q)) + self.rank[ids] / 1e4
+        order = np.argsort(-score, kind="stable")[:limit]
+        hows = [found[int(i)][0] for i in ids[order]]
+        return [Hit(self.records[int(i)], how, float(sc)) for i, how, sc in zip(ids[order], hows, score[order],
+                                                                                 strict=True)]
 
     def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
         """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
