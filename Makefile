@@ -23,6 +23,7 @@ run: demo
 	$(BIN)/placegeo serve --atlas $(ATLAS) --host 127.0.0.1
 
 test: install
+	./.ci/install-chromium || echo "chromium could not be installed: the browser tests will be skipped"
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest --doctest-modules src/placegeo tests

@@ -85,7 +85,13 @@ def test_layers_show_and_unknown_layer(run):
     assert r.exit_code == 2 and "registered layers are" in r.stderr
 
 
-def test_serve_prints_summary_until_the_web_map_exists(run, atlas):
+def test_serve_builds_the_app_and_runs_it_on_the_given_address(run, atlas, monkeypatch):
+    from flask import Flask
+
     atlas.write("relief_points", relief_points(2))
-    r = run("serve", "--atlas", atlas.path)
-    assert r.exit_code == 0 and "relief_points" in r.stdout
+    seen = {}
+    monkeypatch.setattr(Flask, "run", lambda self, host, port: seen.update(host=host, port=port, app=self))
+    r = run("serve", "--atlas", atlas.path, "--port", "8765")
+    assert r.exit_code == 0, r.stderr
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8765
+    assert seen["app"].test_client().get("/api/layers").get_json()["layers"][0]["name"] == "relief_points"

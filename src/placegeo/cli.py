@@ -590,13 +590,13 @@ def reverse(lon, lat, atlas_path, datum, as_json) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @_handle_errors
 def serve(atlas_path, host, port) -> None:
-    """Serve the web map on HOST:PORT.
+    """Serve the public web map on HOST:PORT (development server; see the README for gunicorn)."""
+    from placegeo.atlas import default_atlas_path
+    from placegeo.web import create_app
 
-    The public web map is not built yet: until it is, this prints the atlas summary.
-    """
-    atlas = _open(atlas_path)
-    _print_layer_rows(_layer_rows(atlas.path))
-    _err(f"the web map is not built yet (planned at http://{host}:{port}/); above is the atlas summary")
+    app = create_app({"atlas": str(atlas_path or default_atlas_path())})
+    _err(f"serving the web map on http://{host}:{port}/ (Ctrl-C to stop)")
+    app.run(host=host, port=port)
 
 
 if __name__ == "__main__":  # pragma: no cover

