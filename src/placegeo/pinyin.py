@@ -167,6 +167,7 @@ def _word(sylls: list[str]) -> str:
     return text[:1].upper() + text[1:]
 
 
+@lru_cache(maxsize=65536)
 def to_pinyin(name: str, *, tones: bool = True) -> str:
     """Pinyin of a place name in sign form, tone marks kept (the ``pinyin`` field of the layers).
 

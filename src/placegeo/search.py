@@ -42,7 +42,7 @@ from placegeo.pinyin import has_han, romanize, split_generic, syllables, to_piny
 
 __all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2}
 TIERS = {"exact": 100, "prefix": 80, "former": 75, "homophone": 70, "initials": 65, "substring": 62,
@@ -189,8 +189,12 @@ class SearchIndex:
                         slip_keys.append("#" + d)
                         slip_ids.append(i)
         idx.exact, idx.former, idx.pinyin, idx.initials = dict(exact), dict(former), dict(py), dict(ini)
-        idx.bigrams, idx.chars = {k: sorted(set(v)) for k, v in bigrams.items()}, \
-            {k: sorted(set(v)) for k, v in chars.items()}
+        weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in idx.records], dtype="float64")
+        length = np.array([len(r.name) for r in idx.records], dtype="float64")
+        idx.rank = weight * 100 - length  # within a tier: more important, then shorter
+        # postings best first, so that a query takes the first ones without sorting
+        idx.bigrams = {k: sorted(set(v), key=lambda i: -idx.rank[i]) for k, v in bigrams.items()}
+        idx.chars = {k: sorted(set(v), key=lambda i: -idx.rank[i]) for k, v in chars.items()}
         for attr, pairs in (("sorted_names", names_sorted), ("sorted_former", former_sorted),
                             ("sorted_pinyin", pinyin_sorted),
                             ("sorted_initials", initials_sorted)):
@@ -199,9 +203,6 @@ class SearchIndex:
         hashes = _h(slip_keys)
         order = np.argsort(hashes, kind="stable")
         idx.slip_hash, idx.slip_ids = hashes[order], np.asarray(slip_ids, dtype=np.int32)[order]
-        weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in idx.records], dtype="float64")
-        length = np.array([len(r.name) for r in idx.records], dtype="float64")
-        idx.rank = weight * 100 - length  # within a tier: more important, then shorter
         norm = [normalize(r.name)[:16] for r in idx.records]
         idx.lengths = np.array([len(k) for k in norm], dtype=np.int16)
         idx.codes = np.array([k.ljust(16, "\0") for k in norm], dtype="<U16").view(np.uint32).reshape(-1, 16) \
@@ -322,7 +323,7 @@ class SearchIndex:
                     common = set(lists[0]).intersection(*lists[1:]) if len(lists) > 1 else set(lists[0])
                     add(sorted(common, key=lambda i: -self.rank[i])[:cap], "substring")
             else:
-                add(sorted(self.chars.get(q, []), key=lambda i: -self.rank[i])[:cap], "substring")
+                add(self.chars.get(q, [])[:cap], "substring")
             if not re.fullmatch(r"[\u3400-\u9fff]+", q):  # mixed: 芙rj, 芙rongjie
                 add(self._prefix(self.sorted_initials, initial, cap), "initials")
                 add(self._prefix(self.sorted_pinyin, full, cap), "pinyin_prefix")

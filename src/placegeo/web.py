@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from flask import Flask, Response, jsonify, render_template, request, send_from_
 from werkzeug.exceptions import HTTPException
 
 from placegeo.atlas import Atlas
-from placegeo.crs import normalize_datum, shift_datum
+from placegeo.crs import convert, normalize_datum, shift_datum
 from placegeo.errors import DatumError, PlacegeoError
 from placegeo.pinyin import romanize, to_pinyin
 from placegeo.registry import load_registry
@@ -65,6 +66,7 @@ class WebSettings:
     tiles: str = "none"  # none, osm, tianditu or amap
     tianditu_key: str = ""
     max_search_limit: int = 50
+    search_cache: int = 4096  # answers kept per worker (the atlas is read-only while served); 0: none
     max_items: int = 5000
     default_items: int = 100
 
@@ -185,6 +187,8 @@ class _Store:
         self._index: Any = None  # the SearchIndex, loaded on first use
         self.names = dict(self.atlas.codes[["code", "name"]].itertuples(index=False))
         self.info = self.atlas.layer_info().set_index("name")
+        self.titles = {name: spec.title_zh for name, spec in self.registry.items()}
+        self.titles["admin_codes"] = "村（居）委会"
 
     def layers(self) -> list[str]:
         return [n for n in self.atlas.layers() if n in self.registry]
@@ -262,6 +266,10 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     def page():
         return render_template("index.html")
 
+    @app.get("/api/health")
+    def health():
+        return jsonify({"ok": True})
+
     @app.get("/api/config")
     def config():
         tiles = TILES.get(settings.tiles)
@@ -271,8 +279,23 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
                         "extent": store.atlas.extent})
 
     # -- API --------------------------------------------------------------------------------------
+    cache: OrderedDict[str, bytes] = OrderedDict()
+
     @app.get("/api/search")
     def api_search():
+        # typeahead asks the same few prefixes again and again: answers are kept, keyed by the query string
+        key = request.query_string.decode("latin-1")
+        if settings.search_cache and key in cache:
+            cache.move_to_end(key)
+            return Response(cache[key], mimetype="application/geo+json")
+        resp = _search()
+        if settings.search_cache and resp.status_code == 200:
+            cache[key] = resp.get_data()
+            if len(cache) > settings.search_cache:
+                cache.popitem(last=False)
+        return resp
+
+    def _search() -> Response:
         q = _text("q", 64, required=True)
         limit = _int("limit", 10, 1, settings.max_search_limit)
         layer = _text("layer", 40)
@@ -283,10 +306,24 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
         if district and not re.fullmatch(r"\d{6}", district):
             raise BadParameter("district", "'district' must be a 6-digit code")
         datum = _datum()
-        hits = store.index.search(q, limit=limit, layer=layer, category=category, district=district)
-        hits = _shift(hits, datum)
-        return _geojson({"type": "FeatureCollection", "query": q, "datum": datum,
-                         "features": _features(hits, "id")})
+        hits = store.index.query(q, limit=limit, layer=layer, category=category, district=district)
+        # built by hand, not through a GeoDataFrame: this endpoint answers every keystroke
+        lon = np.array([h.record.lon for h in hits], dtype="float64")
+        lat = np.array([h.record.lat for h in hits], dtype="float64")
+        if datum not in ("cgcs2000", "wgs84") and len(hits):
+            lon, lat = convert(lon, lat, src="cgcs2000", dst=datum)
+        features = []
+        for h, x, y in zip(hits, lon.tolist(), lat.tolist(), strict=True):
+            r = h.record
+            features.append({"type": "Feature", "id": r.id,
+                             "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]}
+                             if math.isfinite(x) else None,
+                             "properties": {"id": r.id, "name": r.name, "pinyin": to_pinyin(r.name),
+                                            "romanized": romanize(r.name), "layer": r.layer,
+                                            "layer_title": store.titles.get(r.layer, ""), "category": r.category,
+                                            "district_code": r.district_code, "town_code": r.town_code,
+                                            "match": h.match, "sample": r.sample}})
+        return _geojson({"type": "FeatureCollection", "query": q, "datum": datum, "features": features})
 
     @app.get("/api/places/<path:place_id>")
     def api_place(place_id: str):
