@@ -521,5 +521,6 @@ def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progre
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".lock").unlink(missing_ok=True)  # the build file's writer lock
     say(1.0, "done")
     return Atlas(path)
