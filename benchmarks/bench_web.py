@@ -6,7 +6,7 @@ gunicorn cost) and against ``/api/search`` with a rotating set of queries (chara
 initials, typos, and 2,000 more drawn from the atlas's names). Prints requests per second, p99
 latency, errors and the ratio. ``--cache 0`` measures without the per-worker answer cache.
 
-    python benchmarks/bench_web.py [--atlas atlas.gpkg] [--seconds 10] [--connections 16]
+    python benchmarks/bench_web.py [--atlas atlas.gpkg] [--seconds 10] [--connections 8]
 
 Target (issue 7): at least 3,000 search requests per second on 2 cores, p99 under 10 ms, no errors.
 """
@@ -76,7 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--atlas", default=None, help="atlas to serve (default: build the demo in a temp folder)")
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--distinct", type=int, default=2000, help="distinct queries drawn from the atlas's names")
     ap.add_argument("--cache", type=int, default=4096, help="answers cached per worker (0: none)")
     args = ap.parse_args()

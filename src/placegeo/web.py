@@ -11,6 +11,7 @@ or ``gunicorn -w 4 -c webmap/gunicorn.conf.py wsgi:app`` from ``webmap/``.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -165,8 +166,6 @@ def _clean(value: Any) -> Any:
 
 def _features(gdf: gpd.GeoDataFrame, id_col: str) -> list[dict[str, Any]]:
     geoms = gdf.geometry.to_json() if len(gdf) else '{"features": []}'
-    import json
-
     shapes = [f["geometry"] for f in json.loads(geoms)["features"]]
     props = gdf.drop(columns=gdf.geometry.name)
     out = []
