@@ -24,12 +24,12 @@ run: demo
 
 test: install
 	./.ci/install-chromium || echo "chromium could not be installed: the browser tests will be skipped"
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest --doctest-modules src/placegeo tests
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 
 typecheck: install
 	$(BIN)/mypy

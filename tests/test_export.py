@@ -142,3 +142,11 @@ def test_exports_from_placegeo_can_be_imported_again(atlas, tmp_path):
     result = atlas.import_file(path, "population_units", mode="replace", strict=True)
     assert result.n_written == 2
     assert atlas.read("population_units")["residents_60plus"].tolist() == [200, 500]
+
+
+def test_gbk_folds_capital_tone_marks_and_says_so(tmp_path, names_layer):
+    names_layer["host"] = ["Èrtàipíng Cūn", "Ānlè Jiē", "plain"]
+    path = export_layer(names_layer, tmp_path / "py.shp.zip", encoding="gbk")
+    assert _read_zip_shp(path)["host"].tolist() == ["èrtàipíng Cūn", "ānlè Jiē", "plain"]
+    with zipfile.ZipFile(path) as zf:
+        assert "lower case (GBK lacks them)" in zf.read("py_fields.csv").decode("utf-8-sig")

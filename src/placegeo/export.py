@@ -105,11 +105,31 @@ def shorten_field_names(names: Iterable[str], *, encoding: str = "utf-8", max_by
     return out
 
 
-def _dbf_safe(gdf: gpd.GeoDataFrame, enc: str) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Cut text to the DBF limit and refuse characters the encoding lacks; returns cut field names."""
+def _gbk_fold(text: str) -> str:
+    """Capital pinyin vowels with tone marks (È, Ā …) are missing from GBK, their lower-case forms are not."""
+    out = []
+    for ch in text:
+        try:
+            ch.encode("gbk")
+        except UnicodeEncodeError:
+            low = ch.lower()
+            try:
+                low.encode("gbk")
+                ch = low
+            except UnicodeEncodeError:
+                pass
+        out.append(ch)
+    return "".join(out)
+
+
+def _dbf_safe(gdf: gpd.GeoDataFrame, enc: str) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """Fit text to the DBF: cut at 254 bytes, fold what GBK lacks, refuse what cannot be written.
+
+    Returns the data and a note per field that was changed (for the field mapping file).
+    """
     py_enc = "gbk" if enc == "CP936" else "utf-8"
     out = gdf.copy()
-    cut_fields = []
+    notes: dict[str, str] = {}
     for col in gdf.columns:
         if col == gdf.geometry.name or not (pd.api.types.is_string_dtype(gdf[col]) or gdf[col].dtype == object):
             continue
@@ -117,7 +137,8 @@ def _dbf_safe(gdf: gpd.GeoDataFrame, enc: str) -> tuple[gpd.GeoDataFrame, list[s
         try:
             nbytes = text.str.encode(py_enc).str.len()
         except UnicodeEncodeError:
-            for row, v in enumerate(text):
+            folded = text.map(lambda v: _gbk_fold(v) if isinstance(v, str) else v).astype("string")
+            for row, v in enumerate(folded):
                 try:
                     if isinstance(v, str):
                         v.encode(py_enc)
@@ -127,15 +148,17 @@ def _dbf_safe(gdf: gpd.GeoDataFrame, enc: str) -> tuple[gpd.GeoDataFrame, list[s
                         "in GBK; export with --encoding utf-8 (QGIS and ArcGIS 10.x+ read UTF-8 shapefiles with "
                         "a .cpg)"
                     ) from None
-            raise
+            text = folded
+            notes[col] = "capital pinyin letters with tone marks written in lower case (GBK lacks them)"
+            nbytes = text.str.encode(py_enc).str.len()
         over = (nbytes > _DBF_TEXT_BYTES).fillna(False).to_numpy()
         if over.any():
             cut = [v.encode(py_enc)[:_DBF_TEXT_BYTES].decode(py_enc, errors="ignore") for v in text[over]]
             text = text.copy()
             text[over] = cut
-            cut_fields.append(col)
+            notes[col] = "; ".join(filter(None, [notes.get(col), "text cut to 254 bytes; full text in the GeoPackage"]))
         out[col] = text
-    return out, cut_fields
+    return out, notes
 
 
 def _write_shapefile_zip(gdf: gpd.GeoDataFrame, path: Path, name: str, *, encoding: str, titles: dict) -> Path:
@@ -143,7 +166,7 @@ def _write_shapefile_zip(gdf: gpd.GeoDataFrame, path: Path, name: str, *, encodi
     if enc is None:
         raise ExportError(f"unknown shapefile encoding {encoding!r}; use utf-8 or gbk")
     mapping = shorten_field_names([c for c in gdf.columns if c != gdf.geometry.name], encoding=encoding)
-    safe, cut_fields = _dbf_safe(gdf, enc)
+    safe, notes = _dbf_safe(gdf, enc)
     safe = safe.rename(columns=mapping)
     for col in safe.columns:  # DBF has no nullable booleans: write them as 1/0
         if safe[col].dtype == "boolean":
@@ -157,8 +180,7 @@ def _write_shapefile_zip(gdf: gpd.GeoDataFrame, path: Path, name: str, *, encodi
         w = csv.writer(buf)
         w.writerow(["field", "shapefile_field", "title_zh", "note"])
         for long, short in mapping.items():
-            note = "text cut to 254 bytes; full text in the GeoPackage" if long in cut_fields else ""
-            w.writerow([long, short, titles.get(long, ""), note])
+            w.writerow([long, short, titles.get(long, ""), notes.get(long, "")])
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for f in sorted(Path(tmp).iterdir()):
                 zf.write(f, f.name)
