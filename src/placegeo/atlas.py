@@ -275,7 +275,8 @@ class Atlas:
         """Replace the admin code tree (columns code, name, level, parent_code)."""
         missing = {"code", "name", "level", "parent_code"} - set(codes.columns)
         if missing:
-            raise ValueError(f"the code table lacks columns {', '.join(sorted(missing))}")
+            raise ValueError(f"the code table lacks columns {', '.join(sorted(missing))}; give code, name, "
+                             "level (district/town/village) and parent_code")
         table = codes[["code", "name", "level", "parent_code"]].astype(object).where(codes.notna(), None)
         dup = table["code"].duplicated()
         if dup.any():
@@ -408,7 +409,7 @@ class Atlas:
         rows = []
         for name in self.layers():
             r = info.loc[name] if name in info.index else None
-            count = self.count(name)
+            count = int(pyogrio.read_info(self._file, layer=name)["features"])
             sample = int(r["sample_count"]) if r is not None else 0
             rows.append({
                 "layer": name,

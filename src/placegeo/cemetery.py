@@ -389,12 +389,12 @@ def meets_demand(
     start = start_year if start_year is not None else params.base_year + 1
     demand = project_demand(population, params=params, start_year=start, end_year=start + horizon_years - 1)
     land_per_plot_m2 = demand["land_m2"].sum() / max(demand["plots_needed"].sum(), 1e-9)
+    cem = _check_cemeteries(cemeteries).set_index("cemetery_id")
     out = []
     for pooled in (False, True):
         sim = simulate_capacity(cemeteries, demand, expansions=expansions, pooled=pooled)
         a = sim.by_area.groupby("area").agg(demand_plots=("demand_plots", "sum"), unmet=("unmet_plots", "sum"))
         per_cem = sim.by_cemetery[sim.by_cemetery["year"] == start].set_index("cemetery_id")
-        cem = _check_cemeteries(cemeteries).set_index("cemetery_id")
         cem_area = pd.Series(CITY if pooled else cem["district_code"], index=cem.index)
         start_free = (per_cem["free_start"] - per_cem["added"]).groupby(cem_area).sum()
         added = sim.by_cemetery.groupby("cemetery_id")["added"].sum().groupby(cem_area).sum()

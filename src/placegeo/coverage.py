@@ -101,6 +101,10 @@ class CoverageRule:
     def limit_m(self) -> float:
         return max(self.threshold_m(t) for t in self.thresholds_min)
 
+    def method(self, network: WalkNetwork | None) -> str:
+        """How distances were measured, as every result states it."""
+        return "network" if network is not None else f"straight line x {self.detour_factor:g} (no network)"
+
     def minutes(self, dist_m):
         return np.asarray(dist_m, dtype="float64") / (self.speed_kmh * 1000.0 / 60.0)
 
@@ -180,7 +184,6 @@ def travel_to_nearest(
         src = np.full(len(units), -1)
         dist[on] = dist_node[usnap.node[on]] + usnap.dist_m[on]
         src[on] = which[usnap.node[on]]
-        method = "network"
     else:
         mu = to_metric(units)
         mf = facilities.to_crs(mu.crs)
@@ -189,7 +192,7 @@ def travel_to_nearest(
         d, src = tree.query(np.column_stack([upts.x, upts.y]))
         dist = d * rule.detour_factor
         on = np.ones(len(units), dtype=bool)
-        method = f"straight line x {rule.detour_factor:g} (no network)"
+    method = rule.method(network)
     reached = np.isfinite(dist) & (dist <= limit) & (src >= 0)
     out = units.copy()
     out["nearest_facility_id"] = np.where(reached, ids[np.clip(src, 0, None)], None)
@@ -417,7 +420,7 @@ def facility_load(
     f_out["demand_per_bed"] = np.where(cap > 0, np.round(demand_in_reach / np.where(cap > 0, cap, 1), 2), np.nan)
     u_out = units.copy()
     u_out["beds_per_1000_60plus"] = np.round(access * 1000, 2)
-    method = "network" if network is not None else f"straight line x {rule.detour_factor:g} (no network)"
+    method = rule.method(network)
     f_out.attrs["method"] = u_out.attrs["method"] = method
     return f_out, u_out
 

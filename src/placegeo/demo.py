@@ -392,7 +392,7 @@ def _traditional_names(units_m, towns_m, districts, codes, rng, seed: int) -> gp
     villages = codes[(codes["level"] == "village") & codes["name"].str.endswith("村民委员会")]
     picks = villages.sample(232 - len(rows), random_state=seed)
     in_town = _place_in_towns(units_m, picks["parent_code"], rng, by="residents", power=0.3)[0]
-    for k, (v, p) in enumerate(zip(picks.itertuples(), in_town, strict=True)):
+    for v, p in zip(picks.itertuples(), in_town, strict=True):
         name = v.name.removesuffix("村民委员会")
         name = name if name.endswith(("村", "庄", "峪", "屯", "寨", "店", "集", "营", "堡", "官")) else name + "村"
         rows.append({"name_id": f"TN{len(rows) + 1:03d}", "name": name, "category": "乡村", "feature_type": "村",
@@ -400,7 +400,6 @@ def _traditional_names(units_m, towns_m, districts, codes, rng, seed: int) -> gp
                      "batch": int(rng.integers(1, 4)), "source": SAMPLE.format(seed=seed) +
                      "; real village name from the code tree, not from the official list", "sample": True})
         pts.append(p)
-        del k
     gdf = gpd.GeoDataFrame(rows, geometry=pts, crs=METRIC)
     gdf["pinyin"] = gdf["name"].map(to_pinyin)
     joined = gpd.sjoin(gdf, towns_m[["code", "parent_code", "geometry"]], how="left", predicate="within")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import struct
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -224,24 +225,8 @@ def read_file(
         gdf = _points_from_table(df, datum=datum, lon_col=lon_col, lat_col=lat_col, name=path.name)
         gdf.attrs["first_row"] = 2  # the header is row 1
         return gdf
-    target = path
-    kwargs: dict = {}
-    if kind == "shapefile":
-        if path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as zf:
-                shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
-                if len(shps) != 1:
-                    raise ImportFormatError(f"'{path.name}' must hold exactly one .shp; it holds {len(shps)}")
-                extract_dir = Path(_tempdir())
-                zf.extractall(extract_dir)
-            target = extract_dir / shps[0]
-        kwargs["encoding"] = _shapefile_encoding(target, encoding)
-    elif encoding:
-        kwargs["encoding"] = encoding
-    try:
-        gdf = pyogrio.read_dataframe(target, layer=layer, **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise ImportFormatError(f"cannot read '{path.name}': {_clean(exc)}") from None
+    with tempfile.TemporaryDirectory(prefix="placegeo-") as tmp:  # a zipped shapefile is unpacked here
+        gdf = _read_vector(path, kind, Path(tmp), encoding=encoding, layer=layer)
     if kind == "kml":
         gdf = gdf.rename(columns={"Name": "name", "Description": "description"})
         # LIBKML adds styling columns (altitudeMode, tessellate, …); drop those the file leaves empty
@@ -256,10 +241,24 @@ def read_file(
     return gdf
 
 
-def _tempdir() -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="placegeo-")
+def _read_vector(path: Path, kind: str, tmp: Path, *, encoding: str | None, layer) -> gpd.GeoDataFrame:
+    target = path
+    kwargs: dict = {}
+    if kind == "shapefile":
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+                if len(shps) != 1:
+                    raise ImportFormatError(f"'{path.name}' must hold exactly one .shp; it holds {len(shps)}")
+                zf.extractall(tmp)
+            target = tmp / shps[0]
+        kwargs["encoding"] = _shapefile_encoding(target, encoding)
+    elif encoding:
+        kwargs["encoding"] = encoding
+    try:
+        return pyogrio.read_dataframe(target, layer=layer, **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise ImportFormatError(f"cannot read '{path.name}': {_clean(exc)}") from None
 
 
 def _clean(exc: Exception) -> str:

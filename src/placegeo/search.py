@@ -42,7 +42,7 @@ from placegeo.pinyin import has_han, romanize, split_generic, syllables, to_piny
 
 __all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2}
 TIERS = {"exact": 100, "prefix": 80, "former": 75, "homophone": 70, "initials": 65, "substring": 62,
@@ -126,7 +126,6 @@ class SearchIndex:
 
     records: list[NameRecord]
     exact: dict[str, list[int]] = field(default_factory=dict)
-    former: dict[str, list[int]] = field(default_factory=dict)
     pinyin: dict[str, list[int]] = field(default_factory=dict)
     initials: dict[str, list[int]] = field(default_factory=dict)
     bigrams: dict[str, list[int]] = field(default_factory=dict)
@@ -151,7 +150,7 @@ class SearchIndex:
     @classmethod
     def from_records(cls, records: list[NameRecord]) -> SearchIndex:
         idx = cls(records=list(records))
-        exact, former, py, ini = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+        exact, py, ini = defaultdict(list), defaultdict(list), defaultdict(list)
         bigrams, chars = defaultdict(list), defaultdict(list)
         slip_keys: list[str] = []
         slip_ids: list[int] = []
@@ -166,7 +165,6 @@ class SearchIndex:
                 exact[k].append(i)
                 names_sorted.append((k, i))
             for k in aliases:
-                former[k].append(i)
                 former_sorted.append((k, i))
             for k in keys | aliases:
                 full, initial = _latin(k)
@@ -188,7 +186,7 @@ class SearchIndex:
                     for d in (full, *_deletions(full)):
                         slip_keys.append("#" + d)
                         slip_ids.append(i)
-        idx.exact, idx.former, idx.pinyin, idx.initials = dict(exact), dict(former), dict(py), dict(ini)
+        idx.exact, idx.pinyin, idx.initials = dict(exact), dict(py), dict(ini)
         weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in idx.records], dtype="float64")
         length = np.array([len(r.name) for r in idx.records], dtype="float64")
         idx.rank = weight * 100 - length  # within a tier: more important, then shorter
@@ -449,10 +447,6 @@ def _mixed(q: str) -> tuple[str, str]:
         else:
             full, initials = full + part, initials + part
     return full, initials
-
-
-def _km(a, b) -> float:
-    return float(_km_vec(a[0], a[1], np.array([b[0]]), np.array([b[1]]))[0])
 
 
 def _km_vec(lon, lat, lons, lats) -> np.ndarray:

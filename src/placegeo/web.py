@@ -78,6 +78,8 @@ class WebSettings:
         for f in fields(cls):
             key = f"PLACEGEO_{f.name.upper()}"
             if key in env:
+                if f.type == "int" and not re.fullmatch(r"\d{1,9}", env[key].strip()):
+                    raise ValueError(f"{key}={env[key]!r}; give a whole number")
                 values[f.name] = int(env[key]) if f.type == "int" else env[key]
         values.update({k.lower(): v for k, v in overrides.items()})
         settings = cls(**values)
