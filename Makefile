@@ -26,7 +26,10 @@ test: install
 	./.ci/install-chromium || echo "chromium could not be installed: the browser tests will be skipped"
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest --doctest-modules src/placegeo tests
+	@# a throwaway PostGIS on 127.0.0.1 (installed from Debian's packages if missing): the storage,
+	@# import and web tests run on it as well as on GeoPackage, and fail rather than skip without it
+	url=$$(./.ci/start-postgis) && trap './.ci/start-postgis stop' EXIT && \
+	  PLACEGEO_TEST_POSTGIS=$$url PLACEGEO_REQUIRE_POSTGIS=1 $(BIN)/python -m pytest --doctest-modules src/placegeo tests
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks notebooks
@@ -40,6 +43,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_relocation.py
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_coverage.py
+	url=$$(./.ci/start-postgis) && trap './.ci/start-postgis stop' EXIT && \
+	  $(BIN)/python benchmarks/bench_ogc_bbox.py --postgis $$url
 
 clean:
 	rm -rf $(VENV) build dist exports .pytest_cache .ruff_cache .mypy_cache $(ATLAS)

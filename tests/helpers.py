@@ -59,3 +59,19 @@ def population_units() -> gpd.GeoDataFrame:
         geometry=[box(117.0, 36.6, 117.01, 36.61), box(117.01, 36.6, 117.02, 36.61)],
         crs="EPSG:4490",
     )
+
+
+def atlas_digest(atlas) -> str:
+    """A fingerprint of everything stored: the file's bytes (GeoPackage), or every table's rows (PostGIS)."""
+    if atlas.backend == "gpkg":
+        return file_digest(atlas.path)
+    h = hashlib.sha256()
+    h.update(repr(sorted(atlas._meta_items().items())).encode())  # includes the revision
+    h.update(atlas.codes.to_csv().encode())
+    h.update(atlas.layer_info().to_csv().encode())
+    for name in atlas.layers():
+        gdf = atlas.read(name)
+        h.update(name.encode())
+        h.update(gdf.drop(columns="geometry").to_csv().encode())
+        h.update(b"".join(gdf.geometry.to_wkb()))
+    return h.hexdigest()

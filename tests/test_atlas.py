@@ -4,10 +4,12 @@ import pyogrio
 import pytest
 from shapely import Point
 
-from helpers import file_digest, population_units, relief_points
+from helpers import atlas_digest, population_units, relief_points
 from placegeo import atlas as atlas_mod
 from placegeo.atlas import Atlas, read_layer, write_layer
 from placegeo.errors import AtlasError, CRSError, LayerNotFoundError, ValidationError
+
+BACKENDS = ["gpkg", "postgis"]
 
 
 def test_write_and_read_round_trip_keeps_types_and_crs(atlas):
@@ -22,7 +24,7 @@ def test_write_and_read_round_trip_keeps_types_and_crs(atlas):
 
 def test_polygons_are_stored_as_declared_and_integers_stay_integers(atlas):
     atlas.write("population_units", population_units())
-    back = read_layer(atlas.path, "population_units")
+    back = read_layer(atlas.location, "population_units")
     assert back["residents"].dtype == "Int64" and back["residents"].sum() == 3000
     assert pd.isna(back.loc[1, "town_code"])
 
@@ -56,48 +58,85 @@ def test_data_without_crs_is_refused(atlas):
 
 def test_invalid_data_writes_nothing(atlas):
     atlas.write("relief_points", relief_points(2))
-    before = file_digest(atlas.path)
+    before = atlas_digest(atlas)
     bad = relief_points(2)
     bad.loc[0, "kind"] = "hotel"
     with pytest.raises(ValidationError) as info:
         atlas.write("relief_points", bad)
     assert info.value.problems[0].row == 1 and info.value.problems[0].field == "kind"
-    assert file_digest(atlas.path) == before
+    assert atlas_digest(atlas) == before
 
 
 def test_failure_mid_write_leaves_the_atlas_exactly_as_before(atlas, monkeypatch):
     atlas.write("relief_points", relief_points(3))
-    before = file_digest(atlas.path)
-    real_write = pyogrio.write_dataframe
+    before = atlas_digest(atlas)
+    real_write = type(atlas)._write_data
 
     def write_then_crash(*args, **kwargs):
-        real_write(*args, **kwargs)  # the new rows really land in the working copy ...
+        real_write(*args, **kwargs)  # the new rows really land (working copy / open transaction) ...
         raise OSError("disk full")  # ... and then the write fails
 
-    monkeypatch.setattr(atlas_mod.pyogrio, "write_dataframe", write_then_crash)
+    monkeypatch.setattr(type(atlas), "_write_data", write_then_crash)
     with pytest.raises(OSError, match="disk full"):
         atlas.write("relief_points", relief_points(5, start=10), mode="replace")
     monkeypatch.undo()
-    assert file_digest(atlas.path) == before
+    assert atlas_digest(atlas) == before
     assert atlas.read("relief_points")["point_id"].tolist() == ["rp0", "rp1", "rp2"]
-    assert not list(atlas.path.parent.glob(".*.tmp.gpkg*")), "the working copy was left behind"
+    if atlas.backend == "gpkg":
+        assert not list(atlas.path.parent.glob(".*.tmp.gpkg*")), "the working copy was left behind"
+
+
+def test_failure_in_the_store_itself_leaves_the_atlas_as_before(atlas, monkeypatch):
+    """A failure inside the store's own write (pyogrio for GeoPackage, COPY for PostGIS)."""
+    atlas.write("relief_points", relief_points(3))
+    before = atlas_digest(atlas)
+    bad = relief_points(3, start=10)
+    if atlas.backend == "gpkg":
+        def crash(*args, **kwargs):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(atlas_mod.pyogrio, "write_dataframe", crash)
+    else:
+        from placegeo import postgis
+
+        real = postgis._copy_values
+        calls = []
+
+        def crash_on_third_column(col, pg_type):  # the old rows are already deleted by then
+            calls.append(col.name)
+            if len(calls) == 3:
+                raise OSError("connection lost")
+            return real(col, pg_type)
+
+        monkeypatch.setattr(postgis, "_copy_values", crash_on_third_column)
+    with pytest.raises(OSError):
+        atlas.write("relief_points", bad, mode="replace")
+    monkeypatch.undo()
+    assert atlas_digest(atlas) == before
 
 
 def test_failure_inside_a_transaction_rolls_back_every_write(atlas):
-    before = file_digest(atlas.path)
+    before = atlas_digest(atlas)
     with pytest.raises(RuntimeError), atlas.transaction():
         atlas.write("relief_points", relief_points(2))
         atlas.write("population_units", population_units())
         assert set(atlas.layers()) == {"relief_points", "population_units"}  # visible inside
         raise RuntimeError("stop")
-    assert file_digest(atlas.path) == before
+    assert atlas_digest(atlas) == before
     assert atlas.layers() == []
 
 
 def test_a_second_writer_is_told_to_wait(atlas):
-    other = Atlas(atlas.path)
+    if atlas.backend == "gpkg":
+        other = Atlas(atlas.location)
+    else:
+        from placegeo.postgis import PostGISAtlas
+
+        other = PostGISAtlas(atlas.location, lock_wait_s=0.3)  # it waits that long for the first
     with atlas.transaction(), pytest.raises(AtlasError, match="another process"):
         other.write("relief_points", relief_points(1))
+    other.write("relief_points", relief_points(1))  # and succeeds once the first is done
+    assert atlas.count("relief_points") == 1
 
 
 def test_missing_and_foreign_files_get_clear_errors(tmp_path):
@@ -145,3 +184,35 @@ def test_single_polygons_are_promoted_one_by_one(atlas):
     assert back.geom_type.tolist() == ["MultiPolygon", "MultiPolygon"]
     assert back.geometry.iloc[0].equals(g.geometry.iloc[0]) and back.geometry.iloc[1].equals(g.geometry.iloc[1])
     assert back["level"].tolist() == ["district", "district"]
+
+
+def test_revision_changes_with_every_write_and_only_then(atlas):
+    first = atlas.revision
+    atlas.save_artifact("note", "派生数据".encode())  # derived data is kept with the atlas, not a change
+    assert atlas.revision == first and atlas.load_artifact("note").decode() == "派生数据"
+    atlas.write("relief_points", relief_points(2))
+    second = atlas.revision
+    assert second != first
+    with pytest.raises(ValidationError), atlas.transaction():
+        atlas.write("relief_points", relief_points(1).assign(kind="hotel"))
+    assert atlas.revision == second  # a refused write changes nothing, the revision neither
+
+
+def test_query_gives_a_page_and_the_number_matched(atlas):
+    atlas.write("relief_points", relief_points(5))
+    box = (117.0195, 36.65, 117.0225, 36.67)  # rp0, rp1, rp2
+    page, matched = atlas.query("relief_points", bbox=box, limit=2, offset=1)
+    assert matched == 3 and page["point_id"].tolist() == ["rp1", "rp2"]
+    assert page["open_24h"].dtype == "boolean" and page.crs.to_epsg() == 4490
+    page, matched = atlas.query("relief_points", bbox=box, limit=2, offset=10)
+    assert matched == 3 and page.empty
+    assert atlas.query("relief_points", limit=100)[1] == 5
+
+
+def test_append_to_a_layer_keeps_order_and_types(atlas):
+    atlas.write("relief_points", relief_points(2))
+    atlas.write("relief_points", relief_points(2, start=2), mode="append")
+    back = atlas.read("relief_points")
+    assert back["point_id"].tolist() == ["rp0", "rp1", "rp2", "rp3"]
+    assert atlas.keys("relief_points").tolist() == ["rp0", "rp1", "rp2", "rp3"]
+    assert back["open_24h"].dtype == "boolean"

@@ -7,6 +7,8 @@ from helpers import relief_points
 from placegeo.cli import main
 from placegeo.crs import convert
 
+BACKENDS = ["gpkg", "postgis"]
+
 
 @pytest.fixture
 def run():
@@ -49,27 +51,27 @@ def test_import_validate_export_cycle(run, atlas, tmp_path):
     csv.write_text("point_id,name,kind,open_24h,district_code,lon,lat\n"
                    "a1,甲,泉城避风港,是,370102,117.02,36.66\n"
                    "a2,乙,酒店,否,370102,117.02,36.66\n", encoding="utf-8")
-    r = run("validate", csv, "--layer", "relief_points", "--datum", "wgs84", "--atlas", atlas.path, "--json")
+    r = run("validate", csv, "--layer", "relief_points", "--datum", "wgs84", "--atlas", atlas.location, "--json")
     assert r.exit_code == 2
     report = json.loads(r.stdout)
     assert report["rows_with_problems"] == 1 and report["problems"][0]["row"] == 3
 
-    r = run("import", csv, "--layer", "relief_points", "--datum", "wgs84", "--atlas", atlas.path, "--strict")
+    r = run("import", csv, "--layer", "relief_points", "--datum", "wgs84", "--atlas", atlas.location, "--strict")
     assert r.exit_code == 2 and "row 3, field 'kind'" in r.stderr
     assert "relief_points" not in atlas.layers()
 
-    r = run("import", csv, "--layer", "relief_points", "--datum", "wgs84", "--atlas", atlas.path, "--json")
+    r = run("import", csv, "--layer", "relief_points", "--datum", "wgs84", "--atlas", atlas.location, "--json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["written"] == 1
 
-    r = run("layers", "--atlas", atlas.path, "--json")
+    r = run("layers", "--atlas", atlas.location, "--json")
     rows = {row["layer"]: row for row in json.loads(r.stdout)}
     assert rows["relief_points"]["features"] == 1
 
     out = tmp_path / "one.geojson"
-    r = run("export", "--atlas", atlas.path, "--layer", "relief_points", "--format", "geojson", "--out", out)
+    r = run("export", "--atlas", atlas.location, "--layer", "relief_points", "--format", "geojson", "--out", out)
     assert r.exit_code == 0 and out.exists()
-    r = run("export", "--atlas", atlas.path, "--format", "shp", "--encoding", "gbk", "--out", tmp_path / "b.zip")
+    r = run("export", "--atlas", atlas.location, "--format", "shp", "--encoding", "gbk", "--out", tmp_path / "b.zip")
     assert r.exit_code == 0 and (tmp_path / "b.zip").exists()
 
 
@@ -91,7 +93,7 @@ def test_serve_builds_the_app_and_runs_it_on_the_given_address(run, atlas, monke
     atlas.write("relief_points", relief_points(2))
     seen = {}
     monkeypatch.setattr(Flask, "run", lambda self, host, port: seen.update(host=host, port=port, app=self))
-    r = run("serve", "--atlas", atlas.path, "--port", "8765")
+    r = run("serve", "--atlas", atlas.location, "--port", "8765")
     assert r.exit_code == 0, r.stderr
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8765
     assert seen["app"].test_client().get("/api/layers").get_json()["layers"][0]["name"] == "relief_points"

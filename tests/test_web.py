@@ -7,13 +7,17 @@ import pytest
 
 from placegeo.web import WebSettings, create_app
 
+BACKENDS = ["gpkg", "postgis"]
+
 
 @pytest.fixture(scope="module")
 def client(demo_atlas, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web")
-    atlas = tmp / "atlas.gpkg"
-    shutil.copy(demo_atlas.path, atlas)
-    app = create_app({"atlas": str(atlas), "export_dir": str(tmp / "exports")})
+    location = demo_atlas.location  # read-only use: the session's PostGIS copy serves as it is
+    if demo_atlas.backend == "gpkg":
+        location = str(tmp / "atlas.gpkg")
+        shutil.copy(demo_atlas.path, location)
+    app = create_app({"atlas": location, "export_dir": str(tmp / "exports")})
     return app.test_client()
 
 

@@ -5,7 +5,7 @@
 ['admin_units', 'cemeteries']
 """
 
-from placegeo.atlas import Atlas, ImportResult, default_atlas_path, read_layer, write_layer
+from placegeo.atlas import Atlas, ImportResult, copy_atlas, default_atlas_path, read_layer, write_layer
 from placegeo.crs import convert, gk_zone_crs, shift_datum, to_metric
 from placegeo.errors import (
     AtlasError,
@@ -37,6 +37,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "convert",
+    "copy_atlas",
     "default_atlas_path",
     "get_layer",
     "gk_zone_crs",

@@ -17,12 +17,13 @@ import pandas as pd
 
 from placegeo.errors import PlacegeoError, ValidationError
 
-ATLAS_HELP = "Atlas file (default: $PLACEGEO_ATLAS, else ./atlas.gpkg)."
+ATLAS_HELP = ("Atlas: a .gpkg file or a postgresql://user@host:port/db?schema=name URL "
+              "(default: $PLACEGEO_ATLAS, else ./atlas.gpkg).")
 
 
 def _atlas_option(f):
-    return click.option("--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path),
-                        envvar="PLACEGEO_ATLAS", default=None, help=ATLAS_HELP)(f)
+    return click.option("--atlas", "atlas_path", metavar="FILE|URL", envvar="PLACEGEO_ATLAS", default=None,
+                        help=ATLAS_HELP)(f)
 
 
 def _open(atlas_path):
@@ -94,8 +95,8 @@ def demo(atlas_path, seed) -> None:
             done[0] = int(share * 100)
 
         atlas = build_demo_atlas(path, seed=seed, progress=step)
-    _err(f"demo atlas written to {path}")
-    _print_layer_rows(_layer_rows(atlas.path))
+    _err(f"demo atlas written to {atlas.location}")
+    _print_layer_rows(_layer_rows(atlas.location))
 
 
 # -- layers ---------------------------------------------------------------------------------------
@@ -108,23 +109,23 @@ def layers(ctx, atlas_path, as_json) -> None:
     """List the layers: definitions, and counts, sample share and sources in the atlas."""
     if ctx.invoked_subcommand is not None:
         return
-    from placegeo.atlas import default_atlas_path
+    from placegeo.atlas import atlas_exists, default_atlas_path
 
     path = atlas_path or default_atlas_path()
     rows = _layer_rows(path)
     if as_json:
         _echo_json(rows)
         return
-    if not path.exists():
+    if not atlas_exists(path):
         _err(f"(no atlas at {path}: showing definitions only; build one with `placegeo demo`)")
     _print_layer_rows(rows)
 
 
-def _layer_rows(path: Path) -> list[dict]:
-    from placegeo.atlas import Atlas
+def _layer_rows(location: str) -> list[dict]:
+    from placegeo.atlas import Atlas, atlas_exists
     from placegeo.registry import load_registry
 
-    summary = Atlas(path).summary().set_index("layer") if path.exists() else None
+    summary = Atlas(location).summary().set_index("layer") if atlas_exists(location) else None
     rows = []
     for name, spec in load_registry().items():
         s = summary.loc[name] if summary is not None and name in summary.index else None
@@ -247,7 +248,7 @@ def import_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_jso
 @_handle_errors
 def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, atlas_path) -> None:
     """Check FILE for a layer without writing anything (exit 2 if it has problems)."""
-    from placegeo.atlas import Atlas, default_atlas_path
+    from placegeo.atlas import Atlas, atlas_exists, default_atlas_path
     from placegeo.readers import read_file
     from placegeo.registry import get_layer
     from placegeo.validate import validate_layer
@@ -255,7 +256,7 @@ def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_j
     spec = get_layer(layer)
     gdf = read_file(file, datum=datum, encoding=encoding, lon_col=lon_col, lat_col=lat_col, layer=source_layer)
     path = atlas_path or default_atlas_path()
-    atlas = Atlas(path) if path.exists() else None
+    atlas = Atlas(path) if atlas_exists(path) else None
     report = validate_layer(gdf, spec, codes=atlas.code_set() if atlas else None,
                             extent=atlas.extent if atlas else None, defaults={"source": file.name, "sample": False})
     if as_json:
@@ -501,7 +502,7 @@ def _write_coverage(atlas, result, facility_layer, target_min, network, faciliti
             areas = cov.service_areas(facilities, network, minutes=target_min, rule=rule)
             atlas.write("service_areas", areas.assign(facility_layer=facility_layer, source=source, sample=sample))
     _err(f"wrote coverage_units ({len(units):,}) and coverage_gaps ({len(gaps):,})"
-         + (" and service_areas" if with_areas and network is not None else "") + f" to {atlas.path}")
+         + (" and service_areas" if with_areas and network is not None else "") + f" to {atlas.location}")
 
 
 
@@ -583,6 +584,52 @@ def reverse(lon, lat, atlas_path, datum, as_json) -> None:
 
 
 
+# -- atlas ----------------------------------------------------------------------------------------
+@main.group()
+def atlas() -> None:
+    """Whole atlases: show one, copy one between GeoPackage and PostGIS."""
+
+
+@atlas.command("info")
+@_atlas_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def atlas_info(atlas_path, as_json) -> None:
+    """Where the atlas is, its metadata, revision and layers."""
+    a = _open(atlas_path)
+    info = {"location": a.location, "backend": a.backend, "revision": a.revision,
+            "meta": {k: list(v) if isinstance(v, tuple) else v for k, v in a.meta.items()},
+            "layers": {name: a.count(name) for name in a.layers()}, "codes": len(a.codes)}
+    if as_json:
+        _echo_json(info)
+        return
+    click.echo(f"{info['location']} ({info['backend']}), revision {info['revision']}")
+    for k, v in info["meta"].items():
+        click.echo(f"  {k}: {v}")
+    click.echo(f"  admin codes: {info['codes']}")
+    for name, n in info["layers"].items():
+        click.echo(f"  {_pad(name, 26)}{n:>9,} features")
+
+
+@atlas.command("copy")
+@click.argument("src", metavar="SRC")
+@click.argument("dst", metavar="DST")
+@click.option("--overwrite", is_flag=True, help="Replace an atlas already at DST.")
+@_handle_errors
+def atlas_copy(src, dst, overwrite) -> None:
+    """Copy the whole atlas SRC to DST: a .gpkg file or a postgresql:// URL, in either direction.
+
+    Metadata, the code tree, every layer and the layer records are copied as they are, in one
+    transaction: if anything fails DST is left as it was.
+    """
+    from placegeo.atlas import copy_atlas
+
+    target = copy_atlas(src, dst, overwrite=overwrite)
+    layers = target.layers()
+    _err(f"copied {len(layers)} layers ({sum(target.count(n) for n in layers):,} features) "
+         f"and {len(target.codes):,} admin codes to {target.location}")
+
+
 # -- serve ----------------------------------------------------------------------------------------
 @main.command()
 @_atlas_option
@@ -594,7 +641,7 @@ def serve(atlas_path, host, port) -> None:
     from placegeo.atlas import default_atlas_path
     from placegeo.web import create_app
 
-    app = create_app({"atlas": str(atlas_path or default_atlas_path())})
+    app = create_app({"atlas": atlas_path or default_atlas_path()})
     _err(f"serving the web map on http://{host}:{port}/ (Ctrl-C to stop)")
     app.run(host=host, port=port)
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from placegeo.atlas import Atlas
+from placegeo.atlas import Atlas, copy_atlas, is_database_url
 from placegeo.crs import CGCS2000, shift_datum
 from placegeo.pinyin import to_pinyin
 from placegeo.registry import layers_dir
@@ -456,7 +456,10 @@ def _walk_network(districts_m: gpd.GeoDataFrame, rng, seed: int) -> gpd.GeoDataF
 
 
 def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progress | None = None) -> Atlas:
-    """Build the Jinan demo atlas at ``path`` (replacing any file there, atomically).
+    """Build the Jinan demo atlas at ``path`` (replacing any atlas there, atomically).
+
+    ``path`` is a ``.gpkg`` file or a ``postgresql://`` URL; a database atlas is built in a
+    temporary GeoPackage and copied in one transaction (:func:`placegeo.atlas.copy_atlas`).
 
     Examples
     --------
@@ -466,6 +469,16 @@ def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progre
     167
     """
     say = progress or (lambda share, what: None)
+    if is_database_url(path):
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            built = build_demo_atlas(Path(folder) / "demo.gpkg", seed=seed,
+                                     progress=lambda share, what: say(0.9 * share, what))
+            say(0.95, "copy to the database")
+            atlas = copy_atlas(built, str(path), overwrite=True)
+        say(1.0, "done")
+        return atlas
     path = Path(path)
     rng = np.random.default_rng(seed)
     say(0.02, "code tree and census")

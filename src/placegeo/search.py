@@ -216,6 +216,7 @@ class SearchIndex:
         """Every named feature of ``atlas``: traditional names with former names, admin units (and the
         villages and communities of the code tree, placed at their town), facilities, cemeteries, relief points.
         """
+        stamp = atlas.revision  # taken first: data changed while reading gets a newer stamp, and a rebuild
         records: list[NameRecord] = []
         layers = set(atlas.layers())
         towns = {}
@@ -248,7 +249,7 @@ class SearchIndex:
             records.append(NameRecord(f"admin_codes:{row.code}", row.name, "admin_codes", "village",
                                       row.code[:6], row.parent_code, lon, lat, (), False, 0.0))
         idx = cls.from_records(records)
-        idx.meta = {"atlas": str(atlas.path), "stamp": _stamp(atlas.path), "version": INDEX_VERSION}
+        idx.meta = {"atlas": atlas.location, "stamp": stamp, "version": INDEX_VERSION}
         return idx
 
     # -- persistence ------------------------------------------------------------------------------
@@ -270,18 +271,24 @@ class SearchIndex:
 
     @classmethod
     def for_atlas(cls, atlas) -> SearchIndex:
-        """The atlas's index: loaded from beside the atlas when it is current, else built and saved."""
-        path = atlas.path.with_name(atlas.path.name + ".search")
-        if path.exists():
+        """The atlas's index: the saved one when it is current, else built and saved with the atlas.
+
+        A GeoPackage atlas keeps it in a file beside it (``<atlas>.search``), a PostGIS atlas in its
+        ``placegeo_artifacts`` table. The index is a pickle: only those who may write the atlas can
+        write it. Where it cannot be saved (a read-only folder or database role) it is kept in memory.
+        """
+        data = atlas.load_artifact("search")
+        if data is not None:
             try:
-                idx = cls.load(path)
-                if idx.meta.get("stamp") == _stamp(atlas.path):
+                idx = pickle.loads(data)
+                if (isinstance(idx, cls) and idx.meta.get("version") == INDEX_VERSION
+                        and idx.meta.get("stamp") == atlas.revision):
                     return idx
-            except (SearchError, pickle.UnpicklingError, EOFError, AttributeError):
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
                 pass
         idx = cls.from_atlas(atlas)
-        with contextlib.suppress(OSError):  # a read-only atlas folder: keep the index in memory
-            idx.save(path)
+        with contextlib.suppress(OSError, PlacegeoError):
+            atlas.save_artifact("search", pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL))
         return idx
 
     # -- querying ---------------------------------------------------------------------------------
@@ -454,11 +461,6 @@ def _km_vec(lon, lat, lons, lats) -> np.ndarray:
     dlat, dlon = lat2 - lat1, np.radians(lons - lon)
     h = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
     return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-
-
-def _stamp(path: Path) -> str:
-    st = Path(path).stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def reverse_lookup(atlas, lon: float, lat: float, *, datum: str = "cgcs2000", k: int = 5,

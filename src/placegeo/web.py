@@ -16,15 +16,17 @@ import logging
 import math
 import os
 import re
+import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from flask import Flask, Response, jsonify, render_template, request, send_from_directory
+from flask import Flask, Response, g, has_request_context, jsonify, render_template, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from placegeo.atlas import Atlas
@@ -67,7 +69,8 @@ class WebSettings:
     tiles: str = "none"  # none, osm, tianditu or amap
     tianditu_key: str = ""
     max_search_limit: int = 50
-    search_cache: int = 4096  # answers kept per worker (the atlas is read-only while served); 0: none
+    search_cache: int = 4096  # answers kept per worker and atlas revision; 0: none
+    refresh_ms: int = 1000  # how often a worker checks whether the atlas changed (an import); 0: every request
     max_items: int = 5000
     default_items: int = 100
 
@@ -169,43 +172,94 @@ def _clean(value: Any) -> Any:
 def _features(gdf: gpd.GeoDataFrame, id_col: str) -> list[dict[str, Any]]:
     geoms = gdf.geometry.to_json() if len(gdf) else '{"features": []}'
     shapes = [f["geometry"] for f in json.loads(geoms)["features"]]
-    props = gdf.drop(columns=gdf.geometry.name)
+    names = [c for c in gdf.columns if c != gdf.geometry.name]
+    columns = [[_clean(v) for v in gdf[c].tolist()] for c in names]  # column by column: no row Series
     out = []
-    for (_, row), geom in zip(props.iterrows(), shapes, strict=True):
-        p = {k: _clean(v) for k, v in row.items()}
+    for i, geom in enumerate(shapes):
+        p = {name: col[i] for name, col in zip(names, columns, strict=True)}
         out.append({"type": "Feature", "id": p.get(id_col), "geometry": geom, "properties": p})
     return out
 
 
+@dataclass
+class _State:
+    """What a worker has read from one revision of the atlas; replaced whole when the atlas changes."""
+
+    revision: str
+    layer_names: list[str]
+    names: dict[str, str]
+    info: pd.DataFrame
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    index: Any = None  # the SearchIndex, loaded on first use
+    answers: OrderedDict[str, bytes] = field(default_factory=OrderedDict)  # search answers by query string
+
+
 class _Store:
-    """What the app reads: the atlas, its layers (cached, in CGCS2000) and the search index."""
+    """What the app reads: the atlas and, per revision of it, its layers (in CGCS2000) and search index.
+
+    Every ``refresh_ms`` a worker compares the atlas's revision with the one it has read; when an
+    import has changed the atlas it drops what it had and reads again, so a running server shows new
+    data without a restart. A request keeps the state it started with (:meth:`begin`), and each layer
+    is read whole in one go, so a response shows a layer as it was before an import or after it,
+    never a mix.
+    """
 
     def __init__(self, settings: WebSettings):
         self.settings = settings
         self.atlas = Atlas(settings.atlas)
         self.registry = load_registry()
-        self._layers: dict[str, gpd.GeoDataFrame] = {}
-        self._index: Any = None  # the SearchIndex, loaded on first use
-        self.names = dict(self.atlas.codes[["code", "name"]].itertuples(index=False))
-        self.info = self.atlas.layer_info().set_index("name")
         self.titles = {name: spec.title_zh for name, spec in self.registry.items()}
         self.titles["admin_codes"] = "村（居）委会"
+        self._lock = threading.Lock()
+        self._state = self._read_state()
+        self._checked = time.monotonic()
+
+    def _read_state(self) -> _State:
+        revision = self.atlas.revision  # first: a change made while reading shows as a newer revision
+        return _State(revision, [n for n in self.atlas.layers() if n in self.registry],
+                      dict(self.atlas.codes[["code", "name"]].itertuples(index=False)),
+                      self.atlas.layer_info().set_index("name"))
+
+    def begin(self) -> _State:
+        """The state for a new request: re-read when the atlas changed since the last check."""
+        now = time.monotonic()
+        if now - self._checked >= self.settings.refresh_ms / 1000:
+            with self._lock:
+                if now - self._checked >= self.settings.refresh_ms / 1000:
+                    self._checked = now
+                    if self.atlas.revision != self._state.revision:
+                        self._state = self._read_state()
+        return self._state
+
+    @property
+    def state(self) -> _State:
+        return (g.get("placegeo_state") or self._state) if has_request_context() else self._state
+
+    @property
+    def names(self) -> dict[str, str]:
+        return self.state.names
+
+    @property
+    def info(self) -> pd.DataFrame:
+        return self.state.info
 
     def layers(self) -> list[str]:
-        return [n for n in self.atlas.layers() if n in self.registry]
+        return self.state.layer_names
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
-        if name not in self._layers:
-            self._layers[name] = self.atlas.read(name)
-        return self._layers[name]
+        state = self.state
+        if name not in state.layers:
+            state.layers[name] = self.atlas.read(name)
+        return state.layers[name]
 
     @property
     def index(self):
-        if self._index is None:
+        state = self.state
+        if state.index is None:
             from placegeo.search import SearchIndex
 
-            self._index = SearchIndex.for_atlas(self.atlas)
-        return self._index
+            state.index = SearchIndex.for_atlas(self.atlas)
+        return state.index
 
 
 def _shift(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
@@ -235,6 +289,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     def read_only():
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             return _error(405, "this site is read-only: only GET requests are answered", None)
+        g.placegeo_state = store.begin()
         return None
 
     @app.after_request
@@ -280,11 +335,10 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
                         "extent": store.atlas.extent})
 
     # -- API --------------------------------------------------------------------------------------
-    cache: OrderedDict[str, bytes] = OrderedDict()
-
     @app.get("/api/search")
     def api_search():
         # typeahead asks the same few prefixes again and again: answers are kept, keyed by the query string
+        cache = store.state.answers
         key = request.query_string.decode("latin-1")
         if settings.search_cache and key in cache:
             cache.move_to_end(key)
@@ -463,11 +517,17 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
         offset = _int("offset", 0, 0, 10**8)
         bbox = _bbox()
         datum = _datum()
-        gdf = store.layer(name)
-        if bbox is not None:
-            gdf = gdf.iloc[gdf.sindex.query(_box(bbox), predicate="intersects")].sort_index()
-        matched = len(gdf)
-        page = _shift(gdf.iloc[offset: offset + limit], datum)
+        if store.atlas.backend == "postgis":
+            # the database's GiST index answers the box; count and page come from one snapshot
+            found, matched = store.atlas.query(name, bbox=bbox, limit=limit, offset=offset)
+        else:
+            gdf = store.layer(name)
+            if bbox is None:
+                matched, found = len(gdf), gdf.iloc[offset: offset + limit]
+            else:  # positions in layer order; only the page's rows are taken from the (large) frame
+                hits = np.sort(gdf.sindex.query(_box(bbox), predicate="intersects"))
+                matched, found = len(hits), gdf.iloc[hits[offset: offset + limit]]
+        page = _shift(found, datum)
         spec = store.registry[name]
         links = [{"href": _url(request.full_path), "rel": "self", "type": "application/geo+json"}]
         if offset + limit < matched:
@@ -503,8 +563,9 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
             raise BadParameter("crs", f"'crs' must be one of {', '.join(DOWNLOAD_CRS)}")
         folder = (Path(settings.export_dir) / crs_key).resolve()
         target = folder / filename
-        stamp = store.atlas.path.stat().st_mtime
-        if not target.exists() or target.stat().st_mtime < stamp:
+        made_from = folder / f".{filename}.revision"  # the atlas revision the file was made from
+        revision = store.state.revision
+        if not target.exists() or not made_from.exists() or made_from.read_text() != revision:
             from placegeo.export import export_layer
 
             spec = store.registry[layer]
@@ -514,6 +575,9 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
                                 crs=DOWNLOAD_CRS[crs_key], name=layer,
                                 titles={f.name: f.title_zh for f in spec.fields})
             made.replace(target)
+            stamp = work / f".{filename}.revision"
+            stamp.write_text(revision)
+            stamp.replace(made_from)
         return send_from_directory(folder, filename, as_attachment=True)
 
     return app

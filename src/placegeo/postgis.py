@@ -1,0 +1,480 @@
+"""The PostGIS atlas: the :class:`~placegeo.atlas.Atlas` API over PostgreSQL with PostGIS.
+
+For a bureau that shares one atlas between planners and serves the public map from several
+web workers. The atlas lives in one schema of a database, chosen by the URL's ``schema``
+parameter (default ``public``), so one database can hold the atlases of several cities::
+
+    postgresql://planner@db.example:5432/minzheng?schema=jinan
+
+Each layer is a table with a ``fid`` key, the layer's fields in their types and a ``geom``
+column typed ``geometry(<type>, 4490)`` with a GiST index, so QGIS and other GIS open it as it
+is. The atlas's own tables are those of the GeoPackage atlas plus ``placegeo_artifacts``
+(derived data such as the search index).
+
+Every write is a database transaction (:meth:`PostGISAtlas.transaction`): a refused or failed
+import leaves the database as it was. A replaced layer is emptied with ``DELETE`` and filled
+with ``COPY`` in the same transaction, not dropped and re-created, so a reader's snapshot sees
+the old rows or the new ones, never a mix and never an empty table; dead rows are reclaimed by
+autovacuum. Writers take a transaction-scoped advisory lock of the atlas and wait for each
+other up to ``lock_wait_s``. Each committed write sets a new ``revision`` in ``placegeo_meta``,
+which readers (web workers) compare to know when their caches are stale.
+
+psycopg 3 is the driver (COPY for writes, binary results for reads) with one connection pool
+per process: a forked web worker opens its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import uuid
+import weakref
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from placegeo.atlas import LAYER_INFO_COLUMNS, Atlas
+from placegeo.crs import CGCS2000
+from placegeo.errors import AtlasError
+from placegeo.registry import LayerSpec
+
+__all__ = ["PostGISAtlas", "split_url"]
+
+_PG_TYPES = {"integer": "bigint", "number": "double precision", "boolean": "boolean", "date": "date"}
+_INTERNAL = ("placegeo_meta", "placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts")
+_DDL = """
+CREATE TABLE {schema}.placegeo_meta (key text PRIMARY KEY, value text);
+CREATE TABLE {schema}.placegeo_layers (name text PRIMARY KEY, title_zh text, title_en text,
+  feature_count bigint, sample_count bigint, sources text, licence text, attribution text, updated text);
+CREATE TABLE {schema}.placegeo_admin_codes (code text PRIMARY KEY, name text NOT NULL, level text NOT NULL,
+  parent_code text);
+CREATE TABLE {schema}.placegeo_artifacts (name text PRIMARY KEY, data bytea NOT NULL,
+  updated timestamptz NOT NULL DEFAULT now());
+"""
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """Split an atlas URL into (libpq URL, schema, URL to show with the password hidden).
+
+    >>> libpq, schema, shown = split_url("postgresql://u:secret@127.0.0.1:5432/db?schema=jinan&sslmode=disable")
+    >>> libpq
+    'postgresql://u:secret@127.0.0.1:5432/db?sslmode=disable'
+    >>> schema, shown
+    ('jinan', 'postgresql://u:***@127.0.0.1:5432/db?schema=jinan&sslmode=disable')
+    """
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), "public") or "public"
+    libpq = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "schema"])))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    shown = urlunsplit(parts._replace(netloc=netloc, query=urlencode([("schema", schema)] + [
+        (k, v) for k, v in query if k != "schema"])))
+    return libpq, schema, shown
+
+
+def _connect_error(shown: str, exc: Exception) -> AtlasError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return AtlasError(f"cannot connect to the PostGIS atlas '{shown}': {reason}; check that the server runs and "
+                      "the URL (user, host, port, database) is right (tests start one with .ci/start-postgis)")
+
+
+class PostGISAtlas(Atlas):
+    """An atlas in a PostgreSQL/PostGIS schema (see :class:`~placegeo.atlas.Atlas` and this module).
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user[:password]@host[:port]/database[?schema=name]``; other parameters
+        go to libpq (``sslmode`` …). A password is better kept in ``~/.pgpass`` or ``PGPASSWORD``.
+    lock_wait_s : float
+        How long a write waits for another writer of the same atlas before giving up.
+    """
+
+    backend = "postgis"
+
+    def __init__(self, url: str, *, lock_wait_s: float = 30.0):
+        self.url = url
+        self._conninfo, self.schema, self.location = split_url(url)
+        self.lock_wait_s = lock_wait_s
+        self._pool: ConnectionPool | None = None
+        self._pool_pid = 0
+        self._pool_lock = threading.Lock()
+        self._local = threading.local()
+        if not self._has_tables():
+            raise AtlasError(
+                f"no atlas in schema '{self.schema}' of '{self.location}'; create one with "
+                f"`placegeo atlas copy atlas.gpkg '{self.location}'` or `placegeo demo --atlas '{self.location}'`")
+
+    # -- connections ------------------------------------------------------------------------------
+    def _get_pool(self) -> ConnectionPool:
+        with self._pool_lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                # a forked web worker must not share its parent's sockets: it gets a pool of its own
+                pool = ConnectionPool(self._conninfo, min_size=1, max_size=8, open=False, name="placegeo",
+                                      kwargs={"autocommit": True, "connect_timeout": 10})
+                try:
+                    pool.open(wait=True, timeout=15)
+                except Exception as exc:
+                    pool.close()
+                    raise _connect_error(self.location, exc) from None
+                # an inherited pool is left alone: its sockets are the parent's, closing them would end its sessions
+                self._pool, self._pool_pid = pool, os.getpid()
+                weakref.finalize(self, _close_in_owner, pool, os.getpid())
+            return self._pool
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                _close_in_owner(self._pool, self._pool_pid)
+            self._pool = None
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection]:
+        tx = getattr(self._local, "conn", None)
+        if tx is not None:
+            yield tx
+            return
+        with self._get_pool().connection() as conn:
+            yield conn
+
+    def _t(self, name: str) -> sql.Composable:
+        return sql.Identifier(self.schema, name)
+
+    def _has_tables(self) -> bool:
+        with self._conn() as conn:
+            row = conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}".placegeo_meta',)).fetchone()
+        return row is not None and row[0] is not None
+
+    @classmethod
+    def exists(cls, url: str) -> bool:
+        """Whether the URL's schema holds an atlas (False also when the schema does not exist)."""
+        libpq, schema, shown = split_url(url)
+        try:
+            with psycopg.connect(libpq, autocommit=True, connect_timeout=10) as conn:
+                row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".placegeo_meta',)).fetchone()
+        except psycopg.OperationalError as exc:
+            raise _connect_error(shown, exc) from None
+        return row is not None and row[0] is not None
+
+    @classmethod
+    def _create(cls, location, *, name, extent, overwrite) -> Atlas:
+        libpq, schema, shown = split_url(str(location))
+        try:
+            conn = psycopg.connect(libpq, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise _connect_error(shown, exc) from None
+        with conn:
+            if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is None:
+                try:
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                except psycopg.Error as exc:
+                    raise AtlasError(f"the database of '{shown}' has no PostGIS and this user cannot add it "
+                                     f"({exc.diag.message_primary}); ask its administrator to run "
+                                     "CREATE EXTENSION postgis") from None
+            s = sql.Identifier(schema)
+            with conn.transaction():
+                found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".placegeo_meta',)).fetchone()
+                if found and found[0] is not None:
+                    if not overwrite:
+                        raise AtlasError(f"'{shown}' already holds an atlas; pass overwrite=True (CLI: --overwrite) "
+                                         "to replace it")
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"placegeo:{schema}",))
+                    if schema == "public":  # never drop the public schema: only the atlas's tables
+                        names = [r[0] for r in conn.execute(
+                            "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = %s", (schema,))]
+                        for table in [*names, *_INTERNAL]:
+                            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(
+                                sql.Identifier(schema, table)))
+                    else:
+                        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(s))
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
+                conn.execute(sql.SQL(_DDL).format(schema=s))
+                meta = {**cls._new_meta(name, extent), "revision": uuid.uuid4().hex}
+                with conn.cursor() as cur:
+                    cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(
+                        sql.Identifier(schema, "placegeo_meta")), list(meta.items()))
+        return cls(str(location))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Atlas]:
+        if getattr(self._local, "conn", None) is not None:  # nested: the outer transaction decides
+            yield self
+            return
+        with self._get_pool().connection() as conn, conn.transaction():
+            try:
+                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(
+                    sql.Literal(f"{int(self.lock_wait_s * 1000)}ms")))
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"placegeo:{self.schema}",))
+            except psycopg.errors.LockNotAvailable:
+                raise AtlasError(f"another process has been writing to '{self.location}' for "
+                                 f"{self.lock_wait_s:g} s; wait for it to finish and try again") from None
+            self._local.conn = conn
+            try:
+                yield self
+                conn.execute(sql.SQL("UPDATE {} SET value = %s WHERE key = 'revision'").format(
+                    self._t("placegeo_meta")), (uuid.uuid4().hex,))
+            finally:
+                self._local.conn = None
+
+    @property
+    def revision(self) -> str:
+        with self._conn() as conn:
+            row = conn.execute(sql.SQL("SELECT value FROM {} WHERE key = 'revision'").format(
+                self._t("placegeo_meta"))).fetchone()
+        return str(row[0]) if row else ""
+
+    # -- small tables -----------------------------------------------------------------------------
+    def load_artifact(self, name: str) -> bytes | None:
+        with self._conn() as conn:
+            row = conn.execute(sql.SQL("SELECT data FROM {} WHERE name = %s").format(self._t("placegeo_artifacts")),
+                               (name,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_artifact(self, name: str, data: bytes) -> None:
+        try:
+            with self._conn() as conn:
+                conn.execute(sql.SQL("INSERT INTO {} (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+                                     "SET data = excluded.data, updated = now()").format(
+                                         self._t("placegeo_artifacts")), (name, data))
+        except psycopg.errors.InsufficientPrivilege as exc:  # a read-only role (the public web map's)
+            raise AtlasError(f"cannot save '{name}' in '{self.location}': {exc.diag.message_primary}") from None
+
+    def _meta_items(self) -> dict[str, str]:
+        with self._conn() as conn:
+            return dict(conn.execute(sql.SQL("SELECT key, value FROM {}").format(self._t("placegeo_meta"))).fetchall())
+
+    def _put_meta(self, items: dict[str, str]) -> None:
+        with self._conn() as conn, conn.cursor() as cur:
+            cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+                                    "SET value = excluded.value").format(self._t("placegeo_meta")), list(items.items()))
+
+    def _read_codes(self) -> pd.DataFrame:
+        with self._conn() as conn:
+            rows = conn.execute(sql.SQL("SELECT code, name, level, parent_code FROM {} ORDER BY code").format(
+                self._t("placegeo_admin_codes"))).fetchall()
+        return _text_frame(rows, ["code", "name", "level", "parent_code"])
+
+    def _put_codes(self, table: pd.DataFrame) -> None:
+        with self._conn() as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("DELETE FROM {}").format(self._t("placegeo_admin_codes")))
+            with cur.copy(sql.SQL("COPY {} (code, name, level, parent_code) FROM STDIN").format(
+                    self._t("placegeo_admin_codes"))) as copy:
+                for row in table.itertuples(index=False, name=None):
+                    copy.write_row(row)
+
+    def _read_layer_info(self) -> pd.DataFrame:
+        with self._conn() as conn:
+            rows = conn.execute(sql.SQL("SELECT {} FROM {} ORDER BY name").format(
+                sql.SQL(", ").join(map(sql.Identifier, LAYER_INFO_COLUMNS)), self._t("placegeo_layers"))).fetchall()
+        info = _text_frame(rows, LAYER_INFO_COLUMNS)
+        return info.astype({"feature_count": "int64", "sample_count": "int64"})
+
+    def _put_layer_info(self, rows: list[tuple]) -> None:
+        cols = sql.SQL(", ").join(map(sql.Identifier, LAYER_INFO_COLUMNS))
+        update = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
+                                    for c in LAYER_INFO_COLUMNS[1:])
+        with self._conn() as conn, conn.cursor() as cur:
+            cur.executemany(sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (name) DO UPDATE SET {}").format(
+                self._t("placegeo_layers"), cols, sql.SQL(", ").join(sql.Placeholder() * 9), update), rows)
+
+    # -- layers -----------------------------------------------------------------------------------
+    def layers(self) -> list[str]:
+        with self._conn() as conn:
+            rows = conn.execute("SELECT f_table_name FROM geometry_columns WHERE f_table_schema = %s",
+                                (self.schema,)).fetchall()
+        return sorted(str(r[0]) for r in rows if not str(r[0]).startswith("placegeo_"))
+
+    def count(self, name: str) -> int:
+        self._require(name)
+        with self._conn() as conn:
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._t(name))).fetchone()
+        return int(row[0]) if row else 0
+
+    def _columns(self, conn: psycopg.Connection, name: str) -> dict[str, str]:
+        """The table's columns (but fid and geom), in order, with their types."""
+        rows = conn.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (f'"{self.schema}"."{name}"',)).fetchall()
+        return {r[0]: r[1] for r in rows if r[0] not in ("fid", "geom")}
+
+    def _select(self, columns: dict[str, str], prefix: str | None = None) -> sql.Composable:
+        def ref(c: str) -> sql.Composable:
+            return sql.Identifier(prefix, c) if prefix else sql.Identifier(c)
+
+        parts = [sql.SQL("{}::text AS {}").format(ref(c), sql.Identifier(c)) if t == "date" else ref(c)
+                 for c, t in columns.items()]
+        return sql.SQL(", ").join([*parts, sql.SQL("ST_AsBinary({})").format(ref("geom"))])
+
+    def _frame(self, rows: list[tuple], columns: dict[str, str]) -> gpd.GeoDataFrame:
+        values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
+        data = {}
+        for (col, typ), vals in zip(columns.items(), values, strict=False):
+            kind = {"bigint": "Int64", "integer": "Int64", "double precision": "Float64", "boolean": "boolean"}
+            data[col] = pd.array(list(vals), dtype=kind.get(typ, "str"))
+        geom = shapely.from_wkb(np.array(values[-1], dtype=object))
+        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geom, crs=CGCS2000), crs=CGCS2000)
+
+    def _read(self, name, *, bbox, columns, where) -> gpd.GeoDataFrame:
+        with self._conn() as conn:
+            stored = self._columns(conn, name)
+            if columns is not None:
+                unknown = [c for c in columns if c not in stored]
+                if unknown:
+                    raise AtlasError(f"layer '{name}' has no field {', '.join(unknown)}; it has "
+                                     f"{', '.join(stored)}")
+                stored = {c: stored[c] for c in columns}
+            query, params = self._filtered(name, stored, bbox, where)
+            cur = conn.cursor(binary=True)
+            rows = cur.execute(query + sql.SQL(" ORDER BY fid"), params).fetchall()
+        return self._frame(rows, stored)
+
+    def _filtered(self, name, columns, bbox, where=None) -> tuple[sql.Composed, list[Any]]:
+        conds: list[sql.Composable] = []
+        params: list[Any] = []
+        if bbox is not None:
+            conds.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))"))
+            params.extend(float(v) for v in bbox)
+        if where:
+            conds.append(sql.SQL("({})").format(sql.SQL(where)))
+        query = sql.SQL("SELECT {} FROM {}").format(self._select(columns), self._t(name))
+        if conds:
+            query = query + sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
+        return query, params
+
+    def query(self, name, *, bbox=None, limit=100, offset=0) -> tuple[gpd.GeoDataFrame, int]:
+        from placegeo.atlas import _apply_types
+        from placegeo.registry import load_registry
+
+        box = sql.SQL(" WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))") if bbox else sql.SQL("")
+        with self._conn() as conn:
+            stored = self._columns(conn, name)
+            if not stored:
+                self._require(name)
+            # one statement, so one snapshot: the count and the page show the same state of the layer.
+            # The matches are found on the GiST index first, then sorted: a plan walking the key
+            # in order and testing each row against the box can be a thousand times slower.
+            query = sql.SQL(
+                "WITH m AS MATERIALIZED (SELECT fid FROM {t}{box}), "
+                "p AS (SELECT fid FROM m ORDER BY fid LIMIT %s OFFSET %s) "
+                "SELECT c.n, t.fid, {cols} FROM (SELECT count(*) AS n FROM m) c "
+                "LEFT JOIN (p JOIN {t} t USING (fid)) ON true ORDER BY t.fid"
+            ).format(t=self._t(name), box=box, cols=self._select(stored, prefix="t"))
+            params = [*(float(v) for v in bbox or ()), int(limit), int(offset)]
+            rows = conn.cursor(binary=True).execute(query, params).fetchall()
+        matched = int(rows[0][0]) if rows else 0
+        page = self._frame([r[2:] for r in rows if r[1] is not None], stored)
+        registry = load_registry()
+        return (_apply_types(page, registry[name]) if name in registry else page), matched
+
+    def _read_keys(self, name: str, key: str) -> pd.Series:
+        with self._conn() as conn:
+            rows = conn.execute(sql.SQL("SELECT {}::text FROM {} ORDER BY fid").format(
+                sql.Identifier(key), self._t(name))).fetchall()
+        return pd.Series([r[0] for r in rows], dtype=object)
+
+    def _wanted_columns(self, spec: LayerSpec, data: gpd.GeoDataFrame) -> dict[str, str]:
+        types = {f.name: _PG_TYPES.get(f.type, "text") for f in spec.fields}
+        out = {}
+        for col in data.columns:
+            if col == data.geometry.name:
+                continue
+            if col in types:
+                out[col] = types[col]
+            else:
+                dtype = data[col].dtype
+                out[col] = ("boolean" if pd.api.types.is_bool_dtype(dtype) else
+                            "bigint" if pd.api.types.is_integer_dtype(dtype) else
+                            "double precision" if pd.api.types.is_float_dtype(dtype) else "text")
+        return out
+
+    def _write_data(self, spec: LayerSpec, data: gpd.GeoDataFrame, *, append: bool) -> None:
+        name = spec.name
+        wanted = self._wanted_columns(spec, data)
+        gtype = spec.geometry
+        with self._conn() as conn:
+            stored = self._columns(conn, name)
+            geom_type = conn.execute("SELECT type FROM geometry_columns WHERE f_table_schema = %s AND "
+                                     "f_table_name = %s", (self.schema, name)).fetchone()
+            same = geom_type is not None and geom_type[0].lower() == gtype.lower()
+            if append and stored and same:
+                for col, typ in wanted.items():
+                    if col not in stored:
+                        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                            self._t(name), sql.Identifier(col), sql.SQL(typ)))
+            elif stored and same and stored == wanted:
+                # emptied, not dropped: readers' snapshots keep the old rows until this commits
+                conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
+            else:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(name)))
+                cols = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
+                                          for c, t in wanted.items())
+                conn.execute(sql.SQL("CREATE TABLE {} (fid bigserial PRIMARY KEY, {}, geom geometry({}, 4490))").format(
+                    self._t(name), cols, sql.SQL(gtype)))
+                conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+                    sql.Identifier(f"{name}_geom_idx"), self._t(name)))
+                if spec.primary_key in wanted:
+                    conn.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                        sql.Identifier(f"{name}_{spec.primary_key}_idx"), self._t(name),
+                        sql.Identifier(spec.primary_key)))
+                conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                    self._t(name), sql.Literal(f"{spec.title_zh} ({spec.title_en})")))
+            columns = [_copy_values(data[c], t) for c, t in wanted.items()]
+            geoms = shapely.set_srid(np.asarray(data.geometry.values), 4490)
+            hexes = shapely.to_wkb(geoms, hex=True, include_srid=True).tolist()
+            target = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                self._t(name), sql.SQL(", ").join([*map(sql.Identifier, wanted), sql.Identifier("geom")]))
+            with conn.cursor() as cur, cur.copy(target) as copy:
+                for row in zip(*columns, hexes, strict=True):
+                    copy.write_row(row)
+            conn.execute(sql.SQL("ANALYZE {}").format(self._t(name)))  # the planner then uses the GiST index
+
+    def _layer_stats(self, name: str) -> tuple[list[str], int, int]:
+        with self._conn() as conn:
+            stored = self._columns(conn, name)
+            sources: list[str] = []
+            if "source" in stored:
+                sources = sorted(r[0] for r in conn.execute(sql.SQL("SELECT DISTINCT source FROM {}").format(
+                    self._t(name))) if r[0])
+            sample = sql.SQL("coalesce(sum(sample::int), 0)") if "sample" in stored else sql.SQL("0")
+            row = conn.execute(sql.SQL("SELECT count(*), {} FROM {}").format(sample, self._t(name))).fetchone()
+        assert row is not None
+        return sources, int(row[0]), int(row[1])
+
+
+def _close_in_owner(pool: ConnectionPool, pid: int) -> None:
+    if os.getpid() == pid:
+        pool.close()
+
+
+def _text_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """Rows as a frame of text columns typed as pandas reads them from SQLite (missing: NaN)."""
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    return pd.DataFrame({c: pd.array(list(v), dtype="str") for c, v in zip(columns, values, strict=True)})
+
+
+def _copy_values(col: pd.Series, pg_type: str) -> list[Any]:
+    """A column as Python values for COPY: None for missing, plain int/float/bool/str otherwise."""
+    missing = col.isna().to_numpy()
+    if pg_type == "boolean":
+        vals = col.astype("boolean").fillna(False).astype(bool).tolist()
+    elif pg_type == "bigint":
+        vals = col.astype("Int64").fillna(0).astype("int64").tolist()
+    elif pg_type == "double precision":
+        vals = col.astype("float64").tolist()
+    else:
+        vals = [str(v) for v in col.astype(object).where(~missing, "").tolist()]
+    if missing.any():
+        for i in np.flatnonzero(missing).tolist():
+            vals[i] = None
+    return vals

@@ -1,0 +1,126 @@
+"""What only the PostGIS atlas has: URLs and schemas, typed and indexed tables, copies both ways."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from helpers import relief_points
+from placegeo.atlas import Atlas, copy_atlas
+from placegeo.errors import AtlasError
+
+BACKENDS = ["postgis"]
+
+
+def _table_facts(atlas, name):
+    import psycopg
+
+    from placegeo.postgis import split_url
+
+    libpq, schema, _ = split_url(atlas.location)
+    with psycopg.connect(libpq) as conn:
+        geom = conn.execute("SELECT type, srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s",
+                            (schema, name)).fetchone()
+        indexes = [r[0] for r in conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s", (schema, name))]
+        conn.execute(f'SET search_path = "{schema}", public')
+        conn.execute("SET enable_seqscan = off")  # as on a big table: the box is answered by the index
+        plan = "\n".join(r[0] for r in conn.execute(
+            f"EXPLAIN SELECT * FROM {name} WHERE ST_Intersects(geom, ST_MakeEnvelope(117, 36, 118, 37, 4490))"))
+    return geom, indexes, plan
+
+
+def test_layers_are_typed_4490_with_a_spatial_index(atlas):
+    atlas.write("relief_points", relief_points(3))
+    (gtype, srid), indexes, plan = _table_facts(atlas, "relief_points")
+    assert (gtype, srid) == ("POINT", 4490)
+    assert any("USING gist (geom)" in i for i in indexes)
+    assert "relief_points_geom_idx" in plan
+
+
+def test_schema_and_password_in_urls(backend):
+    from placegeo.postgis import split_url
+
+    libpq, schema, shown = split_url("postgresql://me:s3cret@db:5433/minzheng?schema=jinan&sslmode=require")
+    assert schema == "jinan" and "schema" not in libpq and "sslmode=require" in libpq
+    assert "s3cret" not in shown and "***" in shown
+    assert split_url("postgresql://db/minzheng")[1] == "public"
+
+
+def test_missing_atlas_and_unreachable_server_get_clear_errors(new_location):
+    with pytest.raises(AtlasError, match="no atlas in schema"):
+        Atlas(new_location("missing"))
+    with pytest.raises(AtlasError, match=r"cannot connect.*check that the server runs"):
+        Atlas("postgresql://nobody@127.0.0.1:1/nothing")
+    with pytest.raises(AtlasError, match="not supported"):
+        Atlas("mysql://db/atlas")
+
+
+def test_create_refuses_to_overwrite_unless_asked(atlas):
+    atlas.write("relief_points", relief_points(2))
+    with pytest.raises(AtlasError, match="already holds an atlas"):
+        Atlas.create(atlas.location)
+    fresh = Atlas.create(atlas.location, overwrite=True, name="new")
+    assert fresh.layers() == [] and fresh.meta["name"] == "new"
+
+
+def _everything(atlas):
+    layers = {}
+    for name in atlas.layers():
+        gdf = atlas.read(name)
+        layers[name] = gdf
+    info = atlas.layer_info()
+    return atlas.meta, atlas.codes, info, layers
+
+
+def _assert_same(a, b):
+    meta_a, codes_a, info_a, layers_a = _everything(a)
+    meta_b, codes_b, info_b, layers_b = _everything(b)
+    assert meta_a == meta_b
+    pd.testing.assert_frame_equal(codes_a.astype(object), codes_b.astype(object))
+    pd.testing.assert_frame_equal(info_a.astype(object), info_b.astype(object))
+    assert list(layers_a) == list(layers_b)
+    for name, ga in layers_a.items():
+        gb = layers_b[name]
+        assert len(ga) == len(gb), name
+        assert list(ga.columns) == list(gb.columns), name
+        attrs_a, attrs_b = ga.drop(columns="geometry"), gb.drop(columns="geometry")
+        pd.testing.assert_frame_equal(attrs_a, attrs_b, check_dtype=True, obj=name)
+        # geometries bit for bit: the same WKB, coordinates to the last digit
+        assert ga.geometry.to_wkb().tolist() == gb.geometry.to_wkb().tolist(), name
+        assert gb.crs.to_epsg() == 4490
+
+
+def test_copy_the_demo_atlas_to_postgis_and_back_loses_nothing(demo_gpkg, new_location, tmp_path):
+    pg = copy_atlas(demo_gpkg, new_location("copy"))
+    assert pg.backend == "postgis" and len(pg.layers()) == len(demo_gpkg.layers()) >= 7
+    _assert_same(demo_gpkg, pg)
+    back = copy_atlas(pg, tmp_path / "back.gpkg")
+    assert back.backend == "gpkg"
+    _assert_same(demo_gpkg, back)
+    with pytest.raises(AtlasError, match="already"):
+        copy_atlas(demo_gpkg, pg.location)
+
+
+def test_atlas_copy_command_and_demo_on_postgis(demo_gpkg, new_location, tmp_path):
+    dst = new_location("cli")
+    cmd = [sys.executable, "-m", "placegeo.cli", "atlas", "copy", str(demo_gpkg.path), dst]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "copied" in done.stderr and "admin codes" in done.stderr
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    info = subprocess.run([sys.executable, "-m", "placegeo.cli", "atlas", "info", "--atlas", dst, "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert info.returncode == 0 and '"backend": "postgis"' in info.stdout
+
+
+def test_search_index_is_kept_in_the_database(demo_atlas):
+    from placegeo.search import SearchIndex
+
+    idx = SearchIndex.for_atlas(demo_atlas)
+    assert demo_atlas.load_artifact("search") is not None
+    again = SearchIndex.for_atlas(demo_atlas)
+    assert again.meta["stamp"] == demo_atlas.revision == idx.meta["stamp"]
+    assert again.query("芙蓉街", limit=1)[0].record.name == "芙蓉街"
