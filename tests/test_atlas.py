@@ -216,3 +216,17 @@ def test_append_to_a_layer_keeps_order_and_types(atlas):
     assert back["point_id"].tolist() == ["rp0", "rp1", "rp2", "rp3"]
     assert atlas.keys("relief_points").tolist() == ["rp0", "rp1", "rp2", "rp3"]
     assert back["open_24h"].dtype == "boolean"
+
+
+def test_keys_added_by_another_writer_after_validation_are_caught_under_the_lock(atlas):
+    from placegeo.registry import get_layer
+    from placegeo.validate import validate_layer
+
+    atlas.write("relief_points", relief_points(2))
+    before = atlas_digest(atlas)
+    # validated as if before another planner's import of rp1 landed (no stored keys to check against) ...
+    data = validate_layer(relief_points(2, start=1), get_layer("relief_points")).data
+    # ... the write, under the writers' lock, finds rp1 stored and writes nothing
+    with pytest.raises(AtlasError, match=r"rp1.*another writer"):
+        atlas._store(get_layer("relief_points"), data, mode="append", licence=None, attribution=None)
+    assert atlas_digest(atlas) == before

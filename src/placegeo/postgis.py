@@ -121,6 +121,10 @@ class PostGISAtlas(Atlas):
         with self._pool_lock:
             if self._pool is None or self._pool_pid != os.getpid():
                 # a forked web worker must not share its parent's sockets: it gets a pool of its own
+                try:  # one plain attempt first: the pool would retry quietly, this says why it fails
+                    psycopg.connect(self._conninfo, connect_timeout=10).close()
+                except psycopg.OperationalError as exc:
+                    raise _connect_error(self.location, exc) from None
                 pool = ConnectionPool(self._conninfo, min_size=1, max_size=8, open=False, name="placegeo",
                                       kwargs={"autocommit": True, "connect_timeout": 10})
                 try:
@@ -407,7 +411,10 @@ class PostGISAtlas(Atlas):
             geom_type = conn.execute("SELECT type FROM geometry_columns WHERE f_table_schema = %s AND "
                                      "f_table_name = %s", (self.schema, name)).fetchone()
             same = geom_type is not None and geom_type[0].lower() == gtype.lower()
-            if append and stored and same:
+            if append and not same:
+                raise AtlasError(f"layer '{name}' is stored as {geom_type[0] if geom_type else 'no geometry'}, not "
+                                 f"{gtype}; replace the layer (mode='replace') instead of appending to it")
+            if append:
                 for col, typ in wanted.items():
                     if col not in stored:
                         conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(

@@ -29,7 +29,7 @@ import pandas as pd
 from flask import Flask, Response, g, has_request_context, jsonify, render_template, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from placegeo.atlas import Atlas
+from placegeo.atlas import CHINA_EXTENT, Atlas
 from placegeo.crs import convert, normalize_datum, shift_datum
 from placegeo.errors import DatumError, PlacegeoError
 from placegeo.pinyin import romanize, to_pinyin
@@ -189,6 +189,8 @@ class _State:
     layer_names: list[str]
     names: dict[str, str]
     info: pd.DataFrame
+    meta: dict[str, Any]
+    summary: pd.DataFrame | None = None  # feature counts, read on first use
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     index: Any = None  # the SearchIndex, loaded on first use
     answers: OrderedDict[str, bytes] = field(default_factory=OrderedDict)  # search answers by query string
@@ -218,7 +220,7 @@ class _Store:
         revision = self.atlas.revision  # first: a change made while reading shows as a newer revision
         return _State(revision, [n for n in self.atlas.layers() if n in self.registry],
                       dict(self.atlas.codes[["code", "name"]].itertuples(index=False)),
-                      self.atlas.layer_info().set_index("name"))
+                      self.atlas.layer_info().set_index("name"), self.atlas.meta)
 
     def begin(self) -> _State:
         """The state for a new request: re-read when the atlas changed since the last check."""
@@ -238,6 +240,16 @@ class _Store:
     @property
     def names(self) -> dict[str, str]:
         return self.state.names
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.state.meta
+
+    def summary(self) -> pd.DataFrame:
+        state = self.state
+        if state.summary is None:
+            state.summary = self.atlas.summary().set_index("layer")
+        return state.summary
 
     @property
     def info(self) -> pd.DataFrame:
@@ -331,8 +343,8 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
         tiles = TILES.get(settings.tiles)
         if tiles:
             tiles = {**tiles, "url": tiles["url"].replace("{key}", settings.tianditu_key)}
-        return jsonify({"tiles": tiles, "name": store.atlas.meta.get("name", ""),
-                        "extent": store.atlas.extent})
+        return jsonify({"tiles": tiles, "name": store.meta.get("name", ""),
+                        "extent": store.meta.get("extent", CHINA_EXTENT)})
 
     # -- API --------------------------------------------------------------------------------------
     @app.get("/api/search")
@@ -418,7 +430,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     @app.get("/api/layers")
     def api_layers():
         out = []
-        summary = store.atlas.summary().set_index("layer")
+        summary = store.summary()
         for name in store.layers():
             spec = store.registry[name]
             s = summary.loc[name]
@@ -469,7 +481,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     # -- OGC API - Features -----------------------------------------------------------------------
     @app.get("/ogc")
     def landing():
-        return jsonify({"title": store.atlas.meta.get("name") or "placegeo atlas",
+        return jsonify({"title": store.meta.get("name") or "placegeo atlas",
                         "description": "OGC API - Features of the placegeo atlas (read-only)",
                         "links": [
                             {"href": _url("/ogc"), "rel": "self", "type": "application/json"},
@@ -487,7 +499,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
 
     def _collection(name: str) -> dict[str, Any]:
         spec = store.registry[name]
-        minx, miny, maxx, maxy = store.atlas.extent
+        minx, miny, maxx, maxy = store.meta.get("extent", CHINA_EXTENT)
         return {"id": name, "title": spec.title_zh, "description": f"{spec.title_en}. {spec.description}".strip(),
                 "itemType": "feature", "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
                 "extent": {"spatial": {"bbox": [[minx, miny, maxx, maxy]],
