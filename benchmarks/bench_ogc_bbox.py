@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_web import free_port, wrk
+from bench_web import gunicorn, wrk
 
 LAYER = "relief_points"
 EXTENT = (116.35, 36.2, 117.75, 37.05)  # where the points lie (Jinan's main districts)
@@ -82,19 +81,9 @@ def rss_mb(pid: int) -> float:
 
 
 def serve_and_load(location: str, args, tmp: Path) -> dict[str, float]:
-    port = free_port()
     env = {**os.environ, "PLACEGEO_ATLAS": location, "PLACEGEO_EXPORT_DIR": str(tmp / "exports"),
            "PLACEGEO_MAX_ITEMS": "1000"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--preload", "-b", f"127.0.0.1:{port}",
-                               "--timeout", "300", "--log-level", "warning", "placegeo.web:create_app()"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env) as (base, pid):
         # warm up every worker (a GeoPackage worker reads the layer on its first request)
         warm = f"{base}/collections/{LAYER}/items?limit=5&bbox=117.0,36.6,117.05,36.65"
         procs = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "--max-time", "300", warm]) for _ in range(8)]
@@ -105,11 +94,8 @@ def serve_and_load(location: str, args, tmp: Path) -> dict[str, float]:
         script.write_text(LUA % {"seed": 42, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
                                  "layer": LAYER})
         result = wrk(base, args.seconds, args.connections, str(script))
-        result["rss_mb"] = rss_mb(server.pid)
+        result["rss_mb"] = rss_mb(pid)
         return result
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:

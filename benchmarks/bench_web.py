@@ -14,6 +14,7 @@ Target (issue 7): at least 3,000 search requests per second on 2 cores, p99 unde
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -58,6 +59,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], *, workers: int = 2):
+    """gunicorn serving the web map on a free loopback port, the atlas preloaded; yields the base URL."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--preload", "-b",
+                               f"127.0.0.1:{port}", "--timeout", "300", "--log-level", "warning",
+                               "placegeo.web:create_app()"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict[str, float]:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
@@ -93,29 +115,15 @@ def main() -> None:
 
     SearchIndex.for_atlas(Atlas(atlas))  # build and save the index before the workers load it
     queries = query_mix(Atlas(atlas), args.distinct)
-    port = free_port()
     env = {**os.environ, "PLACEGEO_ATLAS": atlas, "PLACEGEO_EXPORT_DIR": str(tmp / "exports"),
            "PLACEGEO_SEARCH_CACHE": str(args.cache)}
-    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "--preload", "-b", f"127.0.0.1:{port}",
-                "--log-level", "warning", "placegeo.web:create_app()"]
-    server = subprocess.Popen(gunicorn, env=env)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env) as (base, _pid):
         for q in QUERIES:  # warm up and check every query answers
             urllib.request.urlopen(base + "/api/search?q=" + urllib.parse.quote(q), timeout=5)
         script = tmp / "search.lua"
         script.write_text(LUA % ", ".join(f'"{urllib.parse.quote(q)}"' for q in queries), encoding="utf-8")
         trivial = wrk(base + "/api/health", args.seconds, args.connections)
         search = wrk(base, args.seconds, args.connections, str(script))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     print(f"gunicorn, 2 workers, {os.cpu_count()} cores, wrk {args.connections} connections, {args.seconds} s each; "
           f"{len(queries):,} distinct search queries in rotation, answer cache {args.cache} per worker")
     print(f"{'endpoint':<14} {'req/s':>9} {'p99 ms':>8} {'errors':>7}")

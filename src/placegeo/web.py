@@ -7,6 +7,10 @@ and HEAD are answered, every parameter is checked where it enters (a 400 naming 
 capped, errors never carry a traceback or a path, downloads come only from the export folder, and
 every response carries security headers. Production: ``gunicorn -w 4 'placegeo.web:create_app()'``
 or ``gunicorn -w 4 -c webmap/gunicorn.conf.py wsgi:app`` from ``webmap/``.
+
+The atlas may be a GeoPackage or a PostGIS URL. Workers keep what they read per revision of the
+atlas and check the revision every ``refresh_ms``, so imports show without a restart; with PostGIS,
+``/collections/{id}/items`` goes to the database and its spatial index instead of worker memory.
 """
 
 from __future__ import annotations
