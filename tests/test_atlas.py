@@ -207,6 +207,10 @@ def test_query_gives_a_page_and_the_number_matched(atlas):
     page, matched = atlas.query("relief_points", bbox=box, limit=2, offset=10)
     assert matched == 3 and page.empty
     assert atlas.query("relief_points", limit=100)[1] == 5
+    one, matched = atlas.query("relief_points", key="rp3")
+    assert matched == 1 and one["name"].tolist() == ["避风港3"]
+    assert atlas.query("relief_points", key="rp3' OR '1'='1")[1] == 0  # a key is a value, never SQL
+    assert atlas.query("relief_points", key="rp3", bbox=box)[1] == 0
 
 
 def test_append_to_a_layer_keeps_order_and_types(atlas):

@@ -348,16 +348,20 @@ class Atlas:
         name: str,
         *,
         bbox: tuple[float, float, float, float] | None = None,
+        key: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> tuple[gpd.GeoDataFrame, int]:
-        """One page of a layer's features that intersect ``bbox``, and how many intersect in all.
+        """One page of a layer's features that intersect ``bbox`` (and have primary key ``key``),
+        and how many match in all.
 
         Both come from the same state of the layer, also while another process replaces it.
         """
         gdf = self.read(name, bbox=bbox)
         if bbox is not None:  # the store's filter is by envelope: keep what really intersects
             gdf = gdf[gdf.intersects(shapely.box(*bbox))]
+        if key is not None:
+            gdf = gdf[gdf[get_layer(name).primary_key].astype(str) == str(key)]
         return gdf.iloc[offset: offset + limit].reset_index(drop=True), len(gdf)
 
     def keys(self, name: str) -> pd.Index:

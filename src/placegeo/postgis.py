@@ -356,11 +356,16 @@ class PostGISAtlas(Atlas):
             query = query + sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
         return query, params
 
-    def query(self, name, *, bbox=None, limit=100, offset=0) -> tuple[gpd.GeoDataFrame, int]:
+    def query(self, name, *, bbox=None, key=None, limit=100, offset=0) -> tuple[gpd.GeoDataFrame, int]:
         from placegeo.atlas import _apply_types
-        from placegeo.registry import load_registry
+        from placegeo.registry import get_layer, load_registry
 
-        box = sql.SQL(" WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))") if bbox else sql.SQL("")
+        conds: list[sql.Composable] = []
+        if bbox is not None:
+            conds.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))"))
+        if key is not None:  # a bound parameter, on the key's index
+            conds.append(sql.SQL("{} = %s").format(sql.Identifier(get_layer(name).primary_key)))
+        box = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds) if conds else sql.SQL("")
         with self._conn() as conn:
             stored = self._columns(conn, name)
             if not stored:
@@ -374,7 +379,8 @@ class PostGISAtlas(Atlas):
                 "SELECT c.n, t.fid, {cols} FROM (SELECT count(*) AS n FROM m) c "
                 "LEFT JOIN (p JOIN {t} t USING (fid)) ON true ORDER BY t.fid"
             ).format(t=self._t(name), box=box, cols=self._select(stored, prefix="t"))
-            params = [*(float(v) for v in bbox or ()), int(limit), int(offset)]
+            params = [*(float(v) for v in bbox or ()), *([str(key)] if key is not None else []), int(limit),
+                      int(offset)]
             rows = conn.cursor(binary=True).execute(query, params).fetchall()
         matched = int(rows[0][0]) if rows else 0
         page = self._frame([r[2:] for r in rows if r[1] is not None], stored)

@@ -268,6 +268,13 @@ class _Store:
             state.layers[name] = self.atlas.read(name)
         return state.layers[name]
 
+    def feature(self, name: str, key: str) -> gpd.GeoDataFrame:
+        """The feature of a layer with primary key ``key`` (no rows if there is none)."""
+        if self.atlas.backend == "postgis":  # by the key's index: a large layer is never read whole
+            return self.atlas.query(name, key=key, limit=1)[0]
+        gdf = self.layer(name)
+        return gdf[gdf[self.registry[name].primary_key].astype(str) == key]
+
     @property
     def index(self):
         state = self.state
@@ -402,8 +409,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
         if layer not in store.registry or layer not in store.layers() or not key or len(key) > 40:
             return _error(404, f"no place '{place_id[:60]}'", None)
         spec = store.registry[layer]
-        gdf = store.layer(layer)
-        row = gdf[gdf[spec.primary_key].astype(str) == key]
+        row = store.feature(layer, key)
         if row.empty:
             return _error(404, f"no place '{place_id[:60]}'", None)
         feature = _features(row.iloc[:1], spec.primary_key)[0]
@@ -557,8 +563,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     def item(name: str, fid: str):
         _require_collection(name)
         spec = store.registry[name]
-        gdf = store.layer(name)
-        row = gdf[gdf[spec.primary_key].astype(str) == fid]
+        row = store.feature(name, fid)
         if row.empty:
             raise _NotFound(f"no feature '{fid[:40]}' in '{name}'")
         feature = _features(_shift(row.iloc[:1], _datum()), spec.primary_key)[0]
