@@ -126,3 +126,18 @@ def test_cli(demo_atlas):
     assert r.exit_code == 2 and "FAIL" in r.stdout
     r = runner.invoke(main, ["reverse", "117.0094", "36.6606", "--atlas", demo_atlas.location, "--json"])
     assert r.exit_code == 0 and '"趵突泉"' in r.stdout
+
+
+def test_saved_index_is_data_not_code(idx, tmp_path):
+    """The index is saved as JSON and numeric arrays: loading it cannot run code, a pickle is refused."""
+    import pickle
+
+    again = SearchIndex.from_bytes(idx.to_bytes())
+    assert again.records == idx.records and again.meta == idx.meta
+    assert [h.record.id for h in again.query("長清")] == [h.record.id for h in idx.query("長清")]
+    with pytest.raises(SearchError, match="not a placegeo search index"):
+        SearchIndex.from_bytes(pickle.dumps(idx))
+    bad = tmp_path / "x.search"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(SearchError, match="delete it to rebuild"):
+        SearchIndex.load(bad)

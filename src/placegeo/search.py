@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import io
 import itertools
-import pickle
+import json
 import re
 import unicodedata
+import zipfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ from placegeo.pinyin import has_han, romanize, split_generic, syllables, to_piny
 
 __all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2}
 TIERS = {"exact": 100, "prefix": 80, "former": 75, "homophone": 70, "initials": 65, "substring": 62,
@@ -253,42 +255,82 @@ class SearchIndex:
         return idx
 
     # -- persistence ------------------------------------------------------------------------------
+    # Saved as JSON and plain NumPy arrays in an .npz, never as a pickle: the index may come from a
+    # shared database, and loading it must not be able to run code whoever wrote it.
+    _ARRAYS = ("slip_hash", "slip_ids", "rank", "codes", "lengths", "lonlat")
+    _POSTINGS = ("exact", "pinyin", "initials", "bigrams", "chars")
+    _SORTED = ("sorted_names", "sorted_former", "sorted_pinyin", "sorted_initials")
+
+    def to_bytes(self) -> bytes:
+        """The index as bytes (an ``.npz`` of JSON and numeric arrays); see :meth:`from_bytes`."""
+        names = [f.name for f in fields(NameRecord)]
+        doc = {"meta": self.meta, "records": [[getattr(r, n) for n in names] for r in self.records],
+               **{k: getattr(self, k) for k in self._POSTINGS}, **{k: list(getattr(self, k)) for k in self._SORTED}}
+        text = np.frombuffer(json.dumps(doc, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez(buf, doc=text, **{k: getattr(self, k) for k in self._ARRAYS})
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SearchIndex:
+        """An index saved by :meth:`to_bytes`; :class:`SearchError` if it is not one of this version."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                doc = json.loads(npz["doc"].tobytes().decode("utf-8"))
+                arrays = {k: npz[k] for k in cls._ARRAYS}
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+            raise SearchError(f"not a placegeo search index ({exc})") from None
+        if doc.get("meta", {}).get("version") != INDEX_VERSION:
+            raise SearchError("a search index of another placegeo version; it is rebuilt")
+        names = [f.name for f in fields(NameRecord)]
+        records = [NameRecord(**dict(zip(names, r, strict=True))) for r in doc["records"]]
+        for r in records:
+            r.aliases = tuple(r.aliases)
+        idx = cls(records=records, meta=doc["meta"])
+        for k in cls._POSTINGS:
+            setattr(idx, k, doc[k])
+        for k in cls._SORTED:
+            setattr(idx, k, tuple(doc[k]))
+        for k, v in arrays.items():
+            setattr(idx, k, v)
+        idx.layer_of = np.array([r.layer for r in records], dtype=object)
+        idx.category_of = np.array([r.category for r in records], dtype=object)
+        idx.district_of = np.array([r.district_code for r in records], dtype=object)
+        return idx
+
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         tmp = path.with_name(path.name + ".part")
-        with open(tmp, "wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_bytes(self.to_bytes())
         tmp.replace(path)
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> SearchIndex:
-        with open(path, "rb") as fh:
-            idx = pickle.load(fh)
-        if not isinstance(idx, cls) or idx.meta.get("version") != INDEX_VERSION:
-            raise SearchError(f"'{path}' is not a current placegeo search index; delete it to rebuild")
-        return idx
+        try:
+            return cls.from_bytes(Path(path).read_bytes())
+        except SearchError as exc:
+            raise SearchError(f"'{path}' is {exc}; delete it to rebuild") from None
 
     @classmethod
     def for_atlas(cls, atlas) -> SearchIndex:
         """The atlas's index: the saved one when it is current, else built and saved with the atlas.
 
         A GeoPackage atlas keeps it in a file beside it (``<atlas>.search``), a PostGIS atlas in its
-        ``placegeo_artifacts`` table. The index is a pickle: only those who may write the atlas can
-        write it. Where it cannot be saved (a read-only folder or database role) it is kept in memory.
+        ``placegeo_artifacts`` table. Where it cannot be saved (a read-only folder or database
+        role) it is kept in memory.
         """
         data = atlas.load_artifact("search")
         if data is not None:
             try:
-                idx = pickle.loads(data)
-                if (isinstance(idx, cls) and idx.meta.get("version") == INDEX_VERSION
-                        and idx.meta.get("stamp") == atlas.revision):
+                idx = cls.from_bytes(data)
+                if idx.meta.get("stamp") == atlas.revision:
                     return idx
-            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            except SearchError:
                 pass
         idx = cls.from_atlas(atlas)
         with contextlib.suppress(OSError, PlacegeoError):
-            atlas.save_artifact("search", pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL))
+            atlas.save_artifact("search", idx.to_bytes())
         return idx
 
     # -- querying ---------------------------------------------------------------------------------
