@@ -26,6 +26,8 @@ from placegeo.coverage import (
 )
 from placegeo.network import NetworkError, WalkNetwork
 
+BACKENDS = ["gpkg", "postgis"]  # for the CLI test: analysis results are written into either
+
 # A straight street along y = 0 in EPSG:4548 (metres), 2 km long; facilities and units beside it.
 STREET = gpd.GeoDataFrame(geometry=[LineString([(500_000, 4_060_000), (502_000, 4_060_000)])], crs=4548)
 
@@ -166,13 +168,12 @@ def test_service_areas_follow_the_streets_on_a_real_extract():
         assert ours.is_valid
 
 
-def test_cli_on_the_demo_atlas(demo_atlas, tmp_path):
-    import shutil
+def test_cli_on_the_demo_atlas(demo_gpkg, new_location):
+    from placegeo.atlas import copy_atlas
 
-    path = tmp_path / "atlas.gpkg"
-    shutil.copy(demo_atlas.path, path)
+    path = copy_atlas(demo_gpkg, new_location("coverage")).location  # results are written on both back ends
     runner = CliRunner()
-    r = runner.invoke(main, ["coverage", "--atlas", str(path), "--by", "district", "--json", "--write"])
+    r = runner.invoke(main, ["coverage", "--atlas", path, "--by", "district", "--json", "--write"])
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["method"] == "network" and len(data["areas"]) == 13
@@ -182,7 +183,7 @@ def test_cli_on_the_demo_atlas(demo_atlas, tmp_path):
     atlas = Atlas(path)
     assert atlas.count("coverage_units") == atlas.count("population_units")
     assert atlas.read("coverage_gaps")["sample"].all()
-    r = runner.invoke(main, ["coverage", "--atlas", str(path), "--layer", "relief_points", "--hour", "3"])
+    r = runner.invoke(main, ["coverage", "--atlas", path, "--layer", "relief_points", "--hour", "3"])
     assert r.exit_code == 0 and "open at 3:00" in r.stdout
-    r = runner.invoke(main, ["coverage", "--atlas", str(path), "--speed-kmh", "0", "--rule", "speed"])
+    r = runner.invoke(main, ["coverage", "--atlas", path, "--speed-kmh", "0", "--rule", "speed"])
     assert r.exit_code == 2 and "above 0 km/h" in r.stderr

@@ -57,12 +57,22 @@ def test_missing_atlas_and_unreachable_server_get_clear_errors(new_location):
         Atlas("mysql://db/atlas")
 
 
-def test_create_refuses_to_overwrite_unless_asked(atlas):
+def test_create_refuses_to_overwrite_unless_asked_and_keeps_other_tables(atlas):
+    import psycopg
+
+    from placegeo.postgis import split_url
+
+    libpq, schema, _ = split_url(atlas.location)
+    with psycopg.connect(libpq, autocommit=True) as conn:  # someone else's table in the same schema
+        conn.execute(f'CREATE TABLE "{schema}".roads (id int, geom geometry(LineString, 4490))')
     atlas.write("relief_points", relief_points(2))
+    assert atlas.layers() == ["relief_points"]  # not the roads: they are not the atlas's
     with pytest.raises(AtlasError, match="already holds an atlas"):
         Atlas.create(atlas.location)
     fresh = Atlas.create(atlas.location, overwrite=True, name="new")
     assert fresh.layers() == [] and fresh.meta["name"] == "new"
+    with psycopg.connect(libpq) as conn:
+        assert conn.execute(f'SELECT to_regclass(\'"{schema}".roads\')').fetchone()[0] is not None
 
 
 def _everything(atlas):
@@ -124,3 +134,45 @@ def test_search_index_is_kept_in_the_database(demo_atlas):
     again = SearchIndex.for_atlas(demo_atlas)
     assert again.meta["stamp"] == demo_atlas.revision == idx.meta["stamp"]
     assert again.query("芙蓉街", limit=1)[0].record.name == "芙蓉街"
+
+
+def test_the_public_map_runs_on_a_read_only_role(demo_gpkg, new_location):
+    """The web map's database user may only read: it serves everything, keeps the search index in
+    memory, and a write through it is refused with a clear message, leaving the atlas as it was."""
+    import psycopg
+    from psycopg import sql
+
+    from helpers import atlas_digest
+    from placegeo.postgis import split_url
+    from placegeo.web import create_app
+
+    planner = copy_atlas(demo_gpkg, new_location("ro"))
+    libpq, schema, _ = split_url(planner.location)
+    role = f"reader_{schema[-10:]}"
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(role)))
+    reader_url = planner.location.replace("postgresql://postgres@", f"postgresql://{role}@")
+    try:
+        client = create_app({"atlas": reader_url}).test_client()
+        assert client.get("/api/search?q=frj&limit=1").get_json()["features"][0]["properties"]["name"] == "芙蓉街"
+        doc = client.get("/collections/relief_points/items?bbox=116.9,36.6,117.1,36.7&limit=5").get_json()
+        assert doc["numberMatched"] > 0 and len(doc["features"]) == 5
+        assert planner.load_artifact("search") is None  # could not be saved, so kept in the worker
+        reader = Atlas(reader_url)
+        before = atlas_digest(planner)
+        with pytest.raises(AtlasError, match="may not write"):
+            reader.write("relief_points", relief_points(1), mode="append")
+        assert atlas_digest(planner) == before
+        reader.close()
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_schema_names_are_checked(backend):
+    with pytest.raises(AtlasError, match="schema="):
+        Atlas('postgresql://db/x?schema=a"; DROP TABLE b')

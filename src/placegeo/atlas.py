@@ -195,6 +195,8 @@ class Atlas:
                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "format": ATLAS_FORMAT}
 
     # -- what each back end provides --------------------------------------------------------------
+    # (plain methods, not abc.abstractmethod: `Atlas(location)` builds the right back end in
+    # __new__, which type checkers would report as instantiating an abstract class)
     @classmethod
     def _create(cls, location, *, name, extent, overwrite) -> Atlas:
         raise NotImplementedError

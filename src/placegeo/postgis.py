@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import uuid
 import weakref
@@ -49,6 +50,7 @@ from placegeo.registry import LayerSpec
 
 __all__ = ["PostGISAtlas", "split_url"]
 
+_READ_ONLY = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
 _PG_TYPES = {"integer": "bigint", "number": "double precision", "boolean": "boolean", "date": "date"}
 _INTERNAL = ("placegeo_meta", "placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts")
 _DDL = """
@@ -74,6 +76,9 @@ def split_url(url: str) -> tuple[str, str, str]:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     schema = next((v for k, v in query if k == "schema"), "public") or "public"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema):
+        raise AtlasError(f"schema={schema!r} in the atlas URL: use letters, digits and _ (at most 63), "
+                         "not starting with a digit, e.g. ?schema=jinan")
     libpq = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "schema"])))
     netloc = parts.netloc
     if parts.password is not None:
@@ -194,14 +199,11 @@ class PostGISAtlas(Atlas):
                         raise AtlasError(f"'{shown}' already holds an atlas; pass overwrite=True (CLI: --overwrite) "
                                          "to replace it")
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"placegeo:{schema}",))
-                    if schema == "public":  # never drop the public schema: only the atlas's tables
-                        names = [r[0] for r in conn.execute(
-                            "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = %s", (schema,))]
-                        for table in [*names, *_INTERNAL]:
-                            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(
-                                sql.Identifier(schema, table)))
-                    else:
-                        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(s))
+                    # only the atlas's own tables go: anything else kept in the schema stays
+                    names = [r[0] for r in conn.execute(sql.SQL("SELECT name FROM {}").format(
+                        sql.Identifier(schema, "placegeo_layers")))]
+                    for table in [*names, *_INTERNAL]:
+                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
                 conn.execute(sql.SQL(_DDL).format(schema=s))
                 meta = {**cls._new_meta(name, extent), "revision": uuid.uuid4().hex}
@@ -228,6 +230,10 @@ class PostGISAtlas(Atlas):
                 yield self
                 conn.execute(sql.SQL("UPDATE {} SET value = %s WHERE key = 'revision'").format(
                     self._t("placegeo_meta")), (uuid.uuid4().hex,))
+            except _READ_ONLY as exc:
+                raise AtlasError(f"the database user of '{self.location}' may not write to the atlas "
+                                 f"({exc.diag.message_primary}); write as a planner's role, or ask the "
+                                 "database administrator for rights on the schema") from None
             finally:
                 self._local.conn = None
 
@@ -251,7 +257,7 @@ class PostGISAtlas(Atlas):
                 conn.execute(sql.SQL("INSERT INTO {} (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
                                      "SET data = excluded.data, updated = now()").format(
                                          self._t("placegeo_artifacts")), (name, data))
-        except psycopg.errors.InsufficientPrivilege as exc:  # a read-only role (the public web map's)
+        except _READ_ONLY as exc:  # a read-only role (the public web map's)
             raise AtlasError(f"cannot save '{name}' in '{self.location}': {exc.diag.message_primary}") from None
 
     def _meta_items(self) -> dict[str, str]:
@@ -294,10 +300,12 @@ class PostGISAtlas(Atlas):
 
     # -- layers -----------------------------------------------------------------------------------
     def layers(self) -> list[str]:
+        # the atlas's layers only: other spatial tables may share the schema (public, say)
         with self._conn() as conn:
-            rows = conn.execute("SELECT f_table_name FROM geometry_columns WHERE f_table_schema = %s",
-                                (self.schema,)).fetchall()
-        return sorted(str(r[0]) for r in rows if not str(r[0]).startswith("placegeo_"))
+            rows = conn.execute(sql.SQL(
+                "SELECT g.f_table_name FROM geometry_columns g JOIN {} l ON l.name = g.f_table_name "
+                "WHERE g.f_table_schema = %s").format(self._t("placegeo_layers")), (self.schema,)).fetchall()
+        return sorted(str(r[0]) for r in rows)
 
     def count(self, name: str) -> int:
         self._require(name)
