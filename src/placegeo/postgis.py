@@ -366,34 +366,41 @@ class PostGISAtlas(Atlas):
 
     def query(self, name, *, bbox=None, key=None, limit=100, offset=0) -> tuple[gpd.GeoDataFrame, int]:
         from placegeo.atlas import _apply_types
-        from placegeo.registry import get_layer, load_registry
+        from placegeo.registry import load_registry
+
+        with self._conn() as conn:
+            stored = self._columns(conn, name)
+            if not stored:
+                self._require(name)
+            query, params = self._page_sql(name, stored, bbox=bbox, key=key, limit=limit, offset=offset)
+            rows = conn.cursor(binary=True).execute(query, params).fetchall()
+        matched = int(rows[0][0]) if rows else 0
+        page = self._frame([r[2:] for r in rows if r[1] is not None], stored)
+        registry = load_registry()
+        return (_apply_types(page, registry[name]) if name in registry else page), matched
+
+    def _page_sql(self, name, stored, *, bbox, key, limit, offset) -> tuple[sql.Composed, list[Any]]:
+        """The statement of :meth:`query`: the number matched, then the page's rows."""
+        from placegeo.registry import get_layer
 
         conds: list[sql.Composable] = []
         if bbox is not None:
             conds.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))"))
         if key is not None:  # a bound parameter, on the key's index
             conds.append(sql.SQL("{} = %s").format(sql.Identifier(get_layer(name).primary_key)))
-        box = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds) if conds else sql.SQL("")
-        with self._conn() as conn:
-            stored = self._columns(conn, name)
-            if not stored:
-                self._require(name)
-            # one statement, so one snapshot: the count and the page show the same state of the layer.
-            # The matches are found on the GiST index first, then sorted: a plan walking the key
-            # in order and testing each row against the box can be a thousand times slower.
-            query = sql.SQL(
-                "WITH m AS MATERIALIZED (SELECT fid FROM {t}{box}), "
-                "p AS (SELECT fid FROM m ORDER BY fid LIMIT %s OFFSET %s) "
-                "SELECT c.n, t.fid, {cols} FROM (SELECT count(*) AS n FROM m) c "
-                "LEFT JOIN (p JOIN {t} t USING (fid)) ON true ORDER BY t.fid"
-            ).format(t=self._t(name), box=box, cols=self._select(stored, prefix="t"))
-            params = [*(float(v) for v in bbox or ()), *([str(key)] if key is not None else []), int(limit),
-                      int(offset)]
-            rows = conn.cursor(binary=True).execute(query, params).fetchall()
-        matched = int(rows[0][0]) if rows else 0
-        page = self._frame([r[2:] for r in rows if r[1] is not None], stored)
-        registry = load_registry()
-        return (_apply_types(page, registry[name]) if name in registry else page), matched
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds) if conds else sql.SQL("")
+        # one statement, so one snapshot: the count and the page show the same state of the layer.
+        # The matches are found on the GiST index first, then sorted: a plan walking the key
+        # in order and testing each row against the box can be a thousand times slower.
+        query = sql.SQL(
+            "WITH m AS MATERIALIZED (SELECT fid FROM {t}{where}), "
+            "p AS (SELECT fid FROM m ORDER BY fid LIMIT %s OFFSET %s) "
+            "SELECT c.n, t.fid, {cols} FROM (SELECT count(*) AS n FROM m) c "
+            "LEFT JOIN (p JOIN {t} t USING (fid)) ON true ORDER BY t.fid"
+        ).format(t=self._t(name), where=where, cols=self._select(stored, prefix="t"))
+        params = [*(float(v) for v in bbox or ()), *([str(key)] if key is not None else []), int(limit),
+                  int(offset)]
+        return query, params
 
     def _read_keys(self, name: str, key: str) -> pd.Series:
         with self._conn() as conn:
