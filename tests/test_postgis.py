@@ -200,3 +200,37 @@ def test_the_public_map_runs_on_a_read_only_role(demo_gpkg, new_location):
 def test_schema_names_are_checked(backend):
     with pytest.raises(AtlasError, match="schema="):
         Atlas('postgresql://db/x?schema=a"; DROP TABLE b')
+
+
+def test_a_failed_copy_leaves_the_destination_as_it_was(demo_gpkg, new_location, tmp_path, monkeypatch):
+    """Over an existing atlas (PostGIS and GeoPackage) and where there was none."""
+    from helpers import atlas_digest
+    from placegeo import atlas as atlas_mod
+
+    pg = copy_atlas(demo_gpkg, new_location("keep"))
+    gpkg = copy_atlas(demo_gpkg, tmp_path / "keep.gpkg")
+    before = {a.location: atlas_digest(a) for a in (pg, gpkg)}
+    real = atlas_mod._promote_to_multi
+    calls = []
+
+    def fail_on_the_fourth_layer(data, spec):
+        calls.append(spec.name)
+        if len(calls) == 4:
+            raise OSError("connection lost")
+        return real(data, spec)
+
+    monkeypatch.setattr(atlas_mod, "_promote_to_multi", fail_on_the_fourth_layer)
+    for target in (pg, gpkg):
+        calls.clear()
+        with pytest.raises(OSError, match="connection lost"):
+            copy_atlas(demo_gpkg, target.location, overwrite=True)
+        assert atlas_digest(target) == before[target.location]
+    fresh_pg, fresh_gpkg = new_location("none"), tmp_path / "none.gpkg"
+    for dst in (fresh_pg, fresh_gpkg):
+        calls.clear()
+        with pytest.raises(OSError, match="connection lost"):
+            copy_atlas(demo_gpkg, dst)
+    assert not atlas_mod.atlas_exists(fresh_pg) and not fresh_gpkg.exists()
+    assert not list(tmp_path.glob(".*.gpkg*")), "a half-built copy was left behind"
+    monkeypatch.undo()
+    assert copy_atlas(demo_gpkg, pg.location, overwrite=True).count("relief_points") == 167  # and then it works

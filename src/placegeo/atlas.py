@@ -33,7 +33,7 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,6 +263,15 @@ class Atlas:
 
     def _layer_stats(self, name: str) -> tuple[list[str], int, int]:
         """Distinct sources, feature count and sample count of a stored layer."""
+        raise NotImplementedError
+
+    def _same_place(self, location: str | os.PathLike) -> bool:
+        """Whether ``location`` (of this back end) names this very atlas."""
+        raise NotImplementedError
+
+    @classmethod
+    def _replace_with(cls, location: str | os.PathLike, fill: Callable[[Atlas], None]) -> Atlas:
+        """Make the atlas at ``location`` hold only what ``fill`` writes into it, at once or not at all."""
         raise NotImplementedError
 
     # -- metadata ---------------------------------------------------------------------------------
@@ -672,6 +681,32 @@ class GeoPackageAtlas(Atlas):
         return sources, int(n), int(n_sample)
 
 
+    def _same_place(self, location: str | os.PathLike) -> bool:
+        return Path(location).resolve() == self.path.resolve()
+
+    @classmethod
+    def _replace_with(cls, location: str | os.PathLike, fill: Callable[[Atlas], None]) -> Atlas:
+        # built in a new file beside the old one, swapped in under the writers' lock
+        path = Path(location)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.copy.gpkg")
+        try:
+            target = cls._create(build, name="", extent=None, overwrite=False)
+            with target.transaction():
+                fill(target)
+            with open(path.with_name(path.name + ".lock"), "w") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise AtlasError(f"another process is writing to '{path}'; wait for it to finish and "
+                                     "try again") from None
+                os.replace(build, path)
+        finally:
+            build.unlink(missing_ok=True)
+            build.with_name(build.name + ".lock").unlink(missing_ok=True)
+        return cls(path)
+
+
 def _backend_class(location: str | os.PathLike) -> type[Atlas]:
     if is_database_url(location):
         from placegeo.postgis import PostGISAtlas
@@ -710,8 +745,8 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
     Everything is copied as it is, without validating again: metadata (name, extent, creation
     date), the code tree, every layer with its attributes and geometries in their order, and the
     layer records (title, counts, sources, licence, attribution, time of the last update). The
-    copy is written in one transaction: a failure leaves ``dst`` as it was. Derived data (the
-    search index) is not copied; it is rebuilt on first use.
+    copy lands whole or not at all: a failure leaves ``dst`` as it was, an atlas it replaces
+    included. Derived data (the search index) is not copied; it is rebuilt on first use.
 
     Examples
     --------
@@ -722,23 +757,27 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
     '济南'
     """
     source = src if isinstance(src, Atlas) else Atlas(src)
-    if str(dst) == source.location:
+    target_class = _backend_class(dst)
+    if target_class is type(source) and source._same_place(dst):
         raise AtlasError(f"the copy would overwrite its source '{source.location}'; give another destination")
-    meta = source._meta_items()
-    target = Atlas.create(dst, overwrite=overwrite)
-    with target.transaction():
-        target._put_meta({k: v for k, v in meta.items() if k != "revision"})
+    if atlas_exists(dst) and not overwrite:
+        raise AtlasError(f"'{dst}' already holds an atlas; pass overwrite=True (CLI: --overwrite) to replace it")
+    registry = load_registry()
+    missing = [name for name in source.layers() if name not in registry]
+    if missing:
+        raise AtlasError(f"layers {', '.join(missing)} of '{source.location}' have no definition in layers/; add "
+                         "their YAML files before copying the atlas")
+
+    def fill(target: Atlas) -> None:  # runs inside the target's transaction
+        target._put_meta({k: v for k, v in source._meta_items().items() if k != "revision"})
         target._put_codes(source._read_codes().astype(object).where(lambda t: t.notna(), None))
-        registry = load_registry()
         for name in source.layers():
-            spec = registry.get(name)
-            if spec is None:
-                raise AtlasError(f"layer '{name}' of '{source.location}' has no definition in layers/; add its "
-                                 "YAML file before copying the atlas")
+            spec = registry[name]
             target._write_data(spec, _promote_to_multi(source.read(name), spec), append=False)
         info = source._read_layer_info()
         target._put_layer_info(list(info.astype(object).where(info.notna(), None).itertuples(index=False, name=None)))
-    return target
+
+    return target_class._replace_with(dst, fill)
 
 
 def _apply_types(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:

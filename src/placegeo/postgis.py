@@ -199,11 +199,7 @@ class PostGISAtlas(Atlas):
                         raise AtlasError(f"'{shown}' already holds an atlas; pass overwrite=True (CLI: --overwrite) "
                                          "to replace it")
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"placegeo:{schema}",))
-                    # only the atlas's own tables go: anything else kept in the schema stays
-                    names = [r[0] for r in conn.execute(sql.SQL("SELECT name FROM {}").format(
-                        sql.Identifier(schema, "placegeo_layers")))]
-                    for table in [*names, *_INTERNAL]:
-                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
+                    _drop_atlas_tables(conn, schema)
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
                 conn.execute(sql.SQL(_DDL).format(schema=s))
                 meta = {**cls._new_meta(name, extent), "revision": uuid.uuid4().hex}
@@ -211,6 +207,39 @@ class PostGISAtlas(Atlas):
                     cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(
                         sql.Identifier(schema, "placegeo_meta")), list(meta.items()))
         return cls(str(location))
+
+    def _same_place(self, location) -> bool:
+        def place(url: str) -> tuple:
+            libpq, schema, _ = split_url(url)
+            p = urlsplit(libpq)
+            return p.hostname or "localhost", p.port or 5432, p.path, schema
+
+        return place(str(location)) == place(self.url)
+
+    @classmethod
+    def _replace_with(cls, location, fill) -> Atlas:
+        url = str(location)
+        if not cls.exists(url):
+            cls._create(url, name="", extent=None, overwrite=False)
+            target = cls(url)
+            try:
+                with target.transaction():
+                    fill(target)
+            except BaseException:
+                with target._conn() as conn, conn.transaction():  # it was not there: it is not left there
+                    _drop_atlas_tables(conn, target.schema)
+                raise
+            return target
+        target = cls(url)
+        with target.transaction(), target._conn() as conn:
+            # the old atlas is emptied in the same transaction the copy is written in
+            for table in target.layers():
+                conn.execute(sql.SQL("DROP TABLE {}").format(target._t(table)))
+            for table in ("placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts"):
+                conn.execute(sql.SQL("DELETE FROM {}").format(target._t(table)))
+            conn.execute(sql.SQL("DELETE FROM {} WHERE key <> 'revision'").format(target._t("placegeo_meta")))
+            fill(target)
+        return target
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Atlas]:
@@ -478,6 +507,14 @@ class PostGISAtlas(Atlas):
             row = conn.execute(sql.SQL("SELECT count(*), {} FROM {}").format(sample, self._t(name))).fetchone()
         assert row is not None
         return sources, int(row[0]), int(row[1])
+
+
+def _drop_atlas_tables(conn: psycopg.Connection, schema: str) -> None:
+    """Drop an atlas's layers and own tables; anything else kept in the schema stays."""
+    names = [r[0] for r in conn.execute(sql.SQL("SELECT name FROM {}").format(
+        sql.Identifier(schema, "placegeo_layers")))]
+    for table in [*names, *_INTERNAL]:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
 
 
 def _close_in_owner(pool: ConnectionPool, pid: int) -> None:
