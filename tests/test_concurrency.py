@@ -1,8 +1,9 @@
 """Imports while the web map serves: every response shows the layer before or after, never a mix.
 
-The web map runs under gunicorn with two worker processes, as in production, against the same
-atlas the test imports into. Readers ask for the layer (whole and by bounding box) as fast as they
-can while the layer is replaced, back and forth, by imports, one of them refused halfway.
+The web map runs under gunicorn with two worker processes and the app preloaded, as in production
+(webmap/gunicorn.conf.py), against the same atlas the test imports into. Readers ask for the layer
+(whole and by bounding box) as fast as they can while imports replace it, back and forth, one of
+them refused halfway.
 """
 
 import json
@@ -50,7 +51,7 @@ def served(new_location, tmp_path):
     env = {**os.environ, "PLACEGEO_ATLAS": atlas.location, "PLACEGEO_REFRESH_MS": "0",
            "PLACEGEO_EXPORT_DIR": str(tmp_path / "exports")}
     with open(tmp_path / "gunicorn.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--preload", "-b", f"127.0.0.1:{port}",
                                  "placegeo.web:create_app()"], env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
