@@ -37,7 +37,7 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def new_location(backend, tmp_path, request):
+def new_location(backend, tmp_path):
     """A function giving fresh atlas locations of the test's back end (dropped after the test)."""
     schemas: list[str] = []
 

@@ -309,7 +309,7 @@ class Atlas:
         if missing:
             raise ValueError(f"the code table lacks columns {', '.join(sorted(missing))}; give code, name, "
                              "level (district/town/village) and parent_code")
-        table = codes[["code", "name", "level", "parent_code"]].astype(object).where(codes.notna(), None)
+        table = _none_for_missing(codes[["code", "name", "level", "parent_code"]])
         dup = table["code"].duplicated()
         if dup.any():
             raise ValueError(
@@ -368,7 +368,16 @@ class Atlas:
 
         Both come from the same state of the layer, also while another process replaces it.
         """
-        gdf = self.read(name, bbox=bbox)
+        page, matched = self._query(name, bbox=bbox, key=key, limit=limit, offset=offset)
+        if page.crs is None:
+            page = page.set_crs(CGCS2000)
+        registry = load_registry()
+        return (_apply_types(page, registry[name]) if name in registry else page), matched
+
+    def _query(self, name, *, bbox, key, limit, offset) -> tuple[gpd.GeoDataFrame, int]:
+        # the whole layer in one read (one state of it), filtered here; PostGIS does it in SQL
+        self._require(name)
+        gdf = self._read(name, bbox=bbox, columns=None, where=None)
         if bbox is not None:  # the store's filter is by envelope: keep what really intersects
             gdf = gdf[gdf.intersects(shapely.box(*bbox))]
         if key is not None:
@@ -568,14 +577,7 @@ class GeoPackageAtlas(Atlas):
         if self._staging is not None:  # nested: the outer transaction decides
             yield self
             return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise AtlasError(
-                    f"another process is writing to '{self.path}'; wait for it to finish and try again"
-                ) from None
+        with _writer_lock(self.path):
             staging = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex}.tmp.gpkg")
             try:
                 shutil.copyfile(self.path, staging)
@@ -694,17 +696,23 @@ class GeoPackageAtlas(Atlas):
             target = cls._create(build, name="", extent=None, overwrite=False)
             with target.transaction():
                 fill(target)
-            with open(path.with_name(path.name + ".lock"), "w") as lock:
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise AtlasError(f"another process is writing to '{path}'; wait for it to finish and "
-                                     "try again") from None
+            with _writer_lock(path):
                 os.replace(build, path)
         finally:
             build.unlink(missing_ok=True)
             build.with_name(build.name + ".lock").unlink(missing_ok=True)
         return cls(path)
+
+
+@contextlib.contextmanager
+def _writer_lock(path: Path) -> Iterator[None]:
+    """The lock file beside a GeoPackage atlas that keeps a second writer out (it is told to wait)."""
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AtlasError(f"another process is writing to '{path}'; wait for it to finish and try again") from None
+        yield
 
 
 def _backend_class(location: str | os.PathLike) -> type[Atlas]:
@@ -717,6 +725,11 @@ def _backend_class(location: str | os.PathLike) -> type[Atlas]:
         raise AtlasError(f"'{text.split('://')[0]}://' atlases are not supported; give a .gpkg file or a "
                          "postgresql://user@host:port/database URL")
     return GeoPackageAtlas
+
+
+def _none_for_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame as Python objects with None where a value is missing, as the stores take rows."""
+    return df.astype(object).where(df.notna(), None)
 
 
 def _none_if_na(value: Any) -> Any:
@@ -770,12 +783,12 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
 
     def fill(target: Atlas) -> None:  # runs inside the target's transaction
         target._put_meta({k: v for k, v in source._meta_items().items() if k != "revision"})
-        target._put_codes(source._read_codes().astype(object).where(lambda t: t.notna(), None))
+        target._put_codes(_none_for_missing(source._read_codes()))
         for name in source.layers():
             spec = registry[name]
             target._write_data(spec, _promote_to_multi(source.read(name), spec), append=False)
         info = source._read_layer_info()
-        target._put_layer_info(list(info.astype(object).where(info.notna(), None).itertuples(index=False, name=None)))
+        target._put_layer_info(list(_none_for_missing(info).itertuples(index=False, name=None)))
 
     return target_class._replace_with(dst, fill)
 

@@ -47,7 +47,7 @@ from psycopg_pool import ConnectionPool
 from placegeo.atlas import LAYER_INFO_COLUMNS, Atlas
 from placegeo.crs import CGCS2000
 from placegeo.errors import AtlasError
-from placegeo.registry import LayerSpec
+from placegeo.registry import LayerSpec, get_layer
 
 __all__ = ["PostGISAtlas", "split_url"]
 
@@ -127,10 +127,7 @@ class PostGISAtlas(Atlas):
         with self._pool_lock:
             if self._pool is None or self._pool_pid != os.getpid():
                 # a forked web worker must not share its parent's sockets: it gets a pool of its own
-                try:  # one plain attempt first: the pool would retry quietly, this says why it fails
-                    psycopg.connect(self._conninfo, connect_timeout=10).close()
-                except psycopg.OperationalError as exc:
-                    raise _connect_error(self.location, exc) from None
+                _connect(self._conninfo, self.location).close()  # the pool would retry quietly: this says why
                 pool = ConnectionPool(self._conninfo, min_size=1, max_size=8, open=False, name="placegeo",
                                       kwargs={"autocommit": True, "connect_timeout": 10})
                 try:
@@ -163,28 +160,19 @@ class PostGISAtlas(Atlas):
 
     def _has_tables(self) -> bool:
         with self._conn() as conn:
-            row = conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}".placegeo_meta',)).fetchone()
-        return row is not None and row[0] is not None
+            return _holds_atlas(conn, self.schema)
 
     @classmethod
     def exists(cls, url: str) -> bool:
         """Whether the URL's schema holds an atlas (False also when the schema does not exist)."""
         libpq, schema, shown = split_url(url)
-        try:
-            with psycopg.connect(libpq, autocommit=True, connect_timeout=10) as conn:
-                row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".placegeo_meta',)).fetchone()
-        except psycopg.OperationalError as exc:
-            raise _connect_error(shown, exc) from None
-        return row is not None and row[0] is not None
+        with _connect(libpq, shown) as conn:
+            return _holds_atlas(conn, schema)
 
     @classmethod
     def _create(cls, location, *, name, extent, overwrite) -> Atlas:
         libpq, schema, shown = split_url(str(location))
-        try:
-            conn = psycopg.connect(libpq, autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            raise _connect_error(shown, exc) from None
-        with conn:
+        with _connect(libpq, shown) as conn:
             if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is None:
                 try:
                     conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
@@ -194,8 +182,7 @@ class PostGISAtlas(Atlas):
                                      "CREATE EXTENSION postgis") from None
             s = sql.Identifier(schema)
             with conn.transaction():
-                found = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".placegeo_meta',)).fetchone()
-                if found and found[0] is not None:
+                if _holds_atlas(conn, schema):
                     if not overwrite:
                         raise AtlasError(f"'{shown}' already holds an atlas; pass overwrite=True (CLI: --overwrite) "
                                          "to replace it")
@@ -380,23 +367,27 @@ class PostGISAtlas(Atlas):
             rows = cur.execute(query + sql.SQL(" ORDER BY fid"), params).fetchall()
         return self._frame(rows, stored)
 
-    def _filtered(self, name, columns, bbox, where=None) -> tuple[sql.Composed, list[Any]]:
+    def _where(self, name, *, bbox=None, key=None, where=None) -> tuple[sql.Composable, list[Any]]:
+        """The WHERE clause (or nothing) for a box, a primary key (a bound parameter) and trusted SQL."""
         conds: list[sql.Composable] = []
         params: list[Any] = []
         if bbox is not None:
             conds.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))"))
             params.extend(float(v) for v in bbox)
+        if key is not None:
+            conds.append(sql.SQL("{} = %s").format(sql.Identifier(get_layer(name).primary_key)))
+            params.append(str(key))
         if where:
             conds.append(sql.SQL("({})").format(sql.SQL(where)))
-        query = sql.SQL("SELECT {} FROM {}").format(self._select(columns), self._t(name))
-        if conds:
-            query = query + sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
-        return query, params
+        if not conds:
+            return sql.SQL(""), params
+        return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds), params
 
-    def query(self, name, *, bbox=None, key=None, limit=100, offset=0) -> tuple[gpd.GeoDataFrame, int]:
-        from placegeo.atlas import _apply_types
-        from placegeo.registry import load_registry
+    def _filtered(self, name, columns, bbox, where=None) -> tuple[sql.Composed, list[Any]]:
+        clause, params = self._where(name, bbox=bbox, where=where)
+        return sql.SQL("SELECT {} FROM {}").format(self._select(columns), self._t(name)) + clause, params
 
+    def _query(self, name, *, bbox, key, limit, offset) -> tuple[gpd.GeoDataFrame, int]:
         with self._conn() as conn:
             stored = self._columns(conn, name)
             if not stored:
@@ -404,20 +395,11 @@ class PostGISAtlas(Atlas):
             query, params = self._page_sql(name, stored, bbox=bbox, key=key, limit=limit, offset=offset)
             rows = conn.cursor(binary=True).execute(query, params).fetchall()
         matched = int(rows[0][0]) if rows else 0
-        page = self._frame([r[2:] for r in rows if r[1] is not None], stored)
-        registry = load_registry()
-        return (_apply_types(page, registry[name]) if name in registry else page), matched
+        return self._frame([r[2:] for r in rows if r[1] is not None], stored), matched
 
     def _page_sql(self, name, stored, *, bbox, key, limit, offset) -> tuple[sql.Composed, list[Any]]:
         """The statement of :meth:`query`: the number matched, then the page's rows."""
-        from placegeo.registry import get_layer
-
-        conds: list[sql.Composable] = []
-        if bbox is not None:
-            conds.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))"))
-        if key is not None:  # a bound parameter, on the key's index
-            conds.append(sql.SQL("{} = %s").format(sql.Identifier(get_layer(name).primary_key)))
-        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds) if conds else sql.SQL("")
+        where, params = self._where(name, bbox=bbox, key=key)
         # one statement, so one snapshot: the count and the page show the same state of the layer.
         # The matches are found on the GiST index first, then sorted: a plan walking the key
         # in order and testing each row against the box can be a thousand times slower.
@@ -427,9 +409,7 @@ class PostGISAtlas(Atlas):
             "SELECT c.n, t.fid, {cols} FROM (SELECT count(*) AS n FROM m) c "
             "LEFT JOIN (p JOIN {t} t USING (fid)) ON true ORDER BY t.fid"
         ).format(t=self._t(name), where=where, cols=self._select(stored, prefix="t"))
-        params = [*(float(v) for v in bbox or ()), *([str(key)] if key is not None else []), int(limit),
-                  int(offset)]
-        return query, params
+        return query, [*params, int(limit), int(offset)]
 
     def _read_keys(self, name: str, key: str) -> pd.Series:
         with self._conn() as conn:
@@ -507,6 +487,19 @@ class PostGISAtlas(Atlas):
             row = conn.execute(sql.SQL("SELECT count(*), {} FROM {}").format(sample, self._t(name))).fetchone()
         assert row is not None
         return sources, int(row[0]), int(row[1])
+
+
+def _connect(libpq: str, shown: str) -> psycopg.Connection:
+    """One autocommit connection, or an :class:`AtlasError` saying why there is none."""
+    try:
+        return psycopg.connect(libpq, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise _connect_error(shown, exc) from None
+
+
+def _holds_atlas(conn: psycopg.Connection, schema: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".placegeo_meta',)).fetchone()
+    return row is not None and row[0] is not None
 
 
 def _drop_atlas_tables(conn: psycopg.Connection, schema: str) -> None:

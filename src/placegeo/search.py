@@ -280,17 +280,20 @@ class SearchIndex:
                 arrays = {k: npz[k] for k in cls._ARRAYS}
         except (ValueError, KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
             raise SearchError(f"not a placegeo search index ({exc})") from None
-        if doc.get("meta", {}).get("version") != INDEX_VERSION:
-            raise SearchError("a search index of another placegeo version; it is rebuilt")
+        if not isinstance(doc, dict) or doc.get("meta", {}).get("version") != INDEX_VERSION:
+            raise SearchError("not a search index of this placegeo version")
         names = [f.name for f in fields(NameRecord)]
-        records = [NameRecord(**dict(zip(names, r, strict=True))) for r in doc["records"]]
+        try:
+            records = [NameRecord(**dict(zip(names, r, strict=True))) for r in doc["records"]]
+            postings = {k: doc[k] for k in cls._POSTINGS}
+            ordered = {k: tuple(doc[k]) for k in cls._SORTED}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SearchError(f"not a placegeo search index (incomplete: {exc})") from None
         for r in records:
             r.aliases = tuple(r.aliases)
         idx = cls(records=records, meta=doc["meta"])
-        for k in cls._POSTINGS:
-            setattr(idx, k, doc[k])
-        for k in cls._SORTED:
-            setattr(idx, k, tuple(doc[k]))
+        for k, v in {**postings, **ordered}.items():
+            setattr(idx, k, v)
         for k, v in arrays.items():
             setattr(idx, k, v)
         idx.layer_of = np.array([r.layer for r in records], dtype=object)

@@ -270,9 +270,22 @@ class _Store:
             state.layers[name] = self.atlas.read(name)
         return state.layers[name]
 
+    # A GeoPackage layer is answered from this worker's copy (read once per revision, STRtree);
+    # PostGIS answers from its indexes, so a large layer is never read whole into a worker.
+    def page(self, name: str, bbox, *, limit: int, offset: int) -> tuple[gpd.GeoDataFrame, int]:
+        """The features intersecting ``bbox`` (all when None), one page of them, and how many there are."""
+        if self.atlas.backend == "postgis":
+            return self.atlas.query(name, bbox=bbox, limit=limit, offset=offset)
+        gdf = self.layer(name)
+        if bbox is None:
+            return gdf.iloc[offset: offset + limit], len(gdf)
+        # positions in layer order; only the page's rows are taken from the (large) frame
+        hits = np.sort(gdf.sindex.query(shapely.box(*bbox), predicate="intersects"))
+        return gdf.iloc[hits[offset: offset + limit]], len(hits)
+
     def feature(self, name: str, key: str) -> gpd.GeoDataFrame:
         """The feature of a layer with primary key ``key`` (no rows if there is none)."""
-        if self.atlas.backend == "postgis":  # by the key's index: a large layer is never read whole
+        if self.atlas.backend == "postgis":
             return self.atlas.query(name, key=key, limit=1)[0]
         gdf = self.layer(name)
         return gdf[gdf[self.registry[name].primary_key].astype(str) == key]
@@ -541,16 +554,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
         offset = _int("offset", 0, 0, 10**8)
         bbox = _bbox()
         datum = _datum()
-        if store.atlas.backend == "postgis":
-            # the database's GiST index answers the box; count and page come from one snapshot
-            found, matched = store.atlas.query(name, bbox=bbox, limit=limit, offset=offset)
-        else:
-            gdf = store.layer(name)
-            if bbox is None:
-                matched, found = len(gdf), gdf.iloc[offset: offset + limit]
-            else:  # positions in layer order; only the page's rows are taken from the (large) frame
-                hits = np.sort(gdf.sindex.query(_box(bbox), predicate="intersects"))
-                matched, found = len(hits), gdf.iloc[hits[offset: offset + limit]]
+        found, matched = store.page(name, bbox, limit=limit, offset=offset)
         page = _shift(found, datum)
         spec = store.registry[name]
         links = [{"href": _url(request.full_path), "rel": "self", "type": "application/geo+json"}]
@@ -608,10 +612,6 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
 
 class _NotFound(HTTPException):
     code = 404
-
-
-def _box(bbox):
-    return shapely.box(*bbox)
 
 
 def _url(path: str, args: dict[str, str] | None = None) -> str:
