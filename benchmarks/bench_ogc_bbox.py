@@ -126,14 +126,14 @@ def main() -> None:
         t_pg = time.perf_counter() - t
         print(f"{args.points:,} points: GeoPackage written in {t_gpkg:.1f} s (with generation), "
               f"copied to PostGIS in {t_pg:.1f} s")
-        results = {"GeoPackage": serve_and_load(str(gpkg.path), args, tmp),
+        results = {"GeoPackage": serve_and_load(str(gpkg.location), args, tmp),
                    "PostGIS": serve_and_load(pg.location, args, tmp)}
     finally:
         if pg is not None:
             import psycopg
             from psycopg import sql
 
-            from placegeo.postgis import split_url
+            from placegeo.storage.postgis import split_url
 
             pg.close()
             with psycopg.connect(split_url(pg_url)[0], autocommit=True) as conn:

@@ -109,7 +109,7 @@ def main() -> None:
     if atlas is None:
         from placegeo.demo import build_demo_atlas
 
-        atlas = str(build_demo_atlas(tmp / "atlas.gpkg").path)
+        atlas = str(build_demo_atlas(tmp / "atlas.gpkg").location)
     from placegeo.atlas import Atlas
     from placegeo.search import SearchIndex
 

@@ -64,9 +64,9 @@ def population_units() -> gpd.GeoDataFrame:
 def atlas_digest(atlas) -> str:
     """A fingerprint of everything stored: the file's bytes (GeoPackage), or every table's rows (PostGIS)."""
     if atlas.backend == "gpkg":
-        return file_digest(atlas.path)
+        return file_digest(atlas.location)
     h = hashlib.sha256()
-    h.update(repr(sorted(atlas._meta_items().items())).encode())  # includes the revision
+    h.update(repr(sorted(atlas.store.meta_items().items())).encode())  # includes the revision
     h.update(atlas.codes.to_csv().encode())
     h.update(atlas.layer_info().to_csv().encode())
     for name in atlas.layers():

@@ -211,7 +211,7 @@ def test_relocation_max_distance():
 
 def test_cli_on_the_demo_atlas(demo_atlas, tmp_path):
     runner = CliRunner()
-    r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.path), "--horizon", "10",
+    r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.location), "--horizon", "10",
                              "--eco-share-target", "0.6", "--json", "--chart", str(tmp_path / "c.png")])
     assert r.exit_code == 0, r.stderr
     import json
@@ -220,7 +220,7 @@ def test_cli_on_the_demo_atlas(demo_atlas, tmp_path):
     areas = {a["area"]: a for a in data["areas"]}
     assert "city" in areas and len(areas) == 14 and areas["370102"]["name"] == "历下区"
     assert (tmp_path / "c.png").stat().st_size > 10_000
-    r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.path), "--eco-share-target", "60"])
+    r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.location), "--eco-share-target", "60"])
     assert r.exit_code == 2 and "eco_share_target" in r.stderr
 
 

@@ -14,7 +14,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 @pytest.fixture(scope="module")
 def atlas_copy(demo_atlas, tmp_path_factory):
     path = tmp_path_factory.mktemp("nb") / "atlas.gpkg"
-    shutil.copy(demo_atlas.path, path)
+    shutil.copy(demo_atlas.location, path)
     return path
 
 

@@ -9,6 +9,7 @@ import pytest
 from helpers import relief_points
 from placegeo.atlas import Atlas, copy_atlas
 from placegeo.errors import AtlasError
+from placegeo.registry import get_layer
 
 BACKENDS = ["postgis"]
 
@@ -16,7 +17,7 @@ BACKENDS = ["postgis"]
 def _table_facts(atlas, name):
     import psycopg
 
-    from placegeo.postgis import split_url
+    from placegeo.storage.postgis import split_url
 
     libpq, schema, _ = split_url(atlas.location)
     with psycopg.connect(libpq) as conn:
@@ -32,10 +33,12 @@ def _plan(atlas, name, **query):
     import psycopg
     from psycopg import sql
 
-    from placegeo.postgis import split_url
+    from placegeo.storage.postgis import split_url
 
     with psycopg.connect(split_url(atlas.location)[0]) as conn:
-        statement, params = atlas._page_sql(name, atlas._columns(conn, name), **query)
+        store = atlas.store
+        key_field = get_layer(name).primary_key if query.get("key") is not None else ""
+        statement, params = store.page_sql(name, store._columns(conn, name), key_field=key_field, **query)
         return "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN ") + statement, params))
 
 
@@ -64,7 +67,7 @@ def test_layers_are_typed_4490_with_a_spatial_index_that_box_queries_use(atlas):
 
 
 def test_schema_and_password_in_urls(backend):
-    from placegeo.postgis import split_url
+    from placegeo.storage.postgis import split_url
 
     libpq, schema, shown = split_url("postgresql://me:s3cret@db:5433/minzheng?schema=jinan&sslmode=require")
     assert schema == "jinan" and "schema" not in libpq and "sslmode=require" in libpq
@@ -84,7 +87,7 @@ def test_missing_atlas_and_unreachable_server_get_clear_errors(new_location):
 def test_create_refuses_to_overwrite_unless_asked_and_keeps_other_tables(atlas):
     import psycopg
 
-    from placegeo.postgis import split_url
+    from placegeo.storage.postgis import split_url
 
     libpq, schema, _ = split_url(atlas.location)
     with psycopg.connect(libpq, autocommit=True) as conn:  # someone else's table in the same schema
@@ -139,7 +142,7 @@ def test_copy_the_demo_atlas_to_postgis_and_back_loses_nothing(demo_gpkg, new_lo
 
 def test_atlas_copy_command_and_demo_on_postgis(demo_gpkg, new_location, tmp_path):
     dst = new_location("cli")
-    cmd = [sys.executable, "-m", "placegeo.cli", "atlas", "copy", str(demo_gpkg.path), dst]
+    cmd = [sys.executable, "-m", "placegeo.cli", "atlas", "copy", str(demo_gpkg.location), dst]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "copied" in done.stderr and "admin codes" in done.stderr
@@ -167,7 +170,7 @@ def test_the_public_map_runs_on_a_read_only_role(demo_gpkg, new_location):
     from psycopg import sql
 
     from helpers import atlas_digest
-    from placegeo.postgis import split_url
+    from placegeo.storage.postgis import split_url
     from placegeo.web import create_app
 
     planner = copy_atlas(demo_gpkg, new_location("ro"))

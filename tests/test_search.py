@@ -1,5 +1,7 @@
 """Place-name search on the demo atlas: every kind of query the issue names."""
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -85,7 +87,7 @@ def test_bad_queries(idx):
 def test_index_is_saved_and_reloaded(demo_atlas, idx):
     assert demo_atlas.load_artifact("search") is not None  # beside the file, or in the database
     if demo_atlas.backend == "gpkg":
-        assert demo_atlas.path.with_name(demo_atlas.path.name + ".search").exists()
+        assert Path(demo_atlas.location + ".search").exists()
     again = SearchIndex.for_atlas(demo_atlas)
     assert len(again.records) == len(idx.records)
     assert [h.record.id for h in again.query("frj")] == [h.record.id for h in idx.query("frj")]

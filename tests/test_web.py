@@ -16,7 +16,7 @@ def client(demo_atlas, tmp_path_factory):
     location = demo_atlas.location  # read-only use: the session's PostGIS copy serves as it is
     if demo_atlas.backend == "gpkg":
         location = str(tmp / "atlas.gpkg")
-        shutil.copy(demo_atlas.path, location)
+        shutil.copy(demo_atlas.location, location)
     app = create_app({"atlas": location, "export_dir": str(tmp / "exports")})
     return app.test_client()
 

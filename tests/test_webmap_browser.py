@@ -25,7 +25,7 @@ def server(demo_atlas, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("browser")
     atlas = tmp / "atlas.gpkg"
-    shutil.copy(demo_atlas.path, atlas)
+    shutil.copy(demo_atlas.location, atlas)
     app = create_app({"atlas": str(atlas), "export_dir": str(tmp / "exports")})
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)

@@ -5,7 +5,7 @@
 ['admin_units', 'cemeteries']
 """
 
-from placegeo.atlas import Atlas, ImportResult, copy_atlas, default_atlas_path, read_layer, write_layer
+from placegeo.atlas import Atlas, copy_atlas, default_atlas_path, read_layer, write_layer
 from placegeo.crs import convert, gk_zone_crs, shift_datum, to_metric
 from placegeo.errors import (
     AtlasError,
@@ -18,6 +18,7 @@ from placegeo.errors import (
     SchemaError,
     ValidationError,
 )
+from placegeo.ingest import ImportResult, import_file
 from placegeo.readers import read_file
 from placegeo.registry import get_layer, load_registry
 
@@ -41,6 +42,7 @@ __all__ = [
     "default_atlas_path",
     "get_layer",
     "gk_zone_crs",
+    "import_file",
     "load_registry",
     "read_file",
     "read_layer",

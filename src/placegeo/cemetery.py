@@ -34,7 +34,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from placegeo.crs import to_metric
-from placegeo.errors import PlacegeoError, Problem, ValidationError
+from placegeo.errors import ParameterError, PlacegeoError, Problem, ValidationError
 
 __all__ = [
     "BurialParams",
@@ -52,10 +52,6 @@ __all__ = [
 ]
 
 CITY = "city"
-
-
-class ParameterError(PlacegeoError, ValueError):
-    """A planning parameter outside its valid range."""
 
 
 @dataclass(frozen=True)

@@ -249,16 +249,12 @@ def import_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_jso
 def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, atlas_path) -> None:
     """Check FILE for a layer without writing anything (exit 2 if it has problems)."""
     from placegeo.atlas import Atlas, atlas_exists, default_atlas_path
-    from placegeo.readers import read_file
-    from placegeo.registry import get_layer
-    from placegeo.validate import validate_layer
+    from placegeo.ingest import check_file
 
-    spec = get_layer(layer)
-    gdf = read_file(file, datum=datum, encoding=encoding, lon_col=lon_col, lat_col=lat_col, layer=source_layer)
     path = atlas_path or default_atlas_path()
     atlas = Atlas(path) if atlas_exists(path) else None
-    report = validate_layer(gdf, spec, codes=atlas.code_set() if atlas else None,
-                            extent=atlas.extent if atlas else None, defaults={"source": file.name, "sample": False})
+    report = check_file(file, layer, atlas=atlas, datum=datum, encoding=encoding, lon_col=lon_col, lat_col=lat_col,
+                        source_layer=source_layer)
     if as_json:
         _echo_json({"ok": report.ok, "rows": report.n_rows, "rows_with_problems": report.n_bad,
                     "notes": report.notes, "problems": [p.to_dict() for p in report.problems]})
@@ -288,7 +284,6 @@ def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_j
 def export(atlas_path, layer_names, formats, crs, encoding, out) -> None:
     """Export layers for other departments: one file, or a zipped bundle with a README of sources."""
     from placegeo.export import FORMATS, export_bundle, export_layer
-    from placegeo.registry import load_registry
 
     atlas = _open(atlas_path)
     single = len(layer_names) == 1 and len(formats) <= 1 and (out is None or out.suffix.lower() != ".zip")
@@ -296,9 +291,7 @@ def export(atlas_path, layer_names, formats, crs, encoding, out) -> None:
         fmt = formats[0] if formats else "geojson"
         name = layer_names[0]
         out = out or Path("exports") / f"{name}{FORMATS[fmt]}"
-        spec = load_registry().get(name)
-        titles = {f.name: f.title_zh for f in spec.fields} if spec else None
-        export_layer(atlas.read(name), out, fmt=fmt, crs=crs, encoding=encoding, name=name, titles=titles)
+        export_layer(atlas.read(name), out, fmt=fmt, crs=crs, encoding=encoding, name=name)
         _err(f"wrote {out}")
         return
     out = out or Path("exports") / "bundle.zip"
@@ -334,26 +327,9 @@ def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
         return
     if coords:
         raise click.UsageError("give either LON LAT or --csv FILE, not both")
-    import numpy as np
+    from placegeo.readers import convert_table, read_table
 
-    from placegeo.readers import _LAT_NAMES, _LON_NAMES, _find_column, _parse_coordinate, read_table
-
-    df = read_table(csv_path)
-    lon_c = _find_column(df.columns, _LON_NAMES, lon_col, "longitude")
-    lat_c = _find_column(df.columns, _LAT_NAMES, lat_col, "latitude")
-    if lon_c is None or lat_c is None:
-        raise click.UsageError(f"no longitude/latitude columns found; give --lon-col and --lat-col "
-                               f"(columns: {', '.join(df.columns)})")
-    lon, lat = _parse_coordinate(df[lon_c]), _parse_coordinate(df[lat_c])
-    bad = ~(np.isfinite(lon) & np.isfinite(lat))
-    filled = df[lon_c].astype(str).str.strip().ne("") | df[lat_c].astype(str).str.strip().ne("")
-    if (bad & filled.to_numpy()).any():
-        rows = (np.flatnonzero(bad & filled.to_numpy())[:10] + 2).tolist()
-        raise click.BadParameter(f"rows {rows} have coordinates that are not numbers; fix them and retry",
-                                 param_hint="--csv")
-    x, y = pcrs.convert(lon, lat, src=src, dst=dst)
-    df[lon_c] = np.where(bad, "", np.round(x, 8).astype(str))
-    df[lat_c] = np.where(bad, "", np.round(y, 8).astype(str))
+    df = convert_table(read_table(csv_path), src=src, dst=dst, lon_col=lon_col, lat_col=lat_col)
     if out:
         df.to_csv(out, index=False, encoding="utf-8-sig")
         _err(f"wrote {len(df)} rows to {out}")
@@ -385,7 +361,7 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
     atlas = _open(atlas_path)
     params = BurialParams().with_(**{k: v for k, v in overrides.items() if v is not None})
     cemeteries, population = atlas.read("cemeteries"), atlas.read("population_units")
-    names = dict(atlas.codes[["code", "name"]].itertuples(index=False))
+    names = atlas.code_names()
     table = meets_demand(cemeteries, population, horizon_years=horizon_years, params=params, names=names)
     if chart is not None:
         from placegeo.pinyin import romanize
@@ -460,11 +436,11 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
         result = cov.relief_reach(units, facilities, network=network, rule=the_rule, hour=hour)
     else:
         result = cov.travel_to_nearest(units, facilities, network=network, rule=the_rule)
-    names = dict(atlas.codes[["code", "name"]].itertuples(index=False))
+    names = atlas.code_names()
     key = f"{by}_code"
     table = cov.coverage_summary(result, by=key, target_min=target_min, target_share=target_share, names=names)
     if write:
-        _write_coverage(atlas, result, facility_layer, target_min, network, facilities, the_rule, with_areas)
+        _write_coverage(atlas, result, facility_layer, target_min, network, facilities, with_areas)
     if as_json:
         _echo_json({"method": result.attrs["method"], "facility_layer": facility_layer,
                     "facilities": len(facilities), "target_min": target_min, "target_share": target_share,
@@ -486,24 +462,12 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
     click.echo(f"{met} of {len(table)} {by}s meet the target")
 
 
-def _write_coverage(atlas, result, facility_layer, target_min, network, facilities, rule, with_areas) -> None:
-    from placegeo import coverage as cov
+def _write_coverage(atlas, result, facility_layer, target_min, network, facilities, with_areas) -> None:
+    from placegeo.coverage import write_coverage
 
-    sample = bool(result["sample"].any() or facilities["sample"].any())
-    source = f"placegeo coverage of {facility_layer} ({result.attrs['method']})"
-    units = result.assign(facility_layer=facility_layer, covered=result[f"covered_{target_min}min"],
-                          source=source, sample=sample)
-    gaps = cov.coverage_gaps(result, threshold_min=target_min).assign(facility_layer=facility_layer,
-                                                                      source=source, sample=sample)
-    with atlas.transaction():
-        atlas.write("coverage_units", units)
-        atlas.write("coverage_gaps", gaps)
-        if with_areas and network is not None:
-            areas = cov.service_areas(facilities, network, minutes=target_min, rule=rule)
-            atlas.write("service_areas", areas.assign(facility_layer=facility_layer, source=source, sample=sample))
-    _err(f"wrote coverage_units ({len(units):,}) and coverage_gaps ({len(gaps):,})"
-         + (" and service_areas" if with_areas and network is not None else "") + f" to {atlas.location}")
-
+    written = write_coverage(atlas, result, facilities=facilities, facility_layer=facility_layer,
+                             target_min=target_min, network=network, with_service_areas=with_areas)
+    _err("wrote " + " and ".join(f"{name} ({n:,})" for name, n in written.items()) + f" to {atlas.location}")
 
 
 # -- search ---------------------------------------------------------------------------------------

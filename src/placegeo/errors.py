@@ -38,6 +38,10 @@ class SchemaError(PlacegeoError, ValueError):
 class LayerNotFoundError(PlacegeoError, KeyError):
     """A layer name that is neither registered nor stored in the atlas."""
 
+    def __init__(self, message: str, *, layer: str | None = None):
+        super().__init__(message)
+        self.layer = layer
+
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
 
@@ -46,12 +50,40 @@ class AtlasError(PlacegeoError):
     """The atlas file is missing, locked or not a placegeo atlas."""
 
 
+class ReadOnlyError(AtlasError):
+    """A write to an atlas that this user or process may only read."""
+
+
 class ImportFormatError(PlacegeoError, ValueError):
     """A file that cannot be read: unknown format, encoding or coordinate columns."""
 
 
 class ExportError(PlacegeoError, ValueError):
     """An export that cannot be written as asked (format, CRS or encoding)."""
+
+
+class NetworkError(PlacegeoError, ValueError):
+    """A walking network that cannot be built or used as asked."""
+
+
+class CoverageError(PlacegeoError, ValueError):
+    """Coverage asked with inputs or parameters that cannot give a meaningful answer."""
+
+
+class ParameterError(PlacegeoError, ValueError):
+    """A planning parameter outside its valid range."""
+
+
+class SearchError(PlacegeoError, ValueError):
+    """A search asked with parameters that cannot be answered, or a search index that cannot be read."""
+
+
+class BadParameter(PlacegeoError, ValueError):
+    """A web request parameter that cannot be used; answered with 400 and the parameter's name."""
+
+    def __init__(self, parameter: str, message: str):
+        self.parameter = parameter
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import tempfile
 import warnings
 import zipfile
@@ -31,6 +30,8 @@ import shapely
 
 from placegeo.crs import parse_crs, shift_datum, to_metric
 from placegeo.errors import ExportError
+from placegeo.registry import load_registry, shorten_field_names
+from placegeo.storage import _atomic
 
 __all__ = ["FORMATS", "export_bundle", "export_layer", "shorten_field_names", "to_target_crs"]
 
@@ -44,13 +45,6 @@ FORMATS = {
 ENCODINGS = {"utf-8": "UTF-8", "utf8": "UTF-8", "gbk": "CP936", "cp936": "CP936", "gb2312": "CP936",
              "gb18030": "CP936"}
 _DBF_TEXT_BYTES = 254
-_ABBREVIATIONS = {
-    "district": "dist", "code": "cd", "capacity": "cap", "plots": "plt", "reserved": "rsv", "residents": "res",
-    "nursing": "nurs", "facility": "fac", "cemetery": "cem", "former": "fmr", "names": "nm", "name": "nm",
-    "parent": "par", "feature": "ft", "type": "typ", "plus": "p", "share": "shr", "point": "pt",
-    "open": "op", "number": "no", "travel": "trv", "time": "t", "minutes": "min", "covered": "cov",
-    "population": "pop", "unit": "u", "town": "twn", "village": "vil", "category": "cat",
-}
 
 
 def to_target_crs(gdf: gpd.GeoDataFrame, target: str | int = "EPSG:4490") -> tuple[gpd.GeoDataFrame, str]:
@@ -65,44 +59,6 @@ def to_target_crs(gdf: gpd.GeoDataFrame, target: str | int = "EPSG:4490") -> tup
     assert crs is not None
     out = gdf.to_crs(crs)
     return out, f"EPSG:{crs.to_epsg()} ({crs.name})" if crs.to_epsg() else crs.name
-
-
-def shorten_field_names(names: Iterable[str], *, encoding: str = "utf-8", max_bytes: int = 10) -> dict[str, str]:
-    """Map each field name to a unique DBF name of at most ``max_bytes`` bytes in ``encoding``.
-
-    >>> shorten_field_names(["name", "district_code", "residents_60plus", "residents_65plus"])
-    {'name': 'name', 'district_code': 'dist_cd', 'residents_60plus': 'res_60p', 'residents_65plus': 'res_65p'}
-    """
-    enc = "gbk" if ENCODINGS.get(encoding.lower()) == "CP936" else "utf-8"
-
-    def fits(s: str) -> bool:
-        return len(s.encode(enc)) <= max_bytes
-
-    def cut(s: str) -> str:
-        while not fits(s):
-            s = s[:-1]
-        return s
-
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for name in names:
-        short = name
-        if not fits(short):
-            parts = name.split("_")
-            short = "_".join(_ABBREVIATIONS.get(p, p) for p in parts)
-            short = re.sub(r"(\d+)plus", r"\1p", short)
-            if not fits(short):
-                short = "_".join(p[:4] for p in short.split("_"))
-            short = cut(short)
-        base, i = short, 1
-        while short.lower() in used:
-            suffix = str(i)
-            short = cut(base[: max(1, len(base) - len(suffix))]) + suffix
-            short = cut(short)
-            i += 1
-        used.add(short.lower())
-        out[name] = short
-    return out
 
 
 def _gbk_fold(text: str) -> str:
@@ -216,7 +172,8 @@ def export_layer(
     name : str, optional
         Layer name inside the file (default: the file name's stem).
     titles : dict, optional
-        Chinese titles of the fields, written to the Shapefile's field mapping.
+        Titles of the fields, written to the Shapefile's field mapping (default: the registry's
+        titles of layer ``name``).
 
     Examples
     --------
@@ -234,15 +191,15 @@ def export_layer(
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     name = name or path.name.split(".")[0]
+    if titles is None:
+        registry = load_registry()
+        titles = registry[name].field_titles if name in registry else {}
     data, label = to_target_crs(gdf, crs)
     projected = data.crs is not None and data.crs.is_projected
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
-    with warnings.catch_warnings():
+    with _atomic.replacing(path, tag="part") as tmp, warnings.catch_warnings():
         # GCJ-02/BD-09 have no CRS to record; the README and layer description say which datum it is
         warnings.filterwarnings("ignore", message="'crs' was not provided")
-        _write(data, path, fmt=fmt, name=name, label=label, projected=projected, encoding=encoding, titles=titles)
+        _write(data, tmp, fmt=fmt, name=name, label=label, projected=projected, encoding=encoding, titles=titles)
     return path
 
 
@@ -294,8 +251,6 @@ def export_bundle(
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Export every layer (or ``layers``) of an atlas into one zip with a README of sources and licences."""
-    from placegeo.registry import load_registry
-
     out = Path(out)
     if out.suffix.lower() != ".zip":
         out = out.with_suffix(".zip")
@@ -310,21 +265,18 @@ def export_bundle(
         raise ExportError(f"not in the atlas: {', '.join(missing)}; stored layers are {', '.join(sorted(stored))}")
     registry = load_registry()
     info = atlas.layer_info().set_index("name")
-    out.parent.mkdir(parents=True, exist_ok=True)
     label = str(crs)
-    tmp_zip = out.with_name(f".{out.name}.part")
-    with tempfile.TemporaryDirectory(prefix="placegeo-bundle-") as tmp, \
+    with _atomic.replacing(out, tag="part") as tmp_zip, tempfile.TemporaryDirectory(prefix="placegeo-bundle-") as tmp, \
             zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
         rows = []
         for name in names:
             gdf = atlas.read(name)
             spec = registry.get(name)
-            titles = {f.name: f.title_zh for f in spec.fields} if spec else {}
             for fmt in formats:
                 if progress:
                     progress(f"{name}.{fmt}")
                 p = export_layer(gdf, Path(tmp) / fmt / f"{name}{FORMATS[fmt]}", fmt=fmt, crs=crs,
-                                 encoding=encoding, name=name, titles=titles)
+                                 encoding=encoding, name=name)
                 zf.write(p, f"{fmt}/{p.name}")
             if len(gdf):
                 label = to_target_crs(gdf.iloc[:1], crs)[1]
@@ -333,7 +285,6 @@ def export_bundle(
             rows.append((name, spec.title_zh if spec else "", len(gdf), n_sample,
                          *(str(r.get(k, "")) for k in ("sources", "licence", "attribution"))))
         zf.writestr("README.md", _bundle_readme(atlas, rows, formats, label, encoding))
-    tmp_zip.replace(out)
     return out
 
 

@@ -34,15 +34,11 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from placegeo.crs import to_metric
-from placegeo.errors import PlacegeoError
+from placegeo.errors import NetworkError
 
 __all__ = ["NetworkError", "Snap", "WalkNetwork"]
 
 _MIN_EDGE_M = 1e-3  # csgraph drops zero weights; a coincident pair of nodes is a millimetre apart
-
-
-class NetworkError(PlacegeoError, ValueError):
-    """A network that cannot be built or used as asked."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import shapely
 from placegeo.crs import CGCS2000, convert, normalize_datum, shift_datum
 from placegeo.errors import CRSError, ImportFormatError
 
-__all__ = ["detect_encoding", "read_file", "read_table"]
+__all__ = ["convert_table", "detect_encoding", "read_file", "read_table"]
 
 FORMATS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv",
@@ -123,6 +123,40 @@ def _find_column(columns, wanted: tuple[str, ...], given: str | None, what: str)
 def _parse_coordinate(series: pd.Series) -> np.ndarray:
     text = series.astype("string").str.strip().str.replace("°", "", regex=False).str.replace(",", ".", regex=False)
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def convert_table(
+    df: pd.DataFrame, *, src: str, dst: str, lon_col: str | None = None, lat_col: str | None = None
+) -> pd.DataFrame:
+    """A copy of a table with its longitude/latitude columns converted from datum ``src`` to ``dst``.
+
+    The columns are found by name (``lon``/``lat``, ``经度``/``纬度`` …) unless given. Empty
+    coordinates stay empty; a coordinate that is not a number is an error naming its rows (as
+    Excel numbers them, header = row 1).
+
+    >>> import pandas as pd
+    >>> out = convert_table(pd.DataFrame({"名称": ["泉城广场"], "经度": [117.0160], "纬度": [36.6611]}),
+    ...                     src="wgs84", dst="gcj02")
+    >>> round(float(out.loc[0, "经度"]) - 117.0160, 4)
+    0.0059
+    """
+    lon_c = _find_column(df.columns, _LON_NAMES, lon_col, "longitude")
+    lat_c = _find_column(df.columns, _LAT_NAMES, lat_col, "latitude")
+    if lon_c is None or lat_c is None:
+        raise ImportFormatError(f"no longitude/latitude columns found; give their names (--lon-col, --lat-col); "
+                                f"the columns are {', '.join(map(str, df.columns))}")
+    lon, lat = _parse_coordinate(df[lon_c]), _parse_coordinate(df[lat_c])
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    given = [df[c].notna() & df[c].astype(str).str.strip().ne("") for c in (lon_c, lat_c)]
+    filled = (given[0] | given[1]).to_numpy()
+    if (bad & filled).any():
+        rows = (np.flatnonzero(bad & filled)[:10] + 2).tolist()
+        raise ImportFormatError(f"rows {rows} have coordinates that are not numbers; fix them and retry")
+    x, y = convert(lon, lat, src=src, dst=dst)
+    out = df.copy()
+    out[lon_c] = np.where(bad, "", np.round(x, 8).astype(str))
+    out[lat_c] = np.where(bad, "", np.round(y, 8).astype(str))
+    return out
 
 
 def _points_from_table(df: pd.DataFrame, *, datum: str | None, lon_col, lat_col, name: str) -> gpd.GeoDataFrame:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +27,8 @@ import yaml
 
 from placegeo.errors import LayerNotFoundError, SchemaError
 
-__all__ = ["FieldSpec", "LayerSpec", "get_layer", "layers_dir", "load_registry", "validate_registry"]
+__all__ = ["FieldSpec", "LayerSpec", "get_layer", "layers_dir", "load_registry", "shorten_field_names",
+           "validate_registry"]
 
 ADMIN_CODE_DIGITS = {"district": 6, "town": 9, "village": 12}
 COMMON_FIELDS: list[dict[str, Any]] = [
@@ -111,6 +114,11 @@ class LayerSpec:
     @property
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    @property
+    def field_titles(self) -> dict[str, str]:
+        """The Chinese title of each field (what ``placegeo layers show`` prints)."""
+        return {f.name: f.title_zh for f in self.fields}
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -239,4 +247,53 @@ def get_layer(name: str, directory: Path | str | None = None) -> LayerSpec:
     except KeyError:
         raise LayerNotFoundError(
             f"no layer named '{name}'; registered layers are: {', '.join(sorted(registry))}"
-        ) from None
+        , layer=name) from None
+
+
+# DBF (Shapefile) field names hold at most 10 bytes: the registry's names cut to fit, the same way on
+# export and when a Shapefile comes back in.
+_ABBREVIATIONS = {
+    "district": "dist", "code": "cd", "capacity": "cap", "plots": "plt", "reserved": "rsv", "residents": "res",
+    "nursing": "nurs", "facility": "fac", "cemetery": "cem", "former": "fmr", "names": "nm", "name": "nm",
+    "parent": "par", "feature": "ft", "type": "typ", "plus": "p", "share": "shr", "point": "pt",
+    "open": "op", "number": "no", "travel": "trv", "time": "t", "minutes": "min", "covered": "cov",
+    "population": "pop", "unit": "u", "town": "twn", "village": "vil", "category": "cat",
+}
+
+
+def shorten_field_names(names: Iterable[str], *, encoding: str = "utf-8", max_bytes: int = 10) -> dict[str, str]:
+    """Map each field name to a unique DBF name of at most ``max_bytes`` bytes in ``encoding``.
+
+    >>> shorten_field_names(["name", "district_code", "residents_60plus", "residents_65plus"])
+    {'name': 'name', 'district_code': 'dist_cd', 'residents_60plus': 'res_60p', 'residents_65plus': 'res_65p'}
+    """
+    enc = "gbk" if encoding.lower().replace("-", "") in ("gbk", "cp936", "gb2312", "gb18030") else "utf-8"
+
+    def fits(s: str) -> bool:
+        return len(s.encode(enc)) <= max_bytes
+
+    def cut(s: str) -> str:
+        while not fits(s):
+            s = s[:-1]
+        return s
+
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        short = name
+        if not fits(short):
+            parts = name.split("_")
+            short = "_".join(_ABBREVIATIONS.get(p, p) for p in parts)
+            short = re.sub(r"(\d+)plus", r"\1p", short)
+            if not fits(short):
+                short = "_".join(p[:4] for p in short.split("_"))
+            short = cut(short)
+        base, i = short, 1
+        while short.lower() in used:
+            suffix = str(i)
+            short = cut(base[: max(1, len(base) - len(suffix))]) + suffix
+            short = cut(short)
+            i += 1
+        used.add(short.lower())
+        out[name] = short
+    return out

@@ -39,8 +39,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from placegeo.errors import PlacegeoError
+from placegeo.errors import PlacegeoError, SearchError
 from placegeo.pinyin import has_han, romanize, split_generic, syllables, to_pinyin
+from placegeo.registry import load_registry
+from placegeo.storage._atomic import write_bytes
 
 __all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
 
@@ -50,12 +52,9 @@ LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2
 TIERS = {"exact": 100, "prefix": 80, "former": 75, "homophone": 70, "initials": 65, "substring": 62,
          "pinyin_prefix": 60, "slip": 40}
 _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会", "社区居委会")
-_PK = {"traditional_place_names": "name_id", "admin_units": "code", "elderly_facilities": "facility_id",
-       "cemeteries": "cemetery_id", "relief_points": "point_id"}
-
-
-class SearchError(PlacegeoError, ValueError):
-    """A search asked with parameters that cannot be answered."""
+# the usual short forms of development zones' names (济南高新技术产业开发区 is called 高新区), searched as aliases
+_ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区",
+                     "综合保税区": "综保区", "旅游度假区": "度假区"}
 
 
 @lru_cache(maxsize=1)
@@ -222,9 +221,11 @@ class SearchIndex:
         records: list[NameRecord] = []
         layers = set(atlas.layers())
         towns = {}
-        for layer, pk in _PK.items():
-            if layer not in layers:
+        registry = load_registry()
+        for layer in LAYER_WEIGHT:
+            if layer not in layers or layer not in registry:
                 continue
+            pk = registry[layer].primary_key
             gdf = atlas.read(layer)
             pts = gdf.geometry.representative_point() if layer == "admin_units" else gdf.geometry
             xy = shapely.get_coordinates(pts.values)
@@ -237,8 +238,7 @@ class SearchIndex:
                     code = row.code[:6]
                     town = row.code if row.level == "town" else ""
                     towns[row.code] = (xy[j, 0], xy[j, 1])
-                    if row.code == "370176":
-                        aliases = ("高新区",)
+                    aliases = tuple(short for long, short in _ZONE_SHORT_FORMS.items() if str(row.name).endswith(long))
                 records.append(NameRecord(f"{layer}:{getattr(row, pk)}", str(row.name), layer,
                                           str(category.iloc[j]) if category is not None else "",
                                           code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
@@ -302,11 +302,7 @@ class SearchIndex:
         return idx
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(self.to_bytes())
-        tmp.replace(path)
-        return path
+        return write_bytes(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: str | Path) -> SearchIndex:
@@ -525,8 +521,11 @@ def reverse_lookup(atlas, lon: float, lat: float, *, datum: str = "cgcs2000", k:
     admin = atlas.read("admin_units", bbox=(x - 1e-6, y - 1e-6, x + 1e-6, y + 1e-6))
     here = admin[admin.contains(shapely.Point(x, y))]
     levels: dict[str, Any] = {"district": None, "town": None, "village": None}
-    for row in here.sort_values("code").itertuples():
-        if row.level in levels and (levels[row.level] is None or row.code.startswith("370176")):
+    # at each level the smallest unit holding the point: a development zone lying across districts wins
+    here = here.assign(_area=shapely.area(np.asarray(here.geometry.values)))
+    here = here.sort_values(["_area", "code"], ascending=[False, True])
+    for row in here.itertuples():
+        if row.level in levels:
             levels[row.level] = {"code": row.code, "name": row.name, "sample": bool(row.sample)}
     idx = index or SearchIndex.for_atlas(atlas)
     near = idx.nearest(x, y, k=k + 20)

@@ -21,7 +21,7 @@ import shapely
 
 from placegeo.crs import CGCS2000
 from placegeo.errors import Problem, ValidationError
-from placegeo.registry import FieldSpec, LayerSpec
+from placegeo.registry import FieldSpec, LayerSpec, shorten_field_names
 
 __all__ = ["ValidationReport", "conform", "validate_layer"]
 
@@ -97,8 +97,6 @@ def _norm_col(name: str) -> str:
 
 
 def _rename_aliases(df: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, list[str]]:
-    from placegeo.export import shorten_field_names
-
     lookup: dict[str, str] = {}
     # Shapefiles cut names to 10 bytes: accept GDAL's cut and placegeo's own export names too
     short = shorten_field_names(spec.columns)

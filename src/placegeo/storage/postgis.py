@@ -1,4 +1,4 @@
-"""The PostGIS atlas: the :class:`~placegeo.atlas.Atlas` API over PostgreSQL with PostGIS.
+"""An atlas in PostgreSQL with PostGIS: the store behind :class:`~placegeo.atlas.Atlas` for a shared atlas.
 
 For a bureau that shares one atlas between planners and serves the public map from several
 web workers. The atlas lives in one schema of a database, chosen by the URL's ``schema``
@@ -11,7 +11,7 @@ column typed ``geometry(<type>, 4490)`` with a GiST index, so QGIS and other GIS
 is. The atlas's own tables are those of the GeoPackage atlas plus ``placegeo_artifacts``
 (derived data such as the search index).
 
-Every write is a database transaction (:meth:`PostGISAtlas.transaction`): a refused or failed
+Every write is a database transaction (:meth:`PostGISStore.transaction`): a refused or failed
 import leaves the database as it was. A replaced layer is emptied with ``DELETE`` and filled
 with ``COPY`` in the same transaction, not dropped and re-created, so a reader's snapshot sees
 the old rows or the new ones, never a mix and never an empty table; dead rows are reclaimed by
@@ -31,7 +31,7 @@ import re
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -44,12 +44,12 @@ import shapely
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from placegeo.atlas import LAYER_INFO_COLUMNS, Atlas
 from placegeo.crs import CGCS2000
-from placegeo.errors import AtlasError
-from placegeo.registry import LayerSpec, get_layer
+from placegeo.errors import AtlasError, LayerNotFoundError, ReadOnlyError
+from placegeo.registry import LayerSpec
+from placegeo.storage.base import LAYER_INFO_COLUMNS, BBox
 
-__all__ = ["PostGISAtlas", "split_url"]
+__all__ = ["PostGISStore", "split_url"]
 
 _READ_ONLY = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
 _PG_TYPES = {"integer": "bigint", "number": "double precision", "boolean": "boolean", "date": "date"}
@@ -95,8 +95,8 @@ def _connect_error(shown: str, exc: Exception) -> AtlasError:
                       "the URL (user, host, port, database) is right (tests start one with .ci/start-postgis)")
 
 
-class PostGISAtlas(Atlas):
-    """An atlas in a PostgreSQL/PostGIS schema (see :class:`~placegeo.atlas.Atlas` and this module).
+class PostGISStore:
+    """An atlas kept in a PostgreSQL/PostGIS schema (see this module).
 
     Parameters
     ----------
@@ -163,14 +163,14 @@ class PostGISAtlas(Atlas):
             return _holds_atlas(conn, self.schema)
 
     @classmethod
-    def exists(cls, url: str) -> bool:
+    def exists(cls, location: str | os.PathLike) -> bool:
         """Whether the URL's schema holds an atlas (False also when the schema does not exist)."""
-        libpq, schema, shown = split_url(url)
+        libpq, schema, shown = split_url(str(location))
         with _connect(libpq, shown) as conn:
             return _holds_atlas(conn, schema)
 
     @classmethod
-    def _create(cls, location, *, name, extent, overwrite) -> Atlas:
+    def create(cls, location: str | os.PathLike, *, meta: dict[str, str], overwrite: bool) -> PostGISStore:
         libpq, schema, shown = split_url(str(location))
         with _connect(libpq, shown) as conn:
             if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is None:
@@ -190,13 +190,13 @@ class PostGISAtlas(Atlas):
                     _drop_atlas_tables(conn, schema)
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
                 conn.execute(sql.SQL(_DDL).format(schema=s))
-                meta = {**cls._new_meta(name, extent), "revision": uuid.uuid4().hex}
+                meta = {**meta, "revision": uuid.uuid4().hex}
                 with conn.cursor() as cur:
                     cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(
                         sql.Identifier(schema, "placegeo_meta")), list(meta.items()))
         return cls(str(location))
 
-    def _same_place(self, location) -> bool:
+    def same_place(self, location: str | os.PathLike) -> bool:
         def place(url: str) -> tuple:
             libpq, schema, _ = split_url(url)
             p = urlsplit(libpq)
@@ -205,10 +205,10 @@ class PostGISAtlas(Atlas):
         return place(str(location)) == place(self.url)
 
     @classmethod
-    def _replace_with(cls, location, fill) -> Atlas:
+    def replace_with(cls, location: str | os.PathLike, fill: Callable[[PostGISStore], None]) -> PostGISStore:
         url = str(location)
         if not cls.exists(url):
-            cls._create(url, name="", extent=None, overwrite=False)
+            cls.create(url, meta={}, overwrite=False)
             target = cls(url)
             try:
                 with target.transaction():
@@ -230,9 +230,9 @@ class PostGISAtlas(Atlas):
         return target
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Atlas]:
+    def transaction(self) -> Iterator[None]:
         if getattr(self._local, "conn", None) is not None:  # nested: the outer transaction decides
-            yield self
+            yield
             return
         with self._get_pool().connection() as conn, conn.transaction():
             try:
@@ -244,11 +244,11 @@ class PostGISAtlas(Atlas):
                                  f"{self.lock_wait_s:g} s; wait for it to finish and try again") from None
             self._local.conn = conn
             try:
-                yield self
+                yield
                 conn.execute(sql.SQL("UPDATE {} SET value = %s WHERE key = 'revision'").format(
                     self._t("placegeo_meta")), (uuid.uuid4().hex,))
             except _READ_ONLY as exc:
-                raise AtlasError(f"the database user of '{self.location}' may not write to the atlas "
+                raise ReadOnlyError(f"the database user of '{self.location}' may not write to the atlas "
                                  f"({exc.diag.message_primary}); write as a planner's role, or ask the "
                                  "database administrator for rights on the schema") from None
             finally:
@@ -275,24 +275,24 @@ class PostGISAtlas(Atlas):
                                      "SET data = excluded.data, updated = now()").format(
                                          self._t("placegeo_artifacts")), (name, data))
         except _READ_ONLY as exc:  # a read-only role (the public web map's)
-            raise AtlasError(f"cannot save '{name}' in '{self.location}': {exc.diag.message_primary}") from None
+            raise ReadOnlyError(f"cannot save '{name}' in '{self.location}': {exc.diag.message_primary}") from None
 
-    def _meta_items(self) -> dict[str, str]:
+    def meta_items(self) -> dict[str, str]:
         with self._conn() as conn:
             return dict(conn.execute(sql.SQL("SELECT key, value FROM {}").format(self._t("placegeo_meta"))).fetchall())
 
-    def _put_meta(self, items: dict[str, str]) -> None:
+    def put_meta(self, items: dict[str, str]) -> None:
         with self._conn() as conn, conn.cursor() as cur:
             cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
                                     "SET value = excluded.value").format(self._t("placegeo_meta")), list(items.items()))
 
-    def _read_codes(self) -> pd.DataFrame:
+    def read_codes(self) -> pd.DataFrame:
         with self._conn() as conn:
             rows = conn.execute(sql.SQL("SELECT code, name, level, parent_code FROM {} ORDER BY code").format(
                 self._t("placegeo_admin_codes"))).fetchall()
         return _text_frame(rows, ["code", "name", "level", "parent_code"])
 
-    def _put_codes(self, table: pd.DataFrame) -> None:
+    def put_codes(self, table: pd.DataFrame) -> None:
         with self._conn() as conn, conn.cursor() as cur:
             cur.execute(sql.SQL("DELETE FROM {}").format(self._t("placegeo_admin_codes")))
             with cur.copy(sql.SQL("COPY {} (code, name, level, parent_code) FROM STDIN").format(
@@ -300,13 +300,13 @@ class PostGISAtlas(Atlas):
                 for row in table.itertuples(index=False, name=None):
                     copy.write_row(row)
 
-    def _read_layer_info(self) -> pd.DataFrame:
+    def read_layer_info(self) -> pd.DataFrame:
         with self._conn() as conn:
             rows = conn.execute(sql.SQL("SELECT {} FROM {} ORDER BY name").format(
                 sql.SQL(", ").join(map(sql.Identifier, LAYER_INFO_COLUMNS)), self._t("placegeo_layers"))).fetchall()
         return _text_frame(rows, LAYER_INFO_COLUMNS, counts=("feature_count", "sample_count"))
 
-    def _put_layer_info(self, rows: list[tuple]) -> None:
+    def put_layer_info(self, rows: list[tuple]) -> None:
         cols = sql.SQL(", ").join(map(sql.Identifier, LAYER_INFO_COLUMNS))
         update = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
                                     for c in LAYER_INFO_COLUMNS[1:])
@@ -324,16 +324,19 @@ class PostGISAtlas(Atlas):
         return sorted(str(r[0]) for r in rows)
 
     def count(self, name: str) -> int:
-        self._require(name)
         with self._conn() as conn:
+            self._columns(conn, name)  # raises LayerNotFoundError
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._t(name))).fetchone()
         return int(row[0]) if row else 0
 
-    def _columns(self, conn: psycopg.Connection, name: str) -> dict[str, str]:
+    def _columns(self, conn: psycopg.Connection, name: str, *, must_exist: bool = True) -> dict[str, str]:
         """The table's columns (but fid and geom), in order, with their types."""
         rows = conn.execute(
             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
             "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (f'"{self.schema}"."{name}"',)).fetchall()
+        if not rows and must_exist:
+            raise LayerNotFoundError(f"layer '{name}' is not in atlas '{self.location}' "
+                                     f"(stored: {', '.join(self.layers()) or 'none'})", layer=name)
         return {r[0]: r[1] for r in rows if r[0] not in ("fid", "geom")}
 
     def _select(self, columns: dict[str, str], prefix: str | None = None) -> sql.Composable:
@@ -353,7 +356,8 @@ class PostGISAtlas(Atlas):
         geom = shapely.from_wkb(np.array(values[-1], dtype=object))
         return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geom, crs=CGCS2000), crs=CGCS2000)
 
-    def _read(self, name, *, bbox, columns, where) -> gpd.GeoDataFrame:
+    def read(self, name: str, *, bbox: BBox | None = None, columns: list[str] | None = None,
+             where: str | None = None) -> gpd.GeoDataFrame:
         with self._conn() as conn:
             stored = self._columns(conn, name)
             if columns is not None:
@@ -362,20 +366,21 @@ class PostGISAtlas(Atlas):
                     raise AtlasError(f"layer '{name}' has no field {', '.join(unknown)}; it has "
                                      f"{', '.join(stored)}")
                 stored = {c: stored[c] for c in columns}
-            query, params = self._filtered(name, stored, bbox, where)
+            clause, params = self._where(bbox=bbox, where=where)
+            query = sql.SQL("SELECT {} FROM {}").format(self._select(stored), self._t(name)) + clause
             cur = conn.cursor(binary=True)
             rows = cur.execute(query + sql.SQL(" ORDER BY fid"), params).fetchall()
         return self._frame(rows, stored)
 
-    def _where(self, name, *, bbox=None, key=None, where=None) -> tuple[sql.Composable, list[Any]]:
-        """The WHERE clause (or nothing) for a box, a primary key (a bound parameter) and trusted SQL."""
+    def _where(self, *, bbox=None, key=None, key_field="", where=None) -> tuple[sql.Composable, list[Any]]:
+        """The WHERE clause (or nothing) for a box, a key (a bound parameter) and trusted SQL."""
         conds: list[sql.Composable] = []
         params: list[Any] = []
         if bbox is not None:
             conds.append(sql.SQL("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4490))"))
             params.extend(float(v) for v in bbox)
         if key is not None:
-            conds.append(sql.SQL("{} = %s").format(sql.Identifier(get_layer(name).primary_key)))
+            conds.append(sql.SQL("{} = %s").format(sql.Identifier(key_field)))
             params.append(str(key))
         if where:
             conds.append(sql.SQL("({})").format(sql.SQL(where)))
@@ -383,23 +388,20 @@ class PostGISAtlas(Atlas):
             return sql.SQL(""), params
         return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds), params
 
-    def _filtered(self, name, columns, bbox, where=None) -> tuple[sql.Composed, list[Any]]:
-        clause, params = self._where(name, bbox=bbox, where=where)
-        return sql.SQL("SELECT {} FROM {}").format(self._select(columns), self._t(name)) + clause, params
-
-    def _query(self, name, *, bbox, key, limit, offset) -> tuple[gpd.GeoDataFrame, int]:
+    def page(self, name: str, *, bbox: BBox | None = None, key: str | None = None, key_field: str = "",
+             limit: int = 100, offset: int = 0) -> tuple[gpd.GeoDataFrame, int]:
+        # found on the GiST index or the key's index, one statement: never a whole layer in a worker
         with self._conn() as conn:
             stored = self._columns(conn, name)
-            if not stored:
-                self._require(name)
-            query, params = self._page_sql(name, stored, bbox=bbox, key=key, limit=limit, offset=offset)
+            query, params = self.page_sql(name, stored, bbox=bbox, key=key, key_field=key_field, limit=limit,
+                                          offset=offset)
             rows = conn.cursor(binary=True).execute(query, params).fetchall()
         matched = int(rows[0][0]) if rows else 0
         return self._frame([r[2:] for r in rows if r[1] is not None], stored), matched
 
-    def _page_sql(self, name, stored, *, bbox, key, limit, offset) -> tuple[sql.Composed, list[Any]]:
-        """The statement of :meth:`query`: the number matched, then the page's rows."""
-        where, params = self._where(name, bbox=bbox, key=key)
+    def page_sql(self, name, stored, *, bbox, key, key_field, limit, offset) -> tuple[sql.Composed, list[Any]]:
+        """The statement of :meth:`page`: the number matched, then the page's rows."""
+        where, params = self._where(bbox=bbox, key=key, key_field=key_field)
         # one statement, so one snapshot: the count and the page show the same state of the layer.
         # The matches are found on the GiST index first, then sorted: a plan walking the key
         # in order and testing each row against the box can be a thousand times slower.
@@ -411,7 +413,7 @@ class PostGISAtlas(Atlas):
         ).format(t=self._t(name), where=where, cols=self._select(stored, prefix="t"))
         return query, [*params, int(limit), int(offset)]
 
-    def _read_keys(self, name: str, key: str) -> pd.Series:
+    def read_keys(self, name: str, key: str) -> pd.Series:
         with self._conn() as conn:
             rows = conn.execute(sql.SQL("SELECT {}::text FROM {} ORDER BY fid").format(
                 sql.Identifier(key), self._t(name))).fetchall()
@@ -432,12 +434,12 @@ class PostGISAtlas(Atlas):
                             "double precision" if pd.api.types.is_float_dtype(dtype) else "text")
         return out
 
-    def _write_data(self, spec: LayerSpec, data: gpd.GeoDataFrame, *, append: bool) -> None:
+    def write_data(self, spec: LayerSpec, data: gpd.GeoDataFrame, *, append: bool) -> None:
         name = spec.name
         wanted = self._wanted_columns(spec, data)
         gtype = spec.geometry
         with self._conn() as conn:
-            stored = self._columns(conn, name)
+            stored = self._columns(conn, name, must_exist=False)
             geom_type = conn.execute("SELECT type FROM geometry_columns WHERE f_table_schema = %s AND "
                                      "f_table_name = %s", (self.schema, name)).fetchone()
             same = geom_type is not None and geom_type[0].lower() == gtype.lower()
@@ -476,7 +478,7 @@ class PostGISAtlas(Atlas):
                     copy.write_row(row)
             conn.execute(sql.SQL("ANALYZE {}").format(self._t(name)))  # the planner then uses the GiST index
 
-    def _layer_stats(self, name: str) -> tuple[list[str], int, int]:
+    def layer_stats(self, name: str) -> tuple[list[str], int, int]:
         with self._conn() as conn:
             stored = self._columns(conn, name)
             sources: list[str] = []

@@ -1,0 +1,136 @@
+"""What an atlas needs of the place it is kept in: the :class:`Store` protocol.
+
+A store keeps an atlas's layers (in EPSG:4490) and its own small tables: metadata, the layer
+records (:data:`LAYER_INFO_COLUMNS`), the admin code tree and derived artifacts (the search
+index). It owns how it reads: a page of features in a box, a feature by key, a whole layer. It
+knows nothing of validation, imports or the registry's field types: those live above it, in
+:class:`placegeo.atlas.Atlas`, which is the only caller of a store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from placegeo.registry import LayerSpec
+
+__all__ = ["ATLAS_FORMAT", "INTERNAL_PREFIX", "LAYER_INFO_COLUMNS", "Store", "none_for_missing"]
+
+ATLAS_FORMAT = "placegeo-atlas/1"
+INTERNAL_PREFIX = "placegeo_"
+#: The columns of the layer records every store keeps (``placegeo_layers``).
+LAYER_INFO_COLUMNS = ["name", "title_zh", "title_en", "feature_count", "sample_count", "sources", "licence",
+                      "attribution", "updated"]
+
+BBox = tuple[float, float, float, float]
+
+
+class Store(Protocol):
+    """The storage hooks of an atlas; :mod:`placegeo.storage.gpkg` and :mod:`placegeo.storage.postgis`
+    implement them.
+
+    Reads return raw frames in EPSG:4490 (the atlas applies the registry's column types). Writes
+    happen inside :meth:`transaction`, which lands everything written in it or nothing.
+    """
+
+    backend: str
+    location: str
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, location: str | os.PathLike, *, meta: dict[str, str], overwrite: bool) -> Store:
+        """A new, empty store at ``location`` holding ``meta``."""
+        ...
+
+    @classmethod
+    def exists(cls, location: str | os.PathLike) -> bool:
+        """Whether an atlas is kept at ``location``."""
+        ...
+
+    @classmethod
+    def replace_with(cls, location: str | os.PathLike, fill: Callable[[Store], None]) -> Store:
+        """Make the store at ``location`` hold only what ``fill`` writes into it, at once or not at all."""
+        ...
+
+    def same_place(self, location: str | os.PathLike) -> bool:
+        """Whether ``location`` names this very store."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store can still be used, it reconnects."""
+        ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Writes inside land together or not at all; nested transactions join the outer one."""
+        ...
+
+    @property
+    def revision(self) -> str:
+        """A token that changes with every committed write."""
+        ...
+
+    # -- small tables -------------------------------------------------------------------------------
+    def meta_items(self) -> dict[str, str]: ...
+
+    def put_meta(self, items: dict[str, str]) -> None: ...
+
+    def read_codes(self) -> pd.DataFrame:
+        """The admin code tree: code, name, level, parent_code (text; missing as NaN)."""
+        ...
+
+    def put_codes(self, table: pd.DataFrame) -> None: ...
+
+    def read_layer_info(self) -> pd.DataFrame:
+        """The layer records, :data:`LAYER_INFO_COLUMNS`."""
+        ...
+
+    def put_layer_info(self, rows: list[tuple]) -> None: ...
+
+    def load_artifact(self, name: str) -> bytes | None: ...
+
+    def save_artifact(self, name: str, data: bytes) -> None:
+        """Keep derived bytes; saving does not change :attr:`revision`."""
+        ...
+
+    # -- layers -------------------------------------------------------------------------------------
+    def layers(self) -> list[str]:
+        """The atlas's layers (not its own tables), sorted."""
+        ...
+
+    def count(self, name: str) -> int: ...
+
+    def read(self, name: str, *, bbox: BBox | None = None, columns: list[str] | None = None,
+             where: str | None = None) -> gpd.GeoDataFrame:
+        """Features of a layer in stored order; ``where`` is trusted SQL."""
+        ...
+
+    def page(self, name: str, *, bbox: BBox | None = None, key: str | None = None, key_field: str = "",
+             limit: int = 100, offset: int = 0) -> tuple[gpd.GeoDataFrame, int]:
+        """One page of the features intersecting ``bbox`` (with ``key_field == key``), and how many match;
+        both from the same state of the layer."""
+        ...
+
+    def read_keys(self, name: str, key: str) -> pd.Series:
+        """The values of field ``key`` as text, in stored order."""
+        ...
+
+    def write_data(self, spec: LayerSpec, data: gpd.GeoDataFrame, *, append: bool) -> None: ...
+
+    def layer_stats(self, name: str) -> tuple[list[str], int, int]:
+        """Distinct sources, feature count and sample count of a stored layer."""
+        ...
+
+
+def none_for_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame as Python objects with None where a value is missing, as the stores take rows."""
+    return df.astype(object).where(df.notna(), None)
+
+
+def none_if_na(value: Any) -> Any:
+    """None for a missing value (None, NaN, pandas NA), else the value."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value

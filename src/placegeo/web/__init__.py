@@ -1,0 +1,22 @@
+"""The public place-name web map: a Flask app factory, a JSON API and OGC API - Features.
+
+``create_app(settings)`` builds the app; nothing is built at import time. Settings come from a
+:class:`WebSettings`, a dict, or ``PLACEGEO_``-prefixed environment variables
+(``PLACEGEO_ATLAS``, ``PLACEGEO_TILES``, ``PLACEGEO_EXPORT_DIR`` …). The site is read-only: only GET
+and HEAD are answered, every parameter is checked where it enters (a 400 naming it), limits are
+capped, errors never carry a traceback or a path, downloads come only from the export folder, and
+every response carries security headers. Production: ``gunicorn -w 4 'placegeo.web:create_app()'``
+or ``gunicorn -w 4 -c webmap/gunicorn.conf.py wsgi:app`` from ``webmap/``.
+
+The package: :mod:`~placegeo.web.settings` (settings), :mod:`~placegeo.web.params` (request
+parameters), :mod:`~placegeo.web.geojson` (answers), :mod:`~placegeo.web.state` (what a worker
+holds per atlas revision), :mod:`~placegeo.web.errors` (exception → status table), and the
+blueprints :mod:`~placegeo.web.page`, :mod:`~placegeo.web.api`, :mod:`~placegeo.web.ogc` and
+:mod:`~placegeo.web.downloads`, wired by :func:`~placegeo.web.app.create_app`.
+"""
+
+from placegeo.errors import BadParameter
+from placegeo.web.app import create_app
+from placegeo.web.settings import WebSettings
+
+__all__ = ["BadParameter", "WebSettings", "create_app"]
