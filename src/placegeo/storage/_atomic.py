@@ -62,7 +62,8 @@ def replacing(target: str | os.PathLike, *, copy: bool = False, tag: str = "tmp"
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.{tag}")
+    stem, dot, ext = target.name.partition(".")  # the extension stays last: drivers and readers go by it
+    tmp = target.with_name(f".{stem}.{uuid.uuid4().hex[:12]}.{tag}{dot}{ext}")
     try:
         if copy and target.exists():
             shutil.copyfile(target, tmp)

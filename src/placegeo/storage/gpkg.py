@@ -98,7 +98,7 @@ class GeoPackageStore:
         path = Path(location)
         if path.exists() and not overwrite:
             raise AtlasError(f"'{path}' already exists; pass overwrite=True (CLI: --overwrite) to replace it")
-        with _atomic.replacing(path, tag="new.gpkg") as tmp:
+        with _atomic.replacing(path, tag="new") as tmp:
             wgs84 = gpd.GeoSeries([], crs=4326).crs.to_wkt().replace("'", "''")
             with contextlib.closing(sqlite3.connect(tmp)) as con:
                 con.executescript(_GPKG_DDL.replace("{wgs84}", wgs84) + _META_DDL)
@@ -116,7 +116,7 @@ class GeoPackageStore:
         # a writer of the old file meanwhile is told to wait rather than having its work swapped away
         path = Path(location)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _writer_lock(path), _atomic.replacing(path, tag="copy.gpkg") as build:
+        with _writer_lock(path), _atomic.replacing(path, tag="copy") as build:
             target = cls.create(build, meta={}, overwrite=True)
             try:
                 with target.transaction():
@@ -151,7 +151,7 @@ class GeoPackageStore:
         if self._staging is not None:  # nested: the outer transaction decides
             yield
             return
-        with _writer_lock(self.path), _atomic.replacing(self.path, copy=True, tag="tmp.gpkg") as staging:
+        with _writer_lock(self.path), _atomic.replacing(self.path, copy=True, tag="tmp") as staging:
             self._staging = staging
             try:
                 yield
