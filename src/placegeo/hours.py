@@ -161,7 +161,7 @@ _CLOCK = [  # Chinese clock forms -> H:MM
 ]
 _TOKEN = re.compile(
     r"(?P<time>\d{1,2}:\d{2})|(?P<always>24/7)|(?P<day>Mo|Tu|We|Th|Fr|Sa|Su)|(?P<ph>PH)|(?P<off>off)"
-    r"|(?P<mark>@am|@pm|@noon|@next)|(?P<dash>-)|(?P<sep>[,/])|(?P<semi>[;\n|])|(?P<space>\s+)",
+    r"|(?P<mark>@am|@pm|@noon|@next)|(?P<dash>-)|(?P<sep>[,/:()\[\]【】])|(?P<semi>[;\n|])|(?P<space>\s+)",
     re.IGNORECASE,
 )
 
@@ -289,16 +289,31 @@ def _read_span(toks: list[tuple[str, str]], i: int) -> tuple[tuple[int, int], in
     return (start, end), j + 1
 
 
+def _segment_rules(drafts: list[_Draft]) -> list[Rule]:
+    """The rules of one ``;``-separated segment; days written after the times (8:00-17:00（周一至周五）) join them."""
+    kept: list[_Draft] = []
+    for d in drafts:
+        if d.empty:
+            continue
+        prev = kept[-1] if kept else None
+        if not d.has_times and prev is not None and prev.has_times and not (prev.days or prev.holiday):
+            prev.days, prev.holiday = d.days, d.holiday
+            continue
+        kept.append(d)
+    return [r for d in kept for r in d.rules()]
+
+
 def _read_rules(toks: list[tuple[str, str]]) -> list[Rule]:
     rules: list[Rule] = []
-    draft = _Draft()
+    drafts = [_Draft()]
     i = 0
     while i < len(toks):
         kind, val = toks[i]
+        draft = drafts[-1]
         if kind in ("day", "ph"):
             if draft.has_times:  # a day after times starts the next rule (周一至周五 9-17 周六 9-12)
-                rules += draft.rules()
                 draft = _Draft()
+                drafts.append(draft)
             i = _read_days(toks, i, draft)
         elif kind in ("time", "mark"):
             span, i = _read_span(toks, i)
@@ -310,16 +325,14 @@ def _read_rules(toks: list[tuple[str, str]]) -> list[Rule]:
             draft.off = True
             i += 1
         elif kind == "semi":
-            if not draft.empty:
-                rules += draft.rules()
-            draft = _Draft()
+            rules += _segment_rules(drafts)
+            drafts = [_Draft()]
             i += 1
         elif kind == "sep":
             i += 1
         else:
             raise _Unreadable(f"'{val}' stands where a day or a time was expected")
-    if not draft.empty:
-        rules += draft.rules()
+    rules += _segment_rules(drafts)
     if not rules:
         raise _Unreadable("no time is given")
     return rules
