@@ -206,7 +206,7 @@ def _minutes(token: str, mark: str | None) -> int:
     h, m = map(int, token.split(":"))
     if h > 24 or m > 59 or (h == 24 and m):
         raise _Unreadable(f"'{token}' is not a time of day (00:00-24:00)")
-    if mark == "@pm" and h < 12 or mark == "@noon" and h < 6:
+    if (mark == "@pm" and h < 12) or (mark == "@noon" and h < 6):
         h += 12
     return h * 60 + m
 
