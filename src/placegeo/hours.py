@@ -42,6 +42,7 @@ from importlib import resources
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -553,21 +554,25 @@ def open_mask(points: pd.DataFrame, *, weekday: int, hour: float) -> pd.Series:
     if "open_24h" not in points and "hours" not in points:
         raise OpeningHoursError("the points have neither an 'open_24h' nor an 'hours' column; "
                                 f"they have {', '.join(map(str, points.columns))}")
-    n = len(points)
-    always = points["open_24h"].tolist() if "open_24h" in points else [None] * n
-    texts = points["hours"].tolist() if "hours" in points else [None] * n
-    answers: dict[Any, bool | None] = {}
-    out: list[bool | None] = []
-    for flag, text in zip(always, texts, strict=True):
-        if parse_yes_no(flag) is True:
-            out.append(True)
-            continue
-        key = None if _is_missing(text) else str(text)
-        if key not in answers:
-            h = parse_hours(key)
-            answers[key] = _open(h.rules, wd, minute) if h.ok else None
-        out.append(answers[key])
-    return pd.Series(pd.array(out, dtype="boolean"), index=points.index, name="open")
+    always = np.zeros(len(points), dtype=bool)
+    if "open_24h" in points:
+        always = _per_value(points["open_24h"], lambda v: parse_yes_no(v) is True, missing=False).astype(bool)
+    answer = np.full(len(points), None, dtype=object)
+    if "hours" in points:
+        def ask(text):
+            h = parse_hours(text)
+            return _open(h.rules, wd, minute) if h.ok else None
+        answer = _per_value(points["hours"], ask, missing=None)
+    answer[always] = True
+    return pd.Series(pd.array(answer, dtype="boolean"), index=points.index, name="open")
+
+
+def _per_value(values: pd.Series, func, *, missing) -> np.ndarray:
+    """``func`` of each value, computed once per distinct value (a column holds few distinct hours)."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:] = [*(func(u) for u in uniques), missing]
+    return table[codes]  # code -1 (missing) takes the last entry
 
 
 def open_keys(points: pd.DataFrame, *, key: str, weekday: int, hour: float) -> dict[str, Any]:
@@ -600,11 +605,15 @@ def hours_columns(hours: pd.Series) -> pd.DataFrame:
     2          None      <NA>
     3          None      <NA>
     """
-    parsed = [parse_hours(v) for v in hours.tolist()]
+    rows = _per_value(hours, _import_view, missing=(None, None, None))
+    osm, always, problem = zip(*rows, strict=True) if len(rows) else ((), (), ())
     return pd.DataFrame({
-        "opening_hours": pd.Series([h.osm for h in parsed], index=hours.index, dtype="object"),
-        "open_24h": pd.Series(pd.array([derive_open_24h(h) for h in parsed], dtype="boolean"), index=hours.index),
-        "problem": pd.Series([None if h.ok or _is_missing(v) else h.problem
-                              for h, v in zip(parsed, hours.tolist(), strict=True)], index=hours.index,
-                             dtype="object"),
+        "opening_hours": pd.Series(osm, index=hours.index, dtype="object"),
+        "open_24h": pd.Series(pd.array(always, dtype="boolean"), index=hours.index),
+        "problem": pd.Series(problem, index=hours.index, dtype="object"),
     })
+
+
+def _import_view(text: Any) -> tuple[str | None, bool | None, str | None]:
+    h = parse_hours(text)
+    return h.osm, derive_open_24h(h), h.problem if h.text.strip() else None  # empty hours are no problem
