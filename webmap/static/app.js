@@ -148,6 +148,8 @@
       if (!show && group.hasLayer(layer)) group.removeLayer(layer);
       const colour = STYLE.relief_points;
       layer.setStyle(state === "unknown" ? UNKNOWN_STYLE : {color: colour, fillColor: colour});
+      const el = layer.getElement && layer.getElement();
+      if (el) el.classList.toggle("hours-unknown", state === "unknown"); // lets tests and CSS find them
     });
   }
 
