@@ -162,7 +162,7 @@ _CLOCK = [  # Chinese clock forms -> H:MM
 ]
 _TOKEN = re.compile(
     r"(?P<time>\d{1,2}:\d{2})|(?P<always>24/7)|(?P<day>Mo|Tu|We|Th|Fr|Sa|Su)|(?P<ph>PH)|(?P<off>off)"
-    r"|(?P<mark>@am|@pm|@noon|@next)|(?P<dash>-)|(?P<sep>[,/:()\[\]【】])|(?P<semi>[;\n|])|(?P<space>\s+)",
+    r"|(?P<mark>@am|@pm|@noon|@next)|(?P<dash>-)|(?P<sep>[,/:(\[【])|(?P<close>[)\]】])|(?P<semi>[;\n|])|(?P<space>\s+)",
     re.IGNORECASE,
 )
 
@@ -222,6 +222,7 @@ class _Draft:
         self.holiday = False
         self.spans: list[tuple[int, int]] = []
         self.off = False
+        self.postfix = False  # its days were written after its times
 
     @property
     def has_times(self) -> bool:
@@ -290,15 +291,26 @@ def _read_span(toks: list[tuple[str, str]], i: int) -> tuple[tuple[int, int], in
     return (start, end), j + 1
 
 
+def _takes_postfix(prev: _Draft | None, draft: _Draft) -> bool:
+    """Whether ``draft`` holds only days written after ``prev``'s times (8:00-17:00（周一至周五）)."""
+    return (prev is not None and prev.has_times and not draft.has_times
+            and (prev.postfix or not (prev.days or prev.holiday)))
+
+
+def _attach_postfix(prev: _Draft, draft: _Draft) -> None:
+    prev.days += draft.days
+    prev.holiday = prev.holiday or draft.holiday
+    prev.postfix = True
+
+
 def _segment_rules(drafts: list[_Draft]) -> list[Rule]:
-    """The rules of one ``;``-separated segment; days written after the times (8:00-17:00（周一至周五）) join them."""
+    """The rules of one ``;``-separated segment, days written after the times joining those times."""
     kept: list[_Draft] = []
     for d in drafts:
         if d.empty:
             continue
-        prev = kept[-1] if kept else None
-        if not d.has_times and prev is not None and prev.has_times and not (prev.days or prev.holiday):
-            prev.days, prev.holiday = d.days, d.holiday
+        if _takes_postfix(kept[-1] if kept else None, d):
+            _attach_postfix(kept[-1], d)
             continue
         kept.append(d)
     return [r for d in kept for r in d.rules()]
@@ -312,9 +324,15 @@ def _read_rules(toks: list[tuple[str, str]]) -> list[Rule]:
         kind, val = toks[i]
         draft = drafts[-1]
         if kind in ("day", "ph"):
+            prev = drafts[-2] if len(drafts) > 1 else None
             if draft.has_times:  # a day after times starts the next rule (周一至周五 9-17 周六 9-12)
                 draft = _Draft()
                 drafts.append(draft)
+            elif (prev is not None and toks[i - 1][0] == "sep" and draft.days and not prev.days
+                  and _takes_postfix(prev, draft)):
+                # 9:00-17:00 周一至周五，周六日休息: the first days after the times end at a separator
+                _attach_postfix(prev, draft)
+                draft = drafts[-1] = _Draft()
             i = _read_days(toks, i, draft)
         elif kind in ("time", "mark"):
             span, i = _read_span(toks, i)
@@ -328,6 +346,12 @@ def _read_rules(toks: list[tuple[str, str]]) -> list[Rule]:
         elif kind == "semi":
             rules += _segment_rules(drafts)
             drafts = [_Draft()]
+            i += 1
+        elif kind == "close":  # 9:00-17:00（周一、周三），周五休息: a bracket ends the days after the times
+            prev = drafts[-2] if len(drafts) > 1 else None
+            if prev is not None and draft.days and _takes_postfix(prev, draft):
+                _attach_postfix(prev, draft)
+                drafts[-1] = _Draft()
             i += 1
         elif kind == "sep":
             i += 1
