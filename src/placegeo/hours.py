@@ -282,8 +282,8 @@ def _read_span(toks: list[tuple[str, str]], i: int) -> tuple[tuple[int, int], in
         raise _Unreadable(f"'{toks[i][1]}-' has no end time; write a range such as 8:30-17:30")
     start = _minutes(toks[i][1], mark1) % DAY_MIN  # 24:00 as a start is 00:00
     end = _minutes(toks[j][1], mark2)
-    if mark2 is None and mark1 in ("@pm", "@noon") and end < 12 * 60 and start < end + 12 * 60 <= DAY_MIN:
-        end += 12 * 60  # 下午2:00-6:00 is 14:00-18:00 (but 晚上8:00-2:00 runs past midnight)
+    if mark2 is None and mark1 in ("@pm", "@noon") and end < 13 * 60 and start < end + 12 * 60:
+        end += 12 * 60  # 下午2:00-6:00 is 14:00-18:00, 晚上8点-12点 ends at 24:00; 晚上8:00-2:00 stays overnight
     if end == start:
         raise _Unreadable(f"'{toks[i][1]}-{toks[j][1]}' starts and ends at the same time")
     if end < start:
