@@ -13,7 +13,6 @@ time at a given speed instead.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -22,6 +21,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from placegeo import hours
 from placegeo.crs import to_metric
 from placegeo.errors import CoverageError
 from placegeo.network import NetworkError, WalkNetwork
@@ -503,33 +503,58 @@ def suggest_sites(
     return out
 
 
-_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+def _open_any_day(points: pd.DataFrame, hour: float) -> pd.Series:
+    """:func:`placegeo.hours.open_mask` at ``hour`` for points whose hours do not depend on the weekday."""
+    masks = [hours.open_mask(points, weekday=d, hour=hour) for d in range(1, 8)]
+    same = np.ones(len(points), dtype=bool)
+    for m in masks[1:]:
+        same &= (m.isna() & masks[0].isna() | (m == masks[0])).fillna(False).to_numpy(dtype=bool)
+    if not same.all():
+        rows = np.flatnonzero(~same)
+        texts = points["hours"].iloc[rows[:3]].tolist()
+        raise CoverageError(
+            f"{len(rows)} point(s) have hours that depend on the weekday (row {rows[0] + 1}: "
+            f"{', '.join(map(repr, texts))}{' …' if len(rows) > 3 else ''}); pass weekday= (1 = Monday … 7 = Sunday)"
+        )
+    return masks[0]
 
 
-def open_at(points: pd.DataFrame, hour: float) -> pd.Series:
-    """Which relief points are open at ``hour`` (0-24, e.g. 22.5 for 22:30): 24-hour ones always.
+def open_at(points: pd.DataFrame, hour: float, *, weekday: int | None = None) -> pd.Series:
+    """Which relief points are open at ``hour`` (0-24, e.g. 22.5 for 22:30) on ``weekday`` (1 = Monday … 7).
 
-    Opening hours are ``HH:MM-HH:MM`` and may run past midnight (``20:00-08:00``).
+    Reads ``open_24h`` and ``hours`` with :func:`placegeo.hours.open_mask`, so hours may be written as
+    people write them (``8:30-17:30``, ``24小时``, ``20:00-次日8:00``, ``周一至周五 9:00-17:00``) or in
+    OpenStreetMap syntax; a range past midnight belongs to the day it starts on, and hour 24 is
+    midnight (hour 0 of the next day). Without ``weekday`` the answer must not depend on the day.
+    Public holidays are not modelled.
 
+    Raises
+    ------
+    CoverageError
+        If some hours cannot be read (use :func:`placegeo.hours.open_mask` for <NA> instead), or
+        depend on the weekday and no ``weekday`` is given.
+
+    Examples
+    --------
     >>> import pandas as pd
-    >>> pts = pd.DataFrame({"open_24h": [True, False, False], "hours": [None, "08:00-20:00", "20:00-08:00"]})
-    >>> open_at(pts, 23).tolist(), open_at(pts, 9).tolist()
-    ([True, False, True], [True, True, False])
+    >>> pts = pd.DataFrame({"open_24h": [True, False, "否"], "hours": [None, "8:00-20:00", "20:00-次日8:00"]})
+    >>> open_at(pts, 23).tolist(), open_at(pts, 9).tolist(), open_at(pts, 24).tolist()
+    ([True, False, True], [True, True, False], [True, False, True])
+    >>> open_at(pd.DataFrame({"open_24h": [False], "hours": ["周一至周五 9:00-17:00"]}), 10, weekday=6).tolist()
+    [False]
     """
-    if not 0 <= hour <= 24:
-        raise CoverageError(f"hour = {hour!r}; give an hour from 0 to 24")
-    always = points["open_24h"].fillna(False).to_numpy(dtype=bool)
-    result = always.copy()
-    for i, text in enumerate(points["hours"].tolist() if "hours" in points else [None] * len(points)):
-        if always[i] or not isinstance(text, str):
-            continue
-        m = _HOURS.match(text.strip())
-        if not m:
-            raise CoverageError(f"row {i + 1}: opening hours '{text}' are not HH:MM-HH:MM")
-        h1, m1, h2, m2 = map(int, m.groups())
-        start, end = h1 + m1 / 60, h2 + m2 / 60
-        result[i] = start <= hour < end if start <= end else (hour >= start or hour < end)
-    return pd.Series(result, index=points.index, name="open")
+    mask = _open_any_day(points, hour) if weekday is None else hours.open_mask(points, weekday=weekday, hour=hour)
+    if mask.isna().any():
+        i = int(np.flatnonzero(mask.isna().to_numpy())[0])
+        text = points["hours"].iloc[i] if "hours" in points else None
+        raise CoverageError(f"row {i + 1}: {hours.parse_hours(text).problem} (HH:MM-HH:MM ranges are read too); "
+                            f"{int(mask.isna().sum())} point(s) have hours that cannot be read")
+    return mask.astype(bool)
+
+
+def _point_keys(points: pd.DataFrame, rows: np.ndarray) -> list:
+    col = next((c for c in _ID_COLUMNS if c in points), None)
+    return (points[col] if col else points.index.to_series()).iloc[rows].tolist()
 
 
 def relief_reach(
@@ -539,18 +564,32 @@ def relief_reach(
     network: WalkNetwork | None = None,
     rule: CoverageRule | None = None,
     hour: float | None = None,
+    weekday: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Reach of the 泉城避风港 network: as :func:`travel_to_nearest`, counting only points open at ``hour``.
+    """Reach of the 泉城避风港 network: as :func:`travel_to_nearest`, counting only points open then.
 
+    With ``hour`` (0-24) only points open at that hour on ``weekday`` (1 = Monday … 7 = Sunday) count,
+    as :func:`placegeo.hours.open_mask` reads their ``open_24h`` and ``hours``; ``weekday`` may be left
+    out when no point's hours depend on the day. Points whose hours cannot be read (or are missing on a
+    point not open around the clock) are not counted and are listed by key in
+    ``attrs['unknown_hours']``: they are reported, never taken as open or closed.
     ``attrs['open_points']`` says how many points counted.
     """
+    if weekday is not None and hour is None:
+        raise CoverageError(f"weekday = {weekday!r} was given without an hour; give hour= (0-24) as well")
     pts = relief_points
+    unknown: list = []
     if hour is not None:
-        pts = relief_points[open_at(relief_points, hour).to_numpy()]
+        mask = (_open_any_day(relief_points, hour) if weekday is None
+                else hours.open_mask(relief_points, weekday=weekday, hour=hour))
+        unknown = _point_keys(relief_points, np.flatnonzero(mask.isna().to_numpy()))
+        pts = relief_points[mask.eq(True).fillna(False).to_numpy(dtype=bool)]
         if pts.empty:
-            raise CoverageError(f"no relief point is open at {hour:g}:00")
+            day = f" on weekday {weekday}" if weekday is not None else ""
+            raise CoverageError(f"no relief point is open at {hour:g}:00{day}"
+                                + (f" ({len(unknown)} have hours that cannot be read)" if unknown else ""))
     out = travel_to_nearest(units, pts, network=network, rule=rule)
-    out.attrs.update({"open_points": len(pts), "hour": hour})
+    out.attrs.update({"open_points": len(pts), "hour": hour, "weekday": weekday, "unknown_hours": unknown})
     return out
 
 

@@ -126,3 +126,7 @@ class ValidationError(PlacegeoError, ValueError):
             shown += f"\n  … and {more} more (use --json or .problems for the full list)"
         target = f" for layer '{layer}'" if layer else ""
         super().__init__(f"{len(self.problems)} problem(s) found{target}; nothing was written:\n{shown}")
+
+
+class OpeningHoursError(PlacegeoError, ValueError):
+    """Opening hours asked about with a bad weekday or hour, or points without any hours columns."""

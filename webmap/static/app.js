@@ -9,7 +9,8 @@
       sampleLegend: "虚线/“示例”：示例数据，非真实", sampleNotice: "本地图含示例数据（标注“示例”），仅供演示，请勿用于决策。",
       sample: "示例", real: "真实数据", name: "名称", pinyin: "拼音", sign: "标志罗马字", theme: "类别", batch: "保护批次",
       origin: "来历沿革", former: "曾用名", district: "所在区县", town: "所在街镇", coords: "坐标", source: "来源",
-      noResults: "未找到", layerEmpty: "本图集中无此图层", loading: "加载中…", hours: "开放时间", open24: "24小时"},
+      noResults: "未找到", layerEmpty: "本图集中无此图层", loading: "加载中…", hours: "开放时间", open24: "24小时",
+      hoursUnknown: "开放时间不详", openFailed: "暂时无法查询开放状态，显示全部救助点"},
     en: {title: "Jinan place names", placeholder: "Name, pinyin or initials, e.g. frj", results: "Results", layers: "Layers",
       boundaries: "Boundaries", names: "Traditional place names", elderly: "Elderly care", cemeteries: "Cemeteries",
       relief: "Relief points", openNow: "Open now only", serviceAreas: "Service areas", gaps: "Coverage gaps",
@@ -18,7 +19,8 @@
       sample: "sample", real: "real data", name: "Name", pinyin: "Pinyin", sign: "Sign form", theme: "Theme",
       batch: "Protection batch", origin: "Origin and history", former: "Former names", district: "District",
       town: "Town", coords: "Coordinates", source: "Source", noResults: "Nothing found",
-      layerEmpty: "Not in this atlas", loading: "Loading…", hours: "Hours", open24: "24 h"},
+      layerEmpty: "Not in this atlas", loading: "Loading…", hours: "Hours", open24: "24 h",
+      hoursUnknown: "Hours unknown", openFailed: "Opening status unavailable; showing every relief point"},
   };
   let lang = "zh";
   const t = (k) => (I18N[lang][k] || k);
@@ -52,19 +54,29 @@
   const overlays = {};
   const reliefFeatures = [];
 
-  function isOpen(p, now) {
-    if (p.open_24h) return true;
-    const m = /^(\d\d):(\d\d)-(\d\d):(\d\d)$/.exec(p.hours || "");
-    if (!m) return false;
-    const h = now.getHours() + now.getMinutes() / 60;
-    const a = +m[1] + m[2] / 60, b = +m[3] + m[4] / 60;
-    return a <= b ? (h >= a && h < b) : (h >= a || h < b);
-  }
+  const UNKNOWN_STYLE = {color: "#95a5a6", fillColor: "#95a5a6"};
+  const openStatus = new Map(); // relief point key -> "open" | "closed" | "unknown", from /api/open
 
-  function popup(p, layer) {
-    const badge = p.sample ? `<span class="badge sample">${t("sample")}</span>` : `<span class="badge real">${t("real")}</span>`;
-    const extra = layer === "relief_points" ? `<br>${t("hours")}: ${p.open_24h ? t("open24") : (p.hours || "-")}` : "";
-    return `<b>${escapeHtml(p.name || p.facility_id || p.gap_id || "")}</b>${badge}${extra}`;
+  // Built as DOM nodes with textContent: names and hours are user data, never parsed as HTML.
+  function popup(p, layer, key) {
+    const root = document.createElement("div");
+    const title = document.createElement("b");
+    title.textContent = p.name || p.facility_id || p.gap_id || "";
+    const badge = document.createElement("span");
+    badge.className = `badge ${p.sample ? "sample" : "real"}`;
+    badge.textContent = t(p.sample ? "sample" : "real");
+    root.append(title, badge);
+    if (layer === "relief_points") {
+      const hours = p.open_24h === true ? t("open24") : (p.hours || "-");
+      root.append(document.createElement("br"), document.createTextNode(`${t("hours")}: ${hours}`));
+      if (key !== undefined && openStatus.get(String(key)) === "unknown") {
+        const note = document.createElement("span");
+        note.className = "hours-unknown";
+        note.textContent = ` (${t("hoursUnknown")})`;
+        root.append(note);
+      }
+    }
+    return root;
   }
 
   async function fetchAll(name) {
@@ -104,7 +116,7 @@
         className: `pt-${name}${f.properties.sample ? " sample" : ""}`,
       }),
       onEachFeature: (f, l) => {
-        l.bindPopup(() => popup(f.properties, name));
+        l.bindPopup(() => popup(f.properties, name, f.id));
         if (name === "relief_points") reliefFeatures.push({feature: f, layer: l});
       },
     });
@@ -112,15 +124,53 @@
     if (name === "relief_points") applyOpenNow();
   }
 
-  function applyOpenNow() {
+  // "Open now" asks the server, which reads the hours with the same parser as the analyses; the
+  // browser only hides points the server says are closed and greys those whose hours are unknown.
+  let openRequest = 0;
+
+  async function fetchOpenStatus(now) {
+    const weekday = now.getDay() || 7; // ISO: 1 = Monday … 7 = Sunday
+    const hour = now.getHours() + now.getMinutes() / 60;
+    const r = await fetch(`/api/open?layer=relief_points&weekday=${weekday}&hour=${hour.toFixed(3)}`);
+    if (!r.ok) throw new Error(`/api/open: ${r.status}`);
+    const doc = await r.json();
+    const status = new Map();
+    ["open", "closed", "unknown"].forEach((k) => (doc[k] || []).forEach((key) => status.set(String(key), k)));
+    return status;
+  }
+
+  function showRelief(status) {
     const group = overlays.relief_points;
-    if (!group) return;
-    const only = $("#open-now").checked, now = new Date();
     reliefFeatures.forEach(({feature, layer}) => {
-      const show = !only || isOpen(feature.properties, now);
+      const state = status ? status.get(String(feature.id)) : undefined;
+      const show = state !== "closed";
       if (show && !group.hasLayer(layer)) group.addLayer(layer);
       if (!show && group.hasLayer(layer)) group.removeLayer(layer);
+      const colour = STYLE.relief_points;
+      layer.setStyle(state === "unknown" ? UNKNOWN_STYLE : {color: colour, fillColor: colour});
+      const el = layer.getElement && layer.getElement();
+      if (el) el.classList.toggle("hours-unknown", state === "unknown"); // lets tests and CSS find them
     });
+  }
+
+  async function applyOpenNow() {
+    const group = overlays.relief_points;
+    if (!group) return;
+    const request = ++openRequest;
+    openStatus.clear();
+    if (!$("#open-now").checked) { showRelief(null); return; }
+    let status = null;
+    try {
+      status = await fetchOpenStatus(new Date());
+    } catch (e) {
+      if (request === openRequest) $("#layer-status").textContent = t("openFailed");
+    }
+    if (request !== openRequest) return; // a newer toggle has answered meanwhile
+    if (status) {
+      status.forEach((v, k) => openStatus.set(k, v));
+      if ($("#layer-status").textContent === t("openFailed")) $("#layer-status").textContent = "";
+    }
+    showRelief(status);
   }
 
   document.querySelectorAll("[data-layer]").forEach((cb) => cb.addEventListener("change", () => toggleLayer(cb.dataset.layer, cb.checked)));
@@ -190,7 +240,7 @@
     const p = place.properties;
     const lat = datum === "gcj02" ? p.lat_gcj02 : p.lat, lon = datum === "gcj02" ? p.lon_gcj02 : p.lon;
     if (marker) map.removeLayer(marker);
-    marker = L.marker([lat, lon], {title: p.name, alt: p.name}).addTo(map).bindPopup(popup(p, p.layer));
+    marker = L.marker([lat, lon], {title: p.name, alt: p.name}).addTo(map).bindPopup(popup(p, p.layer, String(p.id).split(":").slice(1).join(":")));  // id is "layer:key"
     map.setView([lat, lon], Math.max(map.getZoom(), 15));
     showDetail(p);
   }
