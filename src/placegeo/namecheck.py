@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from placegeo.errors import NameCheckError
-from placegeo.generics import equivalence_key
+from placegeo.generics import equivalence_key, load_generic_classes
 from placegeo.pinyin import has_han, romanize, syllables, to_pinyin
 
 if TYPE_CHECKING:  # search.py re-exports check_name: importing it here at run time would be a cycle
@@ -126,6 +126,8 @@ def _load(stamps: tuple[tuple[str, int], ...]) -> dict[str, Any]:
     for path, _ in stamps:
         merged = _merge(merged, _read_yaml(Path(path).read_text(encoding="utf-8"), path))
     _validate(merged)
+    # derived once: (generic term, feature type), longest term first
+    merged["_type_generics"] = _type_generics(merged)
     return merged
 
 
@@ -174,7 +176,7 @@ def feature_type_of(name: str, *, rules: dict[str, Any] | None = None) -> tuple[
     """
     rules = rules or load_rules()
     short = _short(name, rules)
-    for term, type_ in _type_generics(rules):
+    for term, type_ in rules.get("_type_generics") or _type_generics(rules):
         if short.endswith(term) and len(short) > len(term):
             return type_, term
     return None, ""
@@ -227,9 +229,21 @@ class _Table:
     types: list[str | None]
     codes: list[str]
     by_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    by_reading: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     by_equiv: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_county: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_reading: dict[str, list[int]] | None = None  # only for an index without a pinyin table
+
+    def same_reading(self, index: SearchIndex, reading: str) -> list[int]:
+        """Records whose name reads ``reading``. The index's pinyin table gives the candidates (it
+        also holds former names and short forms), each confirmed by the record's own name."""
+        postings = getattr(index, "pinyin", None)
+        if not isinstance(postings, dict):
+            if self.by_reading is None:
+                self.by_reading = defaultdict(list)
+                for i, k in enumerate(self.keys):
+                    self.by_reading[_reading(k)].append(i)
+            return list(self.by_reading.get(reading, []))
+        return [i for i in dict.fromkeys(postings.get(reading, [])) if _reading(self.keys[i]) == reading]
 
 
 _TABLES: dict[int, tuple[weakref.ref, int, _Table]] = {}
@@ -248,10 +262,9 @@ def _table(index: SearchIndex, rules: dict[str, Any]) -> _Table:
                    [str(r.town_code or r.district_code or "") for r in recs])
     for i, k in enumerate(keys):
         table.by_key[k].append(i)
-        table.by_reading[_reading(k)].append(i)
         eq = equivalence_key(k)
         if eq:
-            table.by_equiv[(_reading(eq[0]), eq[1])].append(i)
+            table.by_equiv[eq].append(i)
         table.by_county[table.codes[i][:6]].append(i)
     _TABLES[id(index)] = (weakref.ref(index), id(rules), table)
     weakref.finalize(index, _TABLES.pop, id(index), None)
@@ -273,10 +286,13 @@ def _check_length(name: str, rules: dict[str, Any], max_chars: int | None) -> li
                      f"{len(name)} characters; use {lo} to {hi}", ["length"], [len(name)])]
 
 
-def _check_characters(name: str, simplified: str, rules: dict[str, Any]) -> list[dict[str, Any]]:
+def _check_characters(name: str, rules: dict[str, Any]) -> list[dict[str, Any]]:
+    from placegeo.search import normalize
+
     odd, foreign = rules["odd"], rules["foreign"]
     out = []
-    traditional = [c for c, s in zip(name, simplified, strict=False) if has_han(c) and c != s]
+    traditional = [c for c in name if has_han(c) and normalize(c) != c]
+    simplified = "".join(normalize(c) or c for c in name)
     if traditional:
         out.append(_finding(rules, "用字", "refused", f"使用了繁体字“{''.join(traditional)}”，应使用规范汉字",
                             "traditional forms; write the simplified (规范) characters", ["characters"], traditional))
@@ -353,12 +369,22 @@ def _check_persons(simplified: str, proper: str, rules: dict[str, Any]) -> list[
         out.append(_finding(rules, ps["rule"], "refused", f"使用国家领导人的名字“{'、'.join(leaders)}”作地名",
                             "a national leader's name may not be a place name", ["persons"], leaders))
     historical = [n for n in ps["historical"] if n in simplified and n not in leaders]
-    if historical:
+    # the person's name is the proper name, or begins it before a place morpheme (孔子山); inside
+    # another word (李白杨村: 白杨, poplars) it is only a warning
+    named = [n for n in historical if proper == n or (proper.startswith(n) and
+                                                     proper[len(n)] in ps["pattern"]["not_in_given_name"])]
+    if named:
         out.append(_finding(rules, ps["rule"], "needs_approval",
-                            f"以人名“{'、'.join(historical)}”作地名：一般不以人名作地名，确需使用须按规定论证报批",
+                            f"以人名“{'、'.join(named)}”作地名：一般不以人名作地名，确需使用须按规定论证报批",
                             "a person's name: not used as a place name in general; needs the special approval",
-                            ps["citations"], historical))
-    elif not leaders and _looks_like_person(proper, ps["pattern"]):
+                            ps["citations"], named))
+    if set(historical) - set(named):
+        inside = [n for n in historical if n not in named]
+        out.append(_finding(rules, ps["rule"], ps["pattern"]["severity"],
+                            f"名称中含有人名“{'、'.join(inside)}”，请核实是否以人名命名",
+                            "contains a person's name; check whether the place is named after the person",
+                            ps["citations"], inside))
+    elif not leaders and not named and _looks_like_person(proper, ps["pattern"]):
         out.append(_finding(rules, ps["rule"], ps["pattern"]["severity"],
                             f"专名“{proper}”形似人名（姓＋名），请核实", f"the proper name {proper} looks like a "
                             "person's name (surname + given name); check", ps["citations"], [proper]))
@@ -371,7 +397,9 @@ def _looks_like_person(proper: str, pattern: dict[str, Any]) -> bool:
     if surname is None:
         return False
     given = proper[len(surname):]
-    return 1 <= len(given) <= 2 and len(proper) >= 3 and not any(c in pattern["not_in_given_name"] for c in given)
+    # villages of several clans (孙刘李, 周王许) join surnames, not a surname and a given name
+    return 1 <= len(given) <= 2 and len(proper) >= 3 and not any(
+        c in pattern["not_in_given_name"] or c in pattern["surnames"] for c in given)
 
 
 def _check_unique(index: SearchIndex, key: str, type_: str, area: str | None,
@@ -385,12 +413,12 @@ def _check_unique(index: SearchIndex, key: str, type_: str, area: str | None,
     found: dict[int, str] = {}
     for i in table.by_key.get(key, []):
         found[i] = "identical"
-    for i in table.by_reading.get(reading, []) if reading else []:
+    for i in table.same_reading(index, reading) if reading else []:
         found.setdefault(i, "homophone")
-    for i in table.by_equiv.get((_reading(eq[0]), eq[1]), []) if eq else []:
+    for i in _near_by_generic(index, table, eq):
         found.setdefault(i, "near")
     for i in _one_apart_candidates(table, key, type_, area, digits):
-        found.setdefault(i, "near")
+        found.setdefault(i, "one_apart")
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for i, how in sorted(found.items()):
         same_type = type_ == "unknown" or table.types[i] == type_
@@ -401,8 +429,9 @@ def _check_unique(index: SearchIndex, key: str, type_: str, area: str | None,
     scope_zh = {"nation": "全国", "province": "同一省内", "city": "同一市内", "county": "同一县级行政区内",
                 "town": "同一乡级行政区内"}[spec["scope"] if area else "nation"]
     what = {"identical": ("重名", "the same name"), "homophone": ("同音", "a name that reads the same"),
-            "near": ("近似（通名同类或仅差一字）", "a near name (same proper name with an equivalent generic, "
-                     "or one character apart)")}
+            "near": ("近似（专名同音、通名同类）", "a near name (the same proper name, or one reading the same, "
+                     "with an equivalent generic term)"),
+            "one_apart": ("近似（仅差一字）", "a near name (one character apart)")}
     for (how, severity), matches in sorted(groups.items(), key=lambda g: -rules["severities"].index(g[0][1])):
         inside = severity != "info"
         where = f"{scope_zh}{spec['zh']}" if inside else "辖区外或不同类"
@@ -413,10 +442,28 @@ def _check_unique(index: SearchIndex, key: str, type_: str, area: str | None,
     return out
 
 
+def _near_by_generic(index: SearchIndex, table: _Table, eq: tuple[str, str] | None) -> list[int]:
+    """The same proper name, or one that reads the same, with a term of the same generic class
+    (芙蓉路 -> 芙蓉街, 芙容路 -> 芙蓉街, 大明湖公园 -> 大明湖)."""
+    if eq is None:
+        return []
+    proper, cls = eq
+    found = list(table.by_equiv.get(eq, []))
+    reading = _reading(proper)
+    for term in load_generic_classes()[cls] if reading else ():
+        for i in table.same_reading(index, reading + _reading(term)):
+            other = equivalence_key(table.keys[i])
+            if other and other[1] == cls and _reading(other[0]) == reading:
+                found.append(i)
+    return found
+
+
 def _dup_severity(how: str, same_type: bool, within: bool, required: bool) -> str:
     if not within:
         return "info"
-    if how == "near":
+    if how == "near":  # an equivalent generic term names the same kind of place whatever the layer says
+        return "warning"
+    if how == "one_apart":
         return "warning" if same_type else "info"
     if same_type:
         return "refused" if required else "warning"
@@ -450,7 +497,7 @@ def _one_apart(a: str, b: str) -> bool:
         diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
         return len(diff) == 1 and not (diff[0][0] in _NUMERALS and diff[0][1] in _NUMERALS)
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1:] == short and long_[i] not in _NUMERALS for i in range(len(long_)))
 
 
 def _match(r: NameRecord, type_: str | None, how: str, within: bool) -> dict[str, Any]:
@@ -524,7 +571,7 @@ def check_name(
     findings = [
         *_check_persons(simplified, proper_name, rules),
         *_check_words(simplified, proper_name, rules),
-        *_check_characters(text, simplified, rules),
+        *_check_characters(text, rules),
         *_check_length(text, rules, max_chars),
         *_check_unique(index, key, type_, area, rules),
     ]
