@@ -44,13 +44,28 @@ def _read(path: str | Path | None) -> Mapping:
     return classes
 
 
-@lru_cache(maxsize=8)
 def load_generic_classes(extra: str | Path | None = None) -> dict[str, tuple[str, ...]]:
     """Class name -> its generic terms (longest first); ``extra`` adds classes or terms from a YAML file.
 
     >>> load_generic_classes()["spring"]
     ('泉水', '泉')
     """
+    return _classes(_stamp(extra))
+
+
+def _stamp(extra: str | Path | None) -> tuple[str, int] | None:
+    """The file and its modification time, so that an edited file is read again."""
+    if extra is None:
+        return None
+    try:
+        return str(extra), Path(extra).stat().st_mtime_ns
+    except OSError as exc:
+        raise NameCheckError(f"cannot read the generic-term file '{extra}': {exc.strerror}") from None
+
+
+@lru_cache(maxsize=8)
+def _classes(stamp: tuple[str, int] | None) -> dict[str, tuple[str, ...]]:
+    extra = stamp[0] if stamp else None
     merged: dict[str, list[str]] = {k: list(v) for k, v in _read(None).items()}
     if extra is not None:
         for name, terms in _read(extra).items():
@@ -64,10 +79,14 @@ def load_generic_classes(extra: str | Path | None = None) -> dict[str, tuple[str
     return {k: tuple(sorted(v, key=len, reverse=True)) for k, v in merged.items()}
 
 
-@lru_cache(maxsize=8)
 def _terms(extra: str | Path | None) -> tuple[tuple[str, str], ...]:
+    return _terms_of(_stamp(extra))
+
+
+@lru_cache(maxsize=8)
+def _terms_of(stamp: tuple[str, int] | None) -> tuple[tuple[str, str], ...]:
     """(term, class) pairs, longest term first."""
-    pairs = [(t, c) for c, terms in load_generic_classes(extra).items() for t in terms]
+    pairs = [(t, c) for c, terms in _classes(stamp).items() for t in terms]
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
 
