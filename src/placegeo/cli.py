@@ -501,26 +501,41 @@ def search(query, atlas_path, limit, layer, category, district, as_json) -> None
 @main.command()
 @click.argument("name")
 @_atlas_option
-@click.option("--type", "feature_type", default="road", show_default=True,
-              help="Feature type of the proposed name (road, 社区, 泉 …).")
+@click.option("--type", "feature_type", default=None, metavar="TYPE",
+              help="Feature type: road, town, village, county, residential, natural, park, bridge, or as the "
+                   "layers write it (街巷, 村, 泉 …). Default: from the name's generic term (路 → road).")
+@click.option("--area", "area_code", default=None, metavar="CODE",
+              help="6-digit county or 9-digit town code where the name would be used; names outside the "
+                   "jurisdiction are reported for information only.")
+@click.option("--rules", "rules_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Extra rule file (YAML) extending the built-in lists; also $PLACEGEO_NAMECHECK_RULES.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_handle_errors
-def namecheck(name, atlas_path, feature_type, as_json) -> None:
-    """Check a proposed name (地名命名审核): duplicates, homophones, near names, length, characters."""
-    from placegeo.search import SearchIndex, check_name
+def namecheck(name, atlas_path, feature_type, area_code, rules_file, as_json) -> None:
+    """Check a proposed name by the place-name regulations (地名命名审核): 大、洋、怪、重, persons' names,
+    characters, length; each finding cites its rule.
 
-    report = check_name(SearchIndex.for_atlas(_open(atlas_path)), name, feature_type=feature_type)
+    The verdict is refused, needs_approval, warning or ok. The exit status is 0 whatever the verdict
+    (this is a report; read the verdict); 2 only when the name, type, area or rule file is unusable.
+    """
+    from placegeo.namecheck import check_name
+    from placegeo.search import SearchIndex
+
+    report = check_name(SearchIndex.for_atlas(_open(atlas_path)), name, feature_type=feature_type,
+                        area_code=area_code, rules_file=rules_file)
     if as_json:
         _echo_json(report)
-    else:
-        click.echo(f"{report['name']} ({report['pinyin']}; sign: {report['romanized']}): {report['verdict'].upper()}")
-        for r in report["rules"]:
-            click.echo(f"  {r['rule']:<10} {r['verdict']:<5} {r.get('detail', '')}")
-            for c in r.get("conflicts", [])[:10]:
-                click.echo(f"      {c['name']} ({c['layer']}, {c['type']}, {c['district_code']}): {c['why']}")
-    if report["verdict"] == "fail":
-        sys.exit(2)
-
+        return
+    click.echo(f"{report['name']} ({report['pinyin']}; sign: {report['romanized']}): {report['verdict'].upper()}")
+    click.echo(f"  type {report['feature_type']} ({report['feature_type_from']}), "
+               f"area {report['area_code'] or 'not given'}")
+    for f in report["findings"]:
+        click.echo(f"  [{f['severity']}] {f['rule']}  {f['message']}")
+        click.echo(f"      依据: {f['citation']}")
+        for m in f["matches"][:10]:
+            if isinstance(m, dict):
+                where = m["town_code"] or m["district_code"]
+                click.echo(f"      {m['name']} ({m['layer']}, {m['type'] or '-'}, {where})")
 
 
 @main.command()

@@ -130,3 +130,7 @@ class ValidationError(PlacegeoError, ValueError):
 
 class OpeningHoursError(PlacegeoError, ValueError):
     """Opening hours asked about with a bad weekday or hour, or points without any hours columns."""
+
+
+class NameCheckError(PlacegeoError, ValueError):
+    """A proposed place name, area code or name-check rule file that cannot be checked as given."""

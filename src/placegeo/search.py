@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 
 from placegeo.errors import PlacegeoError, SearchError
-from placegeo.pinyin import has_han, romanize, split_generic, syllables, to_pinyin
+from placegeo.pinyin import has_han, romanize, syllables, to_pinyin
 from placegeo.registry import load_registry
 from placegeo.storage._atomic import write_bytes
 
@@ -533,77 +533,4 @@ def reverse_lookup(atlas, lon: float, lat: float, *, datum: str = "cgcs2000", k:
     return {"lon": x, "lat": y, "datum": "cgcs2000", **levels, "nearest": near.to_dict(orient="records")}
 
 
-# -- checking a proposed name (地名命名审核) --------------------------------------------------------
-def _in_basic_set(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def check_name(index: SearchIndex, name: str, *, feature_type: str = "road", max_chars: int = 12) -> dict[str, Any]:
-    """Check a proposed place name against the existing names of the city.
-
-    Rules, each with a verdict ``pass``, ``warn`` or ``fail``:
-
-    * **duplicate** — the same name already exists (fail);
-    * **homophone** — an existing name reads the same (same pinyin) with other characters (fail for the
-      same feature type, warn otherwise);
-    * **near** — an existing name differs by one character or only in its generic term (芙蓉路 vs 芙蓉街) (warn);
-    * **length** — 2 to ``max_chars`` characters (fail otherwise);
-    * **characters** — every character is in the GB 2312 basic set (warn otherwise: rare characters
-      must be checked against the 通用规范汉字表) and is a simplified form (fail for traditional forms).
-    """
-    if not name or not has_han(name):
-        raise SearchError("give the proposed name in Chinese characters")
-    q = normalize(name)
-    full, _ = _latin(q)
-    proper, generic = split_generic(name)
-    rules: list[dict[str, Any]] = []
-
-    def conflicts(ids, why):
-        return [{"id": index.records[i].id, "name": index.records[i].name, "layer": index.records[i].layer,
-                 "type": index.records[i].category, "district_code": index.records[i].district_code, "why": why}
-                for i in ids]
-
-    dup = conflicts(sorted(set(index.exact.get(q, []))), "identical")
-    rules.append({"rule": "duplicate", "verdict": "fail" if dup else "pass", "conflicts": dup})
-    homo_ids = [i for i in set(index.pinyin.get(full, [])) if normalize(index.records[i].name) != q]
-    homo = conflicts(sorted(homo_ids), "same pinyin")
-    same_type = [h for h in homo if feature_type and feature_type in (h["type"] or "")]
-    rules.append({"rule": "homophone", "verdict": "fail" if same_type else ("warn" if homo else "pass"),
-                  "conflicts": homo})
-    near_ids: set[int] = set()
-    hashes = _h([q, *_deletions(q)])
-    lo = np.searchsorted(index.slip_hash, hashes, side="left")
-    hi = np.searchsorted(index.slip_hash, hashes, side="right")
-    for a, b in zip(lo, hi, strict=True):
-        near_ids.update(int(i) for i in index.slip_ids[a:b])
-    near_ids.update(index._prefix(index.sorted_names, normalize(proper), 50) if generic and len(proper) >= 2 else [])
-    near_ids -= set(index.exact.get(q, [])) | set(homo_ids)
-    near = [c for c in conflicts(sorted(near_ids), "one character apart or same proper name")
-            if split_generic(c["name"])[0] == proper or _one_apart(normalize(c["name"]), q)]
-    rules.append({"rule": "near", "verdict": "warn" if near else "pass", "conflicts": near})
-    ok_len = 2 <= len(name) <= max_chars
-    rules.append({"rule": "length", "verdict": "pass" if ok_len else "fail",
-                  "detail": f"{len(name)} characters; use 2 to {max_chars}"})
-    rare = [c for c in name if has_han(c) and not _in_basic_set(c)]
-    traditional = [c for c in name if has_han(c) and _t2s().convert(c) != c]
-    verdict = "fail" if traditional else ("warn" if rare else "pass")
-    rules.append({"rule": "characters", "verdict": verdict,
-                  "detail": ("traditional forms: " + "".join(traditional) + "; " if traditional else "")
-                  + ("outside GB 2312, check the 通用规范汉字表: " + "".join(rare) if rare else "")})
-    overall = "fail" if any(r["verdict"] == "fail" for r in rules) else (
-        "warn" if any(r["verdict"] == "warn" for r in rules) else "pass")
-    return {"name": name, "pinyin": to_pinyin(name), "romanized": romanize(name), "feature_type": feature_type,
-            "verdict": overall, "rules": rules}
-
-
-def _one_apart(a: str, b: str) -> bool:
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+from placegeo.namecheck import check_name  # noqa: E402  (moved; kept importable from here)
