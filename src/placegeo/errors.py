@@ -94,3 +94,8 @@ class ValidationError(PlacegeoError, ValueError):
             shown += f"\n  … and {more} more (use --json or .problems for the full list)"
         target = f" for layer '{layer}'" if layer else ""
         super().__init__(f"{len(self.problems)} problem(s) found{target}; nothing was written:\n{shown}")
+
+
+class ReadingsError(PlacegeoError, ValueError):
+    """A place-name readings file (or the romanisation word lists) is malformed; the message names the
+    file, the entry and the field."""
