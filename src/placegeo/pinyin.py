@@ -452,11 +452,15 @@ def _unit_words(text: str, start: int, end: int, *, ordinals: str) -> list[Word]
     head = proper[: len(proper) - moved]
     split = start + len(head)
     words: list[Word] = []
-    number = re.search(r"[零〇一二两三四五六七八九十百]+$", head)
-    if ordinals == "arabic" and g.kind == "street" and number:  # rule 7: 经五路 → Jing 5 Lu
+    number = re.search(r"(第?)([零〇一二两三四五六七八九十百]+)$", head)
+    digits = ordinals == "arabic" and g.kind == "street"
+    if number and (number.group(1) or digits):  # 第二 apart (rule 6); in digits 经五路 → Jing 5 Lu (rule 7)
         if number.start():
             words.append((start, start + number.start()))
-        words.append(str(_numeral_value(number.group())))
+        if digits:
+            words.append(("Di-" if number.group(1) else "") + str(_numeral_value(number.group(2))))
+        else:
+            words.append((start + number.start(), split))
     elif head:
         words.append((start, split))
     return words + _group_words(split + moved, g, moved)
