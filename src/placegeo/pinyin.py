@@ -57,6 +57,7 @@ READINGS_ENV = "PLACEGEO_READINGS"
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _SYLLABLE = re.compile(r"[a-zü\u0300-\u036fāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜê]+")
 _ENTRY_FIELDS = {"name", "reading", "source", "alternatives", "note"}
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the table is read at import
 
 
 def has_han(text: str) -> bool:
@@ -142,7 +143,7 @@ def _parse_entry(entry: Any, where: str) -> Reading:
 def _read_readings_file(path: str | os.PathLike[str], label: str | None = None) -> dict[str, Reading]:
     where = label or str(path)
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as exc:
         raise ReadingsError(f"cannot read the readings file {where}: {exc.strerror}; check the path") from exc
     except yaml.YAMLError as exc:
@@ -333,7 +334,7 @@ def _str_list(doc: dict[str, Any], key: str, where: str) -> list[str]:
 @cache
 def _rules() -> _Rules:
     where = "placegeo/data/romanization.yaml"
-    doc = yaml.safe_load(_data_file("romanization.yaml").read_text(encoding="utf-8"))
+    doc = yaml.load(_data_file("romanization.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
     generics: dict[str, _Generic] = {}
     for kind, spec in doc["generics"].items():
         for raw in _str_list(spec, "terms", f"{where}, generics.{kind}"):
@@ -354,9 +355,11 @@ GENERIC_TERMS: tuple[str, ...] = _rules().by_length
 
 def _generic_of(text: str) -> _Generic | None:
     """The longest generic term ending ``text`` that leaves a proper name in front of it."""
-    rules = _rules()
-    term = next((t for t in rules.by_length if len(text) > len(t) and text.endswith(t)), None)
-    return rules.generics[term] if term else None
+    generics = _rules().generics
+    for k in range(min(len(text) - 1, len(GENERIC_TERMS[0])), 0, -1):
+        if text[-k:] in generics:
+            return generics[text[-k:]]
+    return None
 
 
 def split_generic(name: str) -> tuple[str, str]:
