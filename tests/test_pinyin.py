@@ -179,3 +179,9 @@ def test_the_data_files_ship_inside_the_package():
 
     data = files("placegeo") / "data"
     assert (data / "readings.yaml").is_file() and (data / "romanization.yaml").is_file()
+
+
+def test_readings_of_names_with_digits_and_letters_stay_aligned():
+    assert readings("2号华不注山", tones=False) == [("2", "hao", "hua", "fu", "zhu", "shan"),
+                                                    ("2", "hao", "hua", "bu", "zhu", "shan")]
+    assert readings("华不注山")[0] == syllables("华不注山")

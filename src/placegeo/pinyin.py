@@ -203,7 +203,7 @@ def use_readings(extra: str | os.PathLike[str] | None = None) -> dict[str, Readi
     _BY_FIRST.clear()
     for key in sorted(table, key=len, reverse=True):
         _BY_FIRST.setdefault(key[0], []).append(key)
-    for fn in (syllables, to_pinyin, romanize, readings):
+    for fn in (syllables, to_pinyin, romanize, _readings):
         fn.cache_clear()
     return table
 
@@ -268,7 +268,6 @@ def syllables(name: str, *, tones: bool = True) -> tuple[str, ...]:
     return tuple(out) if tones else tuple(_strip_tones(s) for s in out)
 
 
-@lru_cache(maxsize=65536)
 def readings(name: str, *, tones: bool = True, limit: int = 16) -> list[tuple[str, ...]]:
     """Every reading of ``name`` the table knows: the chosen one first, then those using alternatives.
 
@@ -280,19 +279,26 @@ def readings(name: str, *, tones: bool = True, limit: int = 16) -> list[tuple[st
     >>> readings("济阳区")[:2]
     [('jǐ', 'yáng', 'qū'), ('jì', 'yáng', 'qū')]
     """
-    base = list(syllables(name))
-    slots = [(i, _TABLE[key].all_readings) for i, key in _matches(name) if _TABLE[key].alternatives]
+    return list(_readings(name, tones, limit))
+
+
+@lru_cache(maxsize=65536)
+def _readings(name: str, tones: bool, limit: int) -> tuple[tuple[str, ...], ...]:
+    parts: list[list[tuple[str, ...]]] = []  # the name's pieces, each with its readings
+    pos = 0
+    for i, key in _matches(name):
+        parts += [[tuple(_convert(name[pos:i]))], _TABLE[key].all_readings]
+        pos = i + len(key)
+    parts.append([tuple(_convert(name[pos:]))])
     out: list[tuple[str, ...]] = []
-    for combo in itertools.product(*(options for _, options in slots)):
-        sylls = base.copy()
-        for (i, _), chosen in zip(slots, combo, strict=True):
-            sylls[i:i + len(chosen)] = chosen
-        item = tuple(sylls) if tones else tuple(_strip_tones(s) for s in sylls)
+    for combo in itertools.product(*parts):
+        sylls = tuple(s for piece in combo for s in piece)
+        item = sylls if tones else tuple(_strip_tones(s) for s in sylls)
         if item not in out:
             out.append(item)
         if len(out) >= limit:
             break
-    return out
+    return tuple(out)
 
 
 _TONE_MAP = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ", "aaaaeeeeiiiioooouuuuüüüü")
