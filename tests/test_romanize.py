@@ -223,3 +223,8 @@ def test_generic_list_covers_the_terms_the_issue_names():
                  "社区", "小区"]:
         assert term in GENERIC_TERMS, term
     assert list(GENERIC_TERMS) == sorted(GENERIC_TERMS, key=len, reverse=True)
+
+
+def test_modifiers_move_only_before_street_and_natural_terms():
+    assert romanize("综合养老服务中心") == "Zongheyanglao Fuwu Zhongxin"  # not Zongheyang Laofuwu
+    assert romanize("长盛北区社区") == "Changshengbeiqu Shequ"

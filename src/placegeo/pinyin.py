@@ -319,6 +319,7 @@ class _Generic:
     chain: int
     single_join: bool
     one_word: bool
+    takes_modifiers: bool
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,8 @@ def _rules() -> _Rules:
                 raise ReadingsError(f"{where}: generic term {term} is listed under {generics[term].kind} "
                                     f"and {kind}; keep one")
             generics[term] = _Generic(term, tuple(len(w) for w in raw.split()), kind, int(spec.get("chain", 0)),
-                                      spec.get("single", "split") == "join", bool(spec.get("one_word", False)))
+                                      spec.get("single", "split") == "join", bool(spec.get("one_word", False)),
+                                      bool(spec.get("modifiers", False)))
     return _Rules(generics, tuple(sorted(generics, key=len, reverse=True)),
                   frozenset(_str_list(doc, "modifiers", where)), tuple(_str_list(doc, "unbroken", where)),
                   frozenset(_str_list(doc, "one_word", where)))
@@ -456,7 +458,7 @@ def _unit_words(text: str, start: int, end: int, *, ordinals: str) -> list[Word]
     if g.kind == "street" and all(c in rules.modifiers for c in proper):  # 南小街 Nanxiaojie
         return [(start, end)]
     moved = 0  # rule 2: 解放东路 → Jiefang Donglu, 修文西小巷 → Xiuwen Xixiaoxiang
-    while moved < 2 and len(proper) - moved > 2 and proper[-1 - moved] in rules.modifiers:
+    while g.takes_modifiers and moved < 2 and len(proper) - moved > 2 and proper[-1 - moved] in rules.modifiers:
         moved += 1
     head = proper[: len(proper) - moved]
     split = start + len(head)
