@@ -134,3 +134,8 @@ class OpeningHoursError(PlacegeoError, ValueError):
 
 class NameCheckError(PlacegeoError, ValueError):
     """A proposed place name, area code or name-check rule file that cannot be checked as given."""
+
+
+class ReadingsError(PlacegeoError, ValueError):
+    """A place-name readings file (or the romanisation word lists) is malformed; the message names the
+    file, the entry and the field."""
