@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from placegeo.cli import main
-from placegeo.search import SearchError, SearchIndex, check_name, normalize, reverse_lookup
+from placegeo.search import SearchError, SearchIndex, normalize, reverse_lookup
 
 BACKENDS = ["gpkg", "postgis"]
 
@@ -99,23 +99,6 @@ def test_reverse_lookup(demo_atlas, idx):
     assert found["nearest"][0]["name"] == "芙蓉街" and found["nearest"][0]["dist_m"] < 5
 
 
-def test_namecheck_rules(idx):
-    dup = check_name(idx, "泺口")
-    assert dup["verdict"] == "fail" and dup["rules"][0]["conflicts"][0]["name"] == "泺口"
-    homophone = check_name(idx, "芙容街", feature_type="古城")
-    rule = {r["rule"]: r for r in homophone["rules"]}
-    assert rule["homophone"]["verdict"] == "fail" and rule["homophone"]["conflicts"][0]["name"] == "芙蓉街"
-    near = check_name(idx, "芙蓉路")
-    assert near["verdict"] == "warn" and {r["rule"]: r for r in near["rules"]}["near"]["conflicts"]
-    assert check_name(idx, "新泉路")["verdict"] == "pass"
-    long = check_name(idx, "这是一个非常非常长的道路名称路")
-    assert {r["rule"]: r for r in long["rules"]}["length"]["verdict"] == "fail"
-    trad = check_name(idx, "長青路")
-    assert {r["rule"]: r for r in trad["rules"]}["characters"]["verdict"] == "fail"
-    rare = check_name(idx, "堃泉路")
-    assert {r["rule"]: r for r in rare["rules"]}["characters"]["verdict"] == "warn"
-
-
 def test_normalize():
     assert normalize("長清區") == "长清区" and normalize("Lǜ Dì") == "lvdi"
 
@@ -125,7 +108,7 @@ def test_cli(demo_atlas):
     r = runner.invoke(main, ["search", "frj", "--atlas", demo_atlas.location, "--limit", "3"])
     assert r.exit_code == 0 and r.stdout.startswith("芙蓉街")
     r = runner.invoke(main, ["namecheck", "泺口", "--atlas", demo_atlas.location])
-    assert r.exit_code == 2 and "FAIL" in r.stdout
+    assert r.exit_code == 0 and r.stdout.split("\n")[0].endswith("REFUSED")  # a report: exit 0 whatever it says
     r = runner.invoke(main, ["reverse", "117.0094", "36.6606", "--atlas", demo_atlas.location, "--json"])
     assert r.exit_code == 0 and '"趵突泉"' in r.stdout
 

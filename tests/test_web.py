@@ -140,3 +140,21 @@ def test_read_only_and_no_tracebacks(client):
     assert r.status_code == 404 and "Traceback" not in r.get_data(as_text=True)
     body = json.dumps(client.get("/api/search?q=a&limit=abc").get_json())
     assert "Traceback" not in body and "/tmp" not in body and ".py" not in body
+
+
+def test_open_now_is_answered_by_the_server_with_one_parser(client):
+    r = client.get("/api/open?layer=relief_points&weekday=3&hour=3")
+    doc = r.get_json()
+    assert r.status_code == 200 and doc["weekday"] == 3 and doc["hour"] == 3
+    night, noon = set(doc["open"]), set(client.get("/api/open?weekday=3&hour=12").get_json()["open"])
+    assert night and night < noon  # fewer points are open at 3 a.m. than at noon, and those stay open
+    assert client.get("/api/open?weekday=8&hour=3").status_code == 400
+    assert client.get("/api/open?hour=3").get_json()["error"]["parameter"] == "weekday"
+
+
+def test_namecheck_is_off_unless_enabled(client, demo_atlas, tmp_path):
+    assert client.get("/api/namecheck?name=宇宙中心路").status_code == 404
+    app = create_app({"atlas": client.application.config["PLACEGEO"].atlas, "export_dir": str(tmp_path),
+                      "namecheck": 1})
+    doc = app.test_client().get("/api/namecheck?name=宇宙中心路").get_json()
+    assert doc["verdict"] == "refused" and any(f["rule"] == "大" for f in doc["findings"])

@@ -408,13 +408,15 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
 @click.option("--target-share", type=float, default=0.9, show_default=True,
               help="Share of residents 60+ that must be covered.")
 @click.option("--hour", type=float, default=None, help="Relief points: count only those open at this hour (0-24).")
+@click.option("--weekday", type=click.IntRange(1, 7), default=None,
+              help="With --hour: the day, 1 (Monday) to 7 (Sunday); needed where hours differ by day.")
 @click.option("--no-network", is_flag=True, help="Straight line x detour factor even if the atlas has a network.")
 @click.option("--write", is_flag=True, help="Store coverage_units and coverage_gaps in the atlas.")
 @click.option("--service-areas", "with_areas", is_flag=True, help="With --write, also store service areas.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_handle_errors
-def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, no_network,
-             write, with_areas, as_json) -> None:
+def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, weekday,
+             no_network, write, with_areas, as_json) -> None:
     """Who lives within a 5/10/15-minute walk of care: shares per town or district, gaps, and more."""
     from placegeo import coverage as cov
     from placegeo.network import WalkNetwork
@@ -433,7 +435,10 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
         _err("note: the atlas has no walking network (walk_edges); using straight lines x "
              f"{the_rule.detour_factor:g}")
     if facility_layer == "relief_points":
-        result = cov.relief_reach(units, facilities, network=network, rule=the_rule, hour=hour)
+        result = cov.relief_reach(units, facilities, network=network, rule=the_rule, hour=hour, weekday=weekday)
+        if result.attrs.get("unknown_hours"):
+            _err(f"note: {len(result.attrs['unknown_hours'])} relief points have opening hours that could not be "
+                 "read and were not counted: " + ", ".join(map(str, result.attrs["unknown_hours"][:10])))
     else:
         result = cov.travel_to_nearest(units, facilities, network=network, rule=the_rule)
     names = atlas.code_names()

@@ -251,7 +251,7 @@ _TABLES: dict[int, tuple[weakref.ref, int, _Table]] = {}
 
 def _table(index: SearchIndex, rules: dict[str, Any]) -> _Table:
     """Names, readings, types and codes of the index's records, cached for the life of the index."""
-    from placegeo.search import normalize
+    from placegeo.text import normalize
 
     cached = _TABLES.get(id(index))
     if cached and cached[0]() is index and cached[1] == id(rules) and len(cached[2].keys) == len(index.records):
@@ -287,7 +287,7 @@ def _check_length(name: str, rules: dict[str, Any], max_chars: int | None) -> li
 
 
 def _check_characters(name: str, rules: dict[str, Any]) -> list[dict[str, Any]]:
-    from placegeo.search import normalize
+    from placegeo.text import normalize
 
     odd, foreign = rules["odd"], rules["foreign"]
     out = []
@@ -553,7 +553,7 @@ def check_name(
         (大, 洋, 怪, 重, 人名, 用字, 长度), ``severity``, ``message`` (Chinese / English),
         ``citation`` and ``matches``.
     """
-    from placegeo.search import normalize
+    from placegeo.text import normalize
 
     rules = rules if rules is not None else load_rules(rules_file)
     text = unicodedata.normalize("NFKC", str(name or "")).strip()

@@ -26,11 +26,9 @@ import io
 import itertools
 import json
 import re
-import unicodedata
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from placegeo.errors import PlacegeoError, SearchError
 from placegeo.pinyin import has_han, romanize, syllables, to_pinyin
 from placegeo.registry import load_registry
 from placegeo.storage._atomic import write_bytes
+from placegeo.text import normalize
 
 __all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
 
@@ -55,28 +54,6 @@ _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会
 # the usual short forms of development zones' names (济南高新技术产业开发区 is called 高新区), searched as aliases
 _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区",
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-@lru_cache(maxsize=65536)
-def normalize(text: str) -> str:
-    """Fold a query or name: traditional to simplified, tone marks and spaces away, lower case.
-
-    >>> normalize("長清區"), normalize(" Bàotū Quán "), normalize("xi'an")
-    ('长清区', 'baotuquan', 'xian')
-    """
-    text = unicodedata.normalize("NFKC", str(text)).strip()
-    if has_han(text):
-        text = _t2s().convert(text)
-    text = re.sub("[üǖǘǚǜÜǕǗǙǛ]", "v", text)  # ü is typed v
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-    return re.sub(r"[\s'’·\-_.()（）]", "", text.lower()).replace("ü", "v")
 
 
 def _latin(name: str) -> tuple[str, str]:

@@ -178,6 +178,40 @@ def cemetery():
                     "areas": records(table)})
 
 
+@api.get("/open")
+def open_now():
+    """Which points of a layer are open at a weekday (1 = Monday) and hour: open, closed, unknown keys."""
+    from placegeo.hours import open_keys
+
+    v = view()
+    layer = text_arg("layer", 40) or "relief_points"
+    if layer not in v.registry:
+        raise BadParameter("layer", f"'layer' must be one of {', '.join(sorted(v.registry))}")
+    weekday = int_arg("weekday", 0, 1, 7)
+    if weekday == 0:
+        raise BadParameter("weekday", "'weekday' is required: 1 (Monday) to 7 (Sunday)")
+    hour = float_arg("hour", 0.0, 24.0)
+    assert hour is not None
+    key = ("open", layer, weekday, hour)
+    computed = v.state.computed
+    if key not in computed:  # one answer per revision and moment: the page asks it again and again
+        computed[key] = open_keys(v.layer(layer), key=v.registry[layer].primary_key, weekday=weekday, hour=hour)
+    return jsonify(computed[key])
+
+
+@api.get("/namecheck")
+def namecheck():
+    """A proposed name checked by the place-name regulations (only where PLACEGEO_NAMECHECK=1)."""
+    from placegeo.namecheck import check_name
+
+    if not current_app.config["PLACEGEO"].namecheck:
+        raise NotFound("the name check is not offered on this site")
+    name = text_arg("name", 40, required=True)
+    assert name is not None
+    return jsonify(check_name(view().index, name, feature_type=text_arg("type", 20),
+                              area_code=text_arg("area", 12)))
+
+
 @api.get("/openapi.json")
 def openapi():
     from placegeo.web.openapi import spec

@@ -32,13 +32,15 @@ def _layer(exc: BaseException) -> str:
 
 # errors about what the request asked: their messages say what was wrong and how to fix it
 _BAD_INPUT = (e.BadParameter, e.DatumError, e.CRSError, e.GeographicCRSError, e.ValidationError,
-              e.ImportFormatError, e.ExportError, e.ParameterError, e.CoverageError, e.NetworkError, e.SearchError)
+              e.ImportFormatError, e.ExportError, e.ParameterError, e.CoverageError, e.NetworkError, e.SearchError,
+              e.OpeningHoursError, e.NameCheckError)
 #: every PlacegeoError class → (HTTP status, the public message made from the exception)
 STATUS: dict[type[e.PlacegeoError], tuple[int, Callable[[BaseException], str]]] = {
     **dict.fromkeys(_BAD_INPUT, (400, _said)),
     e.LayerNotFoundError: (404, _layer),
     e.ReadOnlyError: (403, lambda exc: "this atlas is read-only here"),
     e.SchemaError: (500, lambda exc: "the server's layer definitions are broken; the error was logged"),
+    e.ReadingsError: (500, lambda exc: "the server's place-name readings are broken; the error was logged"),
     e.AtlasError: (503, lambda exc: "the atlas cannot be read right now; try again later"),
     e.PlacegeoError: (500, lambda exc: "internal error; the request was logged"),
 }

@@ -1,0 +1,33 @@
+"""Text folding shared by search and the name check: one way to compare names as people type them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from placegeo.pinyin import has_han
+
+__all__ = ["normalize"]
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """Fold a query or name: traditional to simplified, tone marks and spaces away, lower case.
+
+    >>> normalize("長清區"), normalize(" Bàotū Quán "), normalize("xi'an")
+    ('长清区', 'baotuquan', 'xian')
+    """
+    text = unicodedata.normalize("NFKC", str(text)).strip()
+    if has_han(text):
+        text = _t2s().convert(text)
+    text = re.sub("[üǖǘǚǜÜǕǗǙǛ]", "v", text)  # ü is typed v
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    return re.sub(r"[\s'’·\-_.()（）]", "", text.lower()).replace("ü", "v")
