@@ -94,3 +94,7 @@ class ValidationError(PlacegeoError, ValueError):
             shown += f"\n  … and {more} more (use --json or .problems for the full list)"
         target = f" for layer '{layer}'" if layer else ""
         super().__init__(f"{len(self.problems)} problem(s) found{target}; nothing was written:\n{shown}")
+
+
+class CityError(PlacegeoError, ValueError):
+    """An unknown city, a code of no known city, or a city profile under ``cities/`` that is invalid."""
