@@ -129,7 +129,8 @@ def _consistency(p: dict[str, Any], where: str) -> list[str]:
     for i, z in enumerate(p["functional_zones"]):
         bad = [t for t in z["hosts"] if not t.startswith(z["code"])]
         if bad:
-            errors.append(f"{where}: at functional_zones/{i}/hosts: towns {', '.join(bad)} are not towns of {z['code']}")
+            errors.append(f"{where}: at functional_zones/{i}/hosts: towns {', '.join(bad)} "
+                          f"are not towns of {z['code']}")
     return errors
 
 
@@ -200,10 +201,10 @@ def load_city(name: str, directory: Path | str | None = None) -> City:
 
     >>> load_city("weifang").map_title
     '潍坊地名查询'
-    >>> load_city("qingdao")
+    >>> load_city("qingdao")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    placegeo.errors.CityError: no city profile named 'qingdao'; known cities are jinan, jining, weifang (add cities/qingdao.yaml to add one)
+    placegeo.errors.CityError: no city profile named 'qingdao'; known cities are jinan, jining, weifang (add ...)
     """
     cities = _cities(directory)
     key = str(name).strip().lower()
