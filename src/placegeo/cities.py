@@ -84,19 +84,23 @@ class City:
     def zone_codes(self) -> tuple[str, ...]:
         """Code-tree codes of the functional zones (高新区 …), which have no polygon of their own.
 
-        >>> load_city("jinan").zone_codes
-        ('370176',)
+        >>> load_city("jining").zone_codes
+        ('370871',)
         """
         return tuple(z["code"] for z in self.functional_zones)
 
     @property
     def zone_aliases(self) -> dict[str, str]:
-        """Short names people search for, by zone code (``{'370176': '高新区'}`` for Jinan)."""
+        """Short names people search for, by zone code.
+
+        >>> load_city("weifang").zone_aliases
+        {'370772': '滨海区'}
+        """
         return {z["code"]: z["alias"] for z in self.functional_zones}
 
     @property
     def census_codes(self) -> dict[str, str]:
-        """Census code → code-tree code, where they differ (Jinan's 高新区: 370171 → 370176)."""
+        """Census code → code-tree code, where a zone's census code differs from its code-tree code."""
         return {z["census_code"]: z["code"] for z in self.functional_zones if z["census_code"] != z["code"]}
 
     @property
@@ -217,8 +221,8 @@ def load_city(name: str, directory: Path | str | None = None) -> City:
 def city_for_code(code: str, directory: Path | str | None = None) -> City:
     """The city whose code prefix starts ``code`` (an admin code of 4 to 12 digits).
 
-    >>> city_for_code("370176001").names["zh"]
-    '济南市'
+    >>> city_for_code("370772004").names["zh"]
+    '潍坊市'
     """
     text = str(code).strip()
     for city in _cities(directory).values():

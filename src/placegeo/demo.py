@@ -576,7 +576,7 @@ def _place_names(towns_m, codes, city: City, rng, seed: int) -> gpd.GeoDataFrame
     share = np.array([spec["kinds"][k] for k in kinds], dtype="float64")
     mods = np.array(words["modifiers"], dtype=object)
     need, made = spec["total"] - len(real), []
-    seen = set(zip(real["town_code"], real["name"], strict=True))
+    seen = (real["town_code"] + real["name"]).to_numpy(dtype=object)  # town codes have 9 digits: keys are unique
     while need > 0:  # draw a little more than needed, drop repeats within a town, repeat if short
         n = int(need * 1.1) + 10
         v = rng.integers(0, len(villages), n)
@@ -590,9 +590,10 @@ def _place_names(towns_m, codes, city: City, rng, seed: int) -> gpd.GeoDataFrame
         draw["feature_type"] = terms
         draw["category"] = draw["kind"].map({kind: words["kinds"][kind]["category"] for kind in kinds})
         draw["name"] = stems.to_numpy()[v] + mods[rng.integers(0, len(mods), n)] + terms
-        draw = draw.drop_duplicates(["town_code", "name"])
-        draw = draw[[key not in seen for key in zip(draw["town_code"], draw["name"], strict=True)]].head(need)
-        seen.update(zip(draw["town_code"], draw["name"], strict=True))
+        key = (draw["town_code"] + draw["name"]).to_numpy(dtype=object)
+        keep = ~(pd.Series(key).duplicated() | pd.Series(key).isin(seen)).to_numpy()  # hashed, not sorted
+        draw = draw[keep].head(need)
+        seen = np.concatenate([seen, key[keep][:need]])
         made.append(draw.drop(columns="kind"))
         need -= len(draw)
     df = pd.concat([real, *made], ignore_index=True)
