@@ -572,6 +572,7 @@ def _place_names(towns_m, codes, city: City, rng, seed: int) -> gpd.GeoDataFrame
         "village_code": [None] * len(towns) + villages["code"].tolist(),
     })
     stems = short.str.removesuffix("村").where(~community, short.str.removesuffix("社区"))
+    stems = stems.where(stems.str.len() >= 2, short)  # 北村东路, not 北东路
     kinds = list(spec["kinds"])
     share = np.array([spec["kinds"][k] for k in kinds], dtype="float64")
     mods = np.array(words["modifiers"], dtype=object)
