@@ -219,6 +219,14 @@ def test_jining_cemeteries_and_plan(jining_atlas):
     assert not cem["name"].str.match(r"^\d").any()
 
 
+def test_atlas_knows_its_city(city_atlas):
+    from placegeo.cities import city_of_atlas
+
+    city, atlas = city_atlas
+    assert atlas.meta["city"] == city.name and atlas.meta["name"] == city.demo["title"]
+    assert city_of_atlas(atlas) == city
+
+
 def test_relief_network_takes_its_names_from_the_profile(city_atlas):
     city, atlas = city_atlas
     relief = atlas.read("relief_points")

@@ -140,3 +140,19 @@ def test_build_is_reproducible(demo_atlas, tmp_path):
         a, b = demo_atlas.read(layer), again.read(layer)
         assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
         assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all()
+
+
+def test_jinan_published_figures_hold_in_the_demo(demo_atlas):
+    from placegeo.cities import city_of_atlas
+
+    city = city_of_atlas(demo_atlas)
+    assert city.name == "jinan"
+    checked = 0
+    for fig in city.published:
+        if "check" in fig:
+            gdf = demo_atlas.read(fig["check"]["layer"])
+            for field, value in fig["check"].get("where", {}).items():
+                gdf = gdf[gdf[field].isin(value if isinstance(value, list) else [value])]
+            assert (gdf[fig["check"]["sum"]].sum() if "sum" in fig["check"] else len(gdf)) == fig["value"], fig
+            checked += 1
+    assert checked == 7

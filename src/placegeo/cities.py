@@ -38,7 +38,7 @@ import yaml
 from placegeo.crs import gk_zone_crs
 from placegeo.errors import CityError
 
-__all__ = ["City", "cities_dir", "city_for_code", "list_cities", "load_city", "validate_cities"]
+__all__ = ["City", "cities_dir", "city_for_code", "city_of_atlas", "list_cities", "load_city", "validate_cities"]
 
 SCHEMA = "city.schema.json"
 
@@ -230,3 +230,23 @@ def city_for_code(code: str, directory: Path | str | None = None) -> City:
             return city
     known = ", ".join(f"{c.code_prefix} {c.name}" for c in _cities(directory).values())
     raise CityError(f"code {text!r} belongs to no city with a profile (known prefixes: {known})")
+
+
+def city_of_atlas(atlas: Any, directory: Path | str | None = None) -> City:
+    """The profile of the city an atlas holds: its ``city`` metadata (set by ``placegeo demo``), or
+    else the city whose prefix its code tree starts with.
+
+    >>> class Stub:  # anything with .meta and .codes, as an Atlas has
+    ...     meta = {}
+    ...     codes = __import__("pandas").DataFrame({"code": ["370811"]})
+    >>> city_of_atlas(Stub()).name
+    'jining'
+    """
+    name = atlas.meta.get("city")
+    if name:
+        return load_city(name, directory)
+    codes = atlas.codes
+    if len(codes):
+        return city_for_code(str(codes["code"].iat[0]), directory)
+    raise CityError("the atlas names no city and has no code tree; build it with `placegeo demo --city NAME` "
+                    "or set its city with atlas.set_meta(city=NAME)")

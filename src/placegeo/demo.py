@@ -734,6 +734,7 @@ def build_demo_atlas(path: str | Path, *, city: str = "jinan", seed: int = 20240
         with atlas.transaction():
             say(0.55, "code tree")
             atlas.set_codes(codes)
+            atlas.set_meta(city=profile.name)  # which profile the engines and the web page use
             for k, (name, gdf, licence) in enumerate(steps):
                 say(0.6 + 0.4 * k / len(steps), name)
                 atlas.write(name, gdf, licence=licence, attribution=None)
