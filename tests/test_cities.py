@@ -206,7 +206,10 @@ def test_weifang_care_centres_by_level(weifang_atlas):
     fac = weifang_atlas.read("elderly_facilities")
     centres = fac[fac["type"] == "综合养老服务中心"]
     assert centres["name"].str.endswith("综合养老服务中心").sum() == 120
-    assert (~centres["name"].str.endswith("综合养老服务中心")).sum() == 12
+    county = centres[~centres["name"].str.endswith("综合养老服务中心")]
+    assert len(county) == 12 and not county["name"].str.contains("滨海").any()  # one per real district
+    town_level = centres[centres["name"].str.endswith("综合养老服务中心")]
+    assert town_level["name"].str.contains("街道综合").sum() == 59  # every 街道 first, then towns
     assert len(fac) == 170 + 497 + 563 + 766 + 12 + 120
 
 

@@ -313,8 +313,12 @@ def _walk_network(districts_m: gpd.GeoDataFrame, centre, rng, seed: int) -> gpd.
     return gdf
 
 
-def _host_units(host: str, towns, codes) -> pd.DataFrame:
-    """The units a facility rule can sit in: code, name, and the town it is placed in."""
+def _host_units(host: str, towns, codes, zones: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The units a facility rule can sit in: code, name, and the town it is placed in.
+
+    Sub-districts (街道) come before towns, and real districts before functional ``zones``, so that
+    a count takes the preferred units first.
+    """
     if host in ("town", "subdistrict"):
         units = towns[["code", "name"]].assign(town_code=towns["code"])
         if host == "subdistrict":  # 街道 first; towns (镇) only when a count asks for more
@@ -322,6 +326,7 @@ def _host_units(host: str, towns, codes) -> pd.DataFrame:
         return units.reset_index(drop=True)
     if host == "district":
         d = codes[codes["level"] == "district"][["code", "name"]]
+        d = d.iloc[np.argsort(d["code"].isin(zones).to_numpy(), kind="stable")]
         seat = towns.drop_duplicates("parent_code").set_index("parent_code")["code"]  # first town of each
         return d.assign(town_code=d["code"].map(seat).to_numpy()).reset_index(drop=True)
     villages = codes[codes["level"] == "village"]
@@ -338,11 +343,12 @@ def _facility_row(rule: dict, name: str, short: str, town_code: str, rng) -> tup
     return town_code, rule["type"], rule["name"].format(name=name, short=short), beds, nursing
 
 
-def _facility_plan(rules: list[dict], towns, codes, rng) -> list[tuple]:
+def _facility_plan(rules: list[dict], towns, codes, rng, zones: tuple[str, ...] = ()) -> list[tuple]:
     """(town_code, type, name, beds, nursing_share) for each facility the rules ask for.
 
-    A rule with ``count`` places exactly that many (each host unit once, then again if it must);
-    one without takes every host unit, or a share ``rate`` of them. Consecutive rate rules over the
+    A rule with ``count`` places exactly that many (each host unit once, then again if it must):
+    districts and sub-districts in order of preference, other units drawn at random. A rule
+    without takes every host unit, or a share ``rate`` of them. Consecutive rate rules over the
     same units are applied unit by unit, so that one unit's facilities are drawn together.
     """
     plan: list[tuple] = []
@@ -350,10 +356,14 @@ def _facility_plan(rules: list[dict], towns, codes, rng) -> list[tuple]:
     while i < len(rules):
         rule = rules[i]
         if "count" in rule:
-            units = _host_units(rule["host"], towns, codes)
+            units = _host_units(rule["host"], towns, codes, zones)
             n, k = len(units), rule["count"]
-            pick = np.sort(rng.choice(n, k, replace=False)) if k <= n else np.concatenate(
-                [np.arange(n), np.sort(rng.choice(n, k - n))])
+            if rule["host"] in ("district", "subdistrict"):
+                pick = np.arange(k) % n
+            elif k <= n:
+                pick = np.sort(rng.choice(n, k, replace=False))
+            else:
+                pick = np.concatenate([np.arange(n), np.sort(rng.choice(n, k - n))])
             for u in units.iloc[pick].itertuples():
                 plan.append(_facility_row(rule, u.name, _short(u.name, rule["host"]), u.town_code, rng))
             i += 1
@@ -384,7 +394,7 @@ def _dedupe(names: pd.Series, within: pd.Series) -> pd.Series:
 
 def _elderly_facilities(units_m, towns, codes, city: City, rng, seed: int) -> gpd.GeoDataFrame:
     spec = city.demo["elderly_facilities"]
-    plan = _facility_plan(spec["rules"], towns, codes, rng)
+    plan = _facility_plan(spec["rules"], towns, codes, rng, city.zone_codes)
     df = pd.DataFrame(plan, columns=["town_code", "type", "name", "beds", "nursing_share"])
     df["name"] = _dedupe(df["name"], df["town_code"])
     if "total_beds" in spec:  # the published total, shared in proportion to the drawn sizes
