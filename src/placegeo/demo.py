@@ -626,11 +626,11 @@ def _scattered_graves(units_m, codes, city: City, rng, seed: int) -> gpd.GeoData
     idx = rng.choice(len(units_m), n, p=w / w.sum())
     pts = _random_points(units_m.geometry.values[idx], rng)
     town = units_m["town_code"].to_numpy()[idx]
-    villages = codes[codes["level"] == "village"].sort_values("code")
-    first = villages.groupby("parent_code")["code"].agg(["first", "size"])
-    offset = villages.reset_index(drop=True).reset_index().groupby("parent_code")["index"].first()
-    count = first["size"].reindex(town).fillna(0).to_numpy(dtype=int)
-    pick = offset.reindex(town).fillna(0).to_numpy(dtype=int) + np.floor(rng.random(n) * count).astype(int)
+    # a random village of the grave's town: each town's villages are one run of the sorted codes
+    villages = codes[codes["level"] == "village"].sort_values("code").reset_index(drop=True)
+    runs = villages.reset_index().groupby("parent_code")["index"].agg(["first", "size"]).reindex(town)
+    count = runs["size"].fillna(0).to_numpy(dtype=int)
+    pick = runs["first"].fillna(0).to_numpy(dtype=int) + np.floor(rng.random(n) * count).astype(int)
     village = np.where(count > 0, villages["code"].to_numpy()[np.minimum(pick, len(villages) - 1)], None)
     df = pd.DataFrame({
         "grave_id": [f"SG{i:06d}" for i in range(n)],
