@@ -29,7 +29,9 @@ import os
 import uuid
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -343,45 +345,52 @@ def _facility_row(rule: dict, name: str, short: str, town_code: str, rng) -> tup
     return town_code, rule["type"], rule["name"].format(name=name, short=short), beds, nursing
 
 
+def _counted(rule: dict, units: pd.DataFrame, rng) -> list[tuple]:
+    """Exactly ``rule["count"]`` facilities: each host unit once, then again if it must."""
+    n, k = len(units), rule["count"]
+    if rule["host"] in ("district", "subdistrict"):  # in order of preference
+        pick = np.arange(k) % n
+    elif k <= n:
+        pick = np.sort(rng.choice(n, k, replace=False))
+    else:
+        pick = np.concatenate([np.arange(n), np.sort(rng.choice(n, k - n))])
+    return [_facility_row(rule, u.name, _short(u.name, rule["host"]), u.town_code, rng)
+            for u in units.iloc[pick].itertuples()]
+
+
+def _rated(rules: list[dict], units: pd.DataFrame, rng) -> list[tuple]:
+    """For each unit in turn, every rule that applies to it (all units, or a share ``rate``)."""
+    plan = []
+    for u in units.itertuples():
+        for r in rules:
+            if r["host"] == "subdistrict" and not u.name.endswith("街道"):
+                continue
+            if "rate" in r and not rng.random() < r["rate"]:
+                continue
+            plan.append(_facility_row(r, u.name, _short(u.name, r["host"]), u.town_code, rng))
+    return plan
+
+
+def _rule_family(rule: dict) -> tuple[str, Any]:
+    if "count" in rule:
+        return "count", id(rule)  # each counted rule on its own
+    return "rate", "town" if rule["host"] in ("town", "subdistrict") else rule["host"]
+
+
 def _facility_plan(rules: list[dict], towns, codes, rng, zones: tuple[str, ...] = ()) -> list[tuple]:
     """(town_code, type, name, beds, nursing_share) for each facility the rules ask for.
 
-    A rule with ``count`` places exactly that many (each host unit once, then again if it must):
-    districts and sub-districts in order of preference, other units drawn at random. A rule
-    without takes every host unit, or a share ``rate`` of them. Consecutive rate rules over the
-    same units are applied unit by unit, so that one unit's facilities are drawn together.
+    A rule with ``count`` places exactly that many: districts and sub-districts in order of
+    preference, other units drawn at random. Consecutive rules without one, over the same units,
+    are applied unit by unit, so that one unit's facilities are drawn together.
     """
     plan: list[tuple] = []
-    i = 0
-    while i < len(rules):
-        rule = rules[i]
-        if "count" in rule:
-            units = _host_units(rule["host"], towns, codes, zones)
-            n, k = len(units), rule["count"]
-            if rule["host"] in ("district", "subdistrict"):
-                pick = np.arange(k) % n
-            elif k <= n:
-                pick = np.sort(rng.choice(n, k, replace=False))
-            else:
-                pick = np.concatenate([np.arange(n), np.sort(rng.choice(n, k - n))])
-            for u in units.iloc[pick].itertuples():
-                plan.append(_facility_row(rule, u.name, _short(u.name, rule["host"]), u.town_code, rng))
-            i += 1
-            continue
-        family = "town" if rule["host"] in ("town", "subdistrict") else rule["host"]
-        group = [rule]
-        while (i + len(group) < len(rules) and "count" not in rules[i + len(group)]
-               and ("town" if rules[i + len(group)]["host"] in ("town", "subdistrict")
-                    else rules[i + len(group)]["host"]) == family):
-            group.append(rules[i + len(group)])
-        for u in _host_units(family, towns, codes).itertuples():
-            for r in group:
-                if r["host"] == "subdistrict" and not u.name.endswith("街道"):
-                    continue
-                if "rate" in r and not rng.random() < r["rate"]:
-                    continue
-                plan.append(_facility_row(r, u.name, _short(u.name, r["host"]), u.town_code, rng))
-        i += len(group)
+    for (mode, family), grouped in groupby(rules, key=_rule_family):
+        group = list(grouped)
+        if mode == "count":
+            plan += _counted(group[0], _host_units(group[0]["host"], towns, codes, zones), rng)
+        else:
+            plan += _rated(group, _host_units(family, towns, codes), rng)
     return plan
 
 
