@@ -4,8 +4,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from placegeo.demo import HIGHTECH, data_path, load_census, load_code_tree, load_districts
+from placegeo.cities import load_city
+from placegeo.demo import data_path, load_census, load_code_tree, load_districts
 from placegeo.registry import load_registry
+
+HIGHTECH = load_city("jinan").zone_codes[0]  # 高新区, a functional zone with no polygon of its own
 
 
 def _iou(a, b):
@@ -58,7 +61,8 @@ def test_population_units_add_up_exactly_to_the_census(demo_atlas):
 
 def test_every_layer_is_present_with_the_published_scale(demo_atlas):
     results = {"coverage_units", "coverage_gaps", "service_areas"}  # written by `placegeo coverage --write`
-    assert set(demo_atlas.layers()) == set(load_registry()) - results
+    other_cities = {"place_names", "scattered_graves"}  # Jining's demo has them, Jinan's profile does not ask
+    assert set(demo_atlas.layers()) == set(load_registry()) - results - other_cities
     assert demo_atlas.count("traditional_place_names") == 232
     relief = demo_atlas.read("relief_points")
     assert (relief["kind"] == "relief_point").sum() == 166 and (relief["kind"] == "rescue_station").sum() == 1
@@ -68,6 +72,7 @@ def test_every_layer_is_present_with_the_published_scale(demo_atlas):
     assert (built["level"] != "村").sum() == 84 and (built["level"] == "村").sum() == 144
     assert (cem["level"] != "村").sum() == 184  # the 2035 plan for town level and above
     assert {"蟠龙山公墓", "北康回民公墓"} <= set(cem["name"])
+    assert not cem["name"].str.match(r"^\d").any()  # names of towns, not row numbers
     fac = demo_atlas.read("elderly_facilities")
     admin = demo_atlas.read("admin_units")
     subdistricts = admin[(admin["level"] == "town") & admin["name"].str.endswith("街道")]
@@ -135,3 +140,19 @@ def test_build_is_reproducible(demo_atlas, tmp_path):
         a, b = demo_atlas.read(layer), again.read(layer)
         assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
         assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all()
+
+
+def test_jinan_published_figures_hold_in_the_demo(demo_atlas):
+    from placegeo.cities import city_of_atlas
+
+    city = city_of_atlas(demo_atlas)
+    assert city.name == "jinan"
+    checked = 0
+    for fig in city.published:
+        if "check" in fig:
+            gdf = demo_atlas.read(fig["check"]["layer"])
+            for field, value in fig["check"].get("where", {}).items():
+                gdf = gdf[gdf[field].isin(value if isinstance(value, list) else [value])]
+            assert (gdf[fig["check"]["sum"]].sum() if "sum" in fig["check"] else len(gdf)) == fig["value"], fig
+            checked += 1
+    assert checked == 7

@@ -9,7 +9,8 @@ from placegeo.errors import LayerNotFoundError, SchemaError
 from placegeo.registry import get_layer, layers_dir, load_registry, validate_registry
 
 LAYERS = {"admin_units", "traditional_place_names", "cemeteries", "elderly_facilities", "relief_points",
-          "population_units", "walk_edges", "coverage_units", "coverage_gaps", "service_areas"}
+          "population_units", "walk_edges", "coverage_units", "coverage_gaps", "service_areas", "place_names",
+          "scattered_graves"}
 
 
 def test_all_layers_are_registered_and_valid():

@@ -79,22 +79,27 @@ def main() -> None:
 # -- demo -----------------------------------------------------------------------------------------
 @main.command()
 @_atlas_option
+@click.option("--city", default="jinan", show_default=True,
+              help="The city whose demo to build: a profile name under cities/ (jinan, jining, weifang).")
 @click.option("--seed", default=20240101, show_default=True, help="Seed of the generated sample layers.")
 @_handle_errors
-def demo(atlas_path, seed) -> None:
-    """Build the Jinan demo atlas (real boundaries, codes and census; marked sample facilities)."""
+def demo(atlas_path, city, seed) -> None:
+    """Build a city's demo atlas (real boundaries, codes and census; marked sample facilities)."""
     from placegeo.atlas import default_atlas_path
+    from placegeo.cities import load_city
     from placegeo.demo import build_demo_atlas
 
+    profile = load_city(city)
     path = atlas_path or default_atlas_path()
-    with click.progressbar(length=100, label="building the Jinan demo atlas", file=sys.stderr) as bar:
+    label = f"building the {profile.names['en']} demo atlas"
+    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
         done = [0]
 
         def step(share: float, _what: str) -> None:
             bar.update(int(share * 100) - done[0])
             done[0] = int(share * 100)
 
-        atlas = build_demo_atlas(path, seed=seed, progress=step)
+        atlas = build_demo_atlas(path, city=profile.name, seed=seed, progress=step)
     _err(f"demo atlas written to {atlas.location}")
     _print_layer_rows(_layer_rows(atlas.location))
 

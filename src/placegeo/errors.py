@@ -139,3 +139,7 @@ class NameCheckError(PlacegeoError, ValueError):
 class ReadingsError(PlacegeoError, ValueError):
     """A place-name readings file (or the romanisation word lists) is malformed; the message names the
     file, the entry and the field."""
+
+
+class CityError(PlacegeoError, ValueError):
+    """An unknown city, a code of no known city, or a city profile under ``cities/`` that is invalid."""
