@@ -30,7 +30,8 @@ def top(idx, q, **kw):
     ("芙rj", "芙蓉街", "initials"),                # mixed
     ("芙容街", "芙蓉街", "homophone"),              # homophone typo
     ("芙容", "芙蓉街", "pinyin_prefix"),           # homophone typed halfway
-    ("芙蓉大街", "芙蓉街", "slip"),                 # one extra character
+    ("芙蓉老街", "芙蓉街", "slip"),                 # one extra character
+    ("芙蓉大街", "芙蓉街", "generic"),              # another generic term of the same class
     ("baotuqun", "趵突泉", "slip"),                # a spelling slip
     ("長清", "长清区", "prefix"),                   # traditional characters
     ("槛泉", "趵突泉", "former"),                   # former name leads to the current place
