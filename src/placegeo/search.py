@@ -355,7 +355,7 @@ class SearchIndex:
                 pairs["chars"] += [(c, i) for c in set(k)]
                 if 2 <= len(k) <= 24:  # slips of characters: the key and each one-deletion of it
                     slips.update((k, *_deletions(k)))
-            slip_keys += slips
+            slip_keys += sorted(slips)  # sorted: the saved bytes must not depend on set order
             slip_ids += [i] * len(slips)
         for name, table_pairs in pairs.items():
             setattr(idx, name, KeyTable.build(table_pairs))
@@ -748,7 +748,7 @@ def _admin_keys(records: list[NameRecord]) -> dict[str, str]:
         for k in _unit_keys(name):
             old = out.get(k, scope)
             out[k] = next((old[:n] for n in range(min(len(old), len(scope)), 0, -1) if old[:n] == scope[:n]), "")
-    return {k: v for k, v in out.items() if v}
+    return {k: out[k] for k in sorted(out) if out[k]}  # sorted: the saved bytes must not depend on set order
 
 
 def _short_name(name: str) -> str:
