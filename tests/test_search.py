@@ -1,12 +1,16 @@
 """Place-name search on the demo atlas: every kind of query the issue names."""
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from placegeo.cli import main
-from placegeo.search import SearchError, SearchIndex, normalize, reverse_lookup
+from placegeo.search import NameRecord, SearchError, SearchIndex, normalize, reverse_lookup
 
 BACKENDS = ["gpkg", "postgis"]
 
@@ -32,7 +36,8 @@ def top(idx, q, **kw):
     ("芙rj", "芙蓉街", "initials"),                # mixed
     ("芙容街", "芙蓉街", "homophone"),              # homophone typo
     ("芙容", "芙蓉街", "pinyin_prefix"),           # homophone typed halfway
-    ("芙蓉大街", "芙蓉街", "slip"),                 # one extra character
+    ("芙蓉老街", "芙蓉街", "slip"),                 # one extra character
+    ("芙蓉大街", "芙蓉街", "generic"),              # another generic term of the same class
     ("baotuqun", "趵突泉", "slip"),                # a spelling slip
     ("長清", "长清区", "prefix"),                   # traditional characters
     ("槛泉", "趵突泉", "former"),                   # former name leads to the current place
@@ -126,3 +131,129 @@ def test_saved_index_is_data_not_code(idx, tmp_path):
     bad.write_bytes(b"garbage")
     with pytest.raises(SearchError, match="delete it to rebuild"):
         SearchIndex.load(bad)
+
+
+# -- issue 16: a saved index that works in every process, queries as people type them ---------------------
+CROSS_PROCESS_QUERIES = ["曲水街", "芙容街", "baotuqun", "frj", "济南市历下区芙蓉街", "经2路", "Baotu Spring", "历山"]
+
+_CHILD = """
+import json, sys
+from placegeo.search import SearchIndex
+idx = SearchIndex.load(sys.argv[1])
+print(json.dumps({q: [h.record.id for h in idx.query(q)] for q in json.loads(sys.argv[2])}))
+"""
+
+
+def _child(*args: str, seed: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run([sys.executable, "-c", *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_saved_index_answers_the_same_in_another_process(idx, tmp_path):
+    """The slip keys were Python hash() values, which differ between processes: 曲水街 found nothing after a reload."""
+    path = idx.save(tmp_path / "jinan.search")
+    here = {q: [h.record.id for h in idx.query(q)] for q in CROSS_PROCESS_QUERIES}
+    assert idx.query("曲水街")[0].record.name == "曲水亭街"
+    there = json.loads(_child(_CHILD, str(path), json.dumps(CROSS_PROCESS_QUERIES), seed="4242"))
+    assert there == here
+    assert all(there[q] for q in CROSS_PROCESS_QUERIES)
+
+
+def test_index_bytes_are_the_same_in_every_process():
+    build = ("import hashlib\nfrom placegeo.search import NameRecord, SearchIndex\n"
+             "r = [NameRecord('a', '曲水亭街', 'traditional_place_names'), NameRecord('b', '芙蓉街', 'admin_codes'),"
+             " NameRecord('c', '历下区', 'admin_units', district_code='370102')]\n"
+             "print(hashlib.sha256(SearchIndex.from_records(r).to_bytes()).hexdigest())")
+    assert _child(build, seed="1") == _child(build, seed="2")
+
+
+def test_index_of_another_format_version_asks_to_be_rebuilt(tmp_path, monkeypatch):
+    import placegeo.search as search
+
+    idx = SearchIndex.from_records([NameRecord("a", "芙蓉街", "traditional_place_names")])
+    monkeypatch.setattr(search, "INDEX_VERSION", search.INDEX_VERSION - 1)
+    old = tmp_path / "old.search"
+    idx.save(old)
+    monkeypatch.undo()
+    with pytest.raises(SearchError, match=r"format version \d+, but this placegeo reads version \d+; rebuild"):
+        SearchIndex.load(old)
+
+
+@pytest.mark.parametrize("query", ["济南市历下区芙蓉街", "历下区芙蓉街", "山东省济南市历下区芙蓉街", "历下芙蓉街",
+                                   "lixiaqu furongjie"])
+def test_address_style_queries(idx, query):
+    hits = idx.query(query)
+    assert hits[0].record.name == "芙蓉街"
+    assert all(h.record.district_code in ("370102", "") for h in hits)  # restricted to the district named
+
+
+def test_address_names_a_district_the_place_is_not_in(idx):
+    assert "芙蓉街" not in [h.record.name for h in idx.query("槐荫区芙蓉街")]
+    assert idx.query("山东省济南市大明湖")[0].record.name == "大明湖"
+
+
+@pytest.mark.parametrize(("query", "name"), [("经2路", "经二路"), ("纬1路", "纬一路"), ("经1路", "经一路")])
+def test_arabic_numerals(idx, query, name):
+    assert top(idx, query) == (name, "exact")
+
+
+def test_numeral_without_a_match_finds_nothing_unrelated(idx):
+    """经9路 (no such road) used to return facilities matched on the initials j, l."""
+    hits = idx.query("经9路")
+    assert all("九" in h.record.name for h in hits)
+    assert not any(h.match == "initials" for h in hits)
+    assert all("十" in h.record.name and "十一" not in h.record.name for h in idx.query("纬10路"))
+
+
+@pytest.mark.parametrize(("query", "name"), [
+    ("经二大街", "经二路"), ("大明湖公园", "大明湖"), ("千佛山景区", "千佛山"), ("千佛山风景区", "千佛山"),
+    ("鞭指胡同", "鞭指巷"), ("趵突泉水", "趵突泉"),
+])
+def test_generic_term_classes(idx, query, name):
+    assert top(idx, query) == (name, "generic")
+
+
+@pytest.mark.parametrize(("query", "name"), [("Baotu Spring", "趵突泉"), ("Daming Lake", "大明湖"),
+                                             ("Thousand Buddha Mountain", "千佛山"), ("Furong Street", "芙蓉街"),
+                                             ("baotu spring", "趵突泉"), ("Qushuiting Street", "曲水亭街")])
+def test_english(idx, query, name):
+    assert top(idx, query) == (name, "english")
+
+
+def test_layers_may_carry_english_names():
+    idx = SearchIndex.from_records([
+        NameRecord("a", "泉城广场", "traditional_place_names", name_en="Spring City Square"),
+        NameRecord("b", "芙蓉街", "traditional_place_names"),
+    ])
+    assert idx.query("Spring City Square")[0].record.name == "泉城广场"
+    assert idx.query("Furong Street")[0].record.name == "芙蓉街"  # pinyin with an English generic term
+
+
+def test_former_name_of_the_whole_query_ranks_above_prefixes(idx):
+    """历山 is the former name of 千佛山; facilities starting with 历山路 used to fill the first ten."""
+    assert "千佛山" in [h.record.name for h in idx.query("历山", limit=3)]
+
+
+def test_length_compared_in_like_units(idx):
+    assert idx.query("zhangqiu")[0].record.name == "章丘区"
+    names = [h.record.name for h in idx.query("shanghe")]
+    assert names.index("商河县") < names.index("商河经济开发区")
+
+
+def test_every_reading_is_searchable():
+    """Where sources disagree (华不注: huà fū zhù, huā fū zhù, or the common huá bù zhù), the reading
+    table lists every reading and each finds the place; so do 济阳's jǐ and jì."""
+    idx = SearchIndex.from_records([NameRecord("a", "华山", "traditional_place_names", aliases=("华不注",)),
+                                    NameRecord("b", "济阳区", "admin_units")])
+    assert top(idx, "huabuzhu")[0] == top(idx, "huafuzhu")[0] == "华山"
+    assert top(idx, "Huā Fū Zhù")[0] == "华山"
+    assert top(idx, "jiyangqu")[0] == "济阳区"
+
+
+def test_substring_on_common_endings_is_exact():
+    """Bigram lists are intersected rarest first, by binary search: the answer holds every bigram of the query."""
+    names = [f"{a}{b}社区" for a in "东西南北中" for b in "山水林田湖草沙城乡"] + ["明湖社区", "明湖路"]
+    idx = SearchIndex.from_records([NameRecord(str(i), n, "admin_codes") for i, n in enumerate(names)])
+    found = {h.record.name for h in idx.query("湖社区", limit=50)}
+    assert found == {n for n in names if "湖社区" in n}

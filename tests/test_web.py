@@ -37,7 +37,7 @@ def test_settings_from_environment():
 
 def test_page_and_security_headers(client):
     r = client.get("/")
-    assert r.status_code == 200 and "济南地名查询" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "地名查询" in r.get_data(as_text=True)
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
@@ -158,3 +158,9 @@ def test_namecheck_is_off_unless_enabled(client, demo_atlas, tmp_path):
                       "namecheck": 1})
     doc = app.test_client().get("/api/namecheck?name=宇宙中心路").get_json()
     assert doc["verdict"] == "refused" and any(f["rule"] == "大" for f in doc["findings"])
+
+
+def test_the_page_takes_its_title_from_the_city_profile(client):
+    city = client.get("/api/config").get_json()["city"]
+    assert city == {"name": "jinan", "title_zh": "济南地名查询", "title_en": "Jinan place names",
+                    "relief_zh": "泉城避风港"}

@@ -22,7 +22,7 @@ import yaml
 
 from placegeo.errors import NameCheckError
 
-__all__ = ["equivalence_key", "generic_class", "load_generic_classes", "variants"]
+__all__ = ["class_terms", "english_generic", "equivalence_key", "generic_class", "load_generic_classes", "variants"]
 
 
 def _read(path: str | Path | None) -> Mapping:
@@ -123,3 +123,26 @@ def variants(name: str, *, extra: str | Path | None = None) -> list[str]:
         return []
     proper, cls = key
     return [proper + t for t in load_generic_classes(extra)[cls] if proper + t != name]
+
+
+def class_terms(term: str) -> frozenset[str]:
+    """Every term of the class holding ``term`` (search swaps a query's ending for each); a term in no
+    class is a class of its own.
+
+    >>> sorted(class_terms("湖"))
+    ['湖', '湖公园']
+    """
+    name = generic_class(term)
+    return frozenset(load_generic_classes()[name]) if name else frozenset({term})
+
+
+@lru_cache(maxsize=256)
+def english_generic(word: str) -> frozenset[str]:
+    """The Chinese generic terms an English generic word stands for, each with its class; empty if none.
+
+    >>> sorted(english_generic("Spring"))
+    ['泉', '泉水']
+    """
+    doc = yaml.safe_load(resources.files("placegeo").joinpath("data/generics.yaml").read_text(encoding="utf-8"))
+    terms = (doc.get("english") or {}).get(word.lower(), [])
+    return frozenset(t for term in terms for t in class_terms(str(term)))

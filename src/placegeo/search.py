@@ -1,21 +1,29 @@
-"""Place-name search that understands Chinese.
+"""Place-name search that understands Chinese, and queries as people type them.
 
 A query may be Chinese characters (exact, prefix or any part of a name), full pinyin with or without
 spaces and tone marks (``baotuquan``, ``Bàotū Quán``), pinyin initials (``frj``), a mix (``芙rj``),
-traditional characters (``長清``), a former name, or a name with a homophone typo (``芙容街``) or a
-one-character slip. Every key is looked up in hash tables or sorted arrays, never by scanning the
-names, so a query costs well under a millisecond on 200,000 names:
+traditional characters (``長清``), a former name, a name with a homophone typo (``芙容街``) or a
+one-character slip, an address (``济南市历下区芙蓉街``: the named units are stripped and become a filter),
+Arabic numerals (``经2路``), another generic term of the same class (``经二大街``, ``大明湖公园``) or
+English (``Baotu Spring``, ``Furong Street``).
 
-* exact name, full pinyin, initials: ``dict`` from key to record ids;
-* prefixes: binary search in sorted key arrays;
-* parts of names: a character-bigram inverted index;
-* one-character slips: a deletion neighbourhood (SymSpell): every name with one character removed,
-  hashed into a sorted ``int64`` array, so that two names one edit apart share a key.
+Every lookup is an exact key or a prefix range over sorted keys, so each maps onto a B-tree table
+(key, record id) of a database, and the saved index is the same bytes in every process:
 
-Pinyin comes from :mod:`placegeo.pinyin` (place-name readings first), traditional characters are
-folded to simplified ones with OpenCC. Ranking: exact, then prefix, former name, same pinyin,
-initials, part of a name, pinyin prefix, slips; within a tier more important layers (traditional names, districts,
-towns) and shorter names first.
+* names, short names, former names, pinyin (every reading), initials, English names, character
+  bigrams and single characters: :class:`KeyTable` — sorted keys, each with its record ids;
+* one-character slips: a deletion neighbourhood (SymSpell): every key with one character removed,
+  as a stable 64-bit BLAKE2b digest of its UTF-8 text in a sorted ``int64`` array.
+
+Records are numbered best first (more important layers, then shorter names), so every id list is
+already in rank order: a query takes the first ids of a list and intersects lists rarest first, and
+no step costs more as more names share a common ending (社区, 花园, 小区 …).
+
+Pinyin comes from :mod:`placegeo.pinyin` (place-name readings first, alternatives too), traditional
+characters are folded to simplified ones with OpenCC. Ranking: exact, former name, English, other generic
+term, prefix, prefix of a former name, same pinyin, initials, part of a name, pinyin prefix, slips; within
+a tier the name sharing most characters with the query, of the closest length (characters with
+characters, pinyin letters with pinyin letters), in the more important layer.
 """
 
 from __future__ import annotations
@@ -23,12 +31,14 @@ from __future__ import annotations
 import bisect
 import contextlib
 import io
-import itertools
 import json
 import re
 import zipfile
-from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from functools import cache, lru_cache
+from hashlib import blake2b
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,39 +46,142 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import yaml
 
 from placegeo.errors import PlacegeoError, SearchError
-from placegeo.pinyin import has_han, romanize, syllables, to_pinyin
+from placegeo.generics import class_terms, english_generic, load_generic_classes
+from placegeo.pinyin import has_han, romanize, to_pinyin
+from placegeo.pinyin import readings as pinyin_readings
 from placegeo.registry import load_registry
 from placegeo.storage._atomic import write_bytes
 from placegeo.text import normalize
 
-__all__ = ["NameRecord", "SearchError", "SearchIndex", "check_name", "normalize", "reverse_lookup"]
+__all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchIndex", "check_name", "normalize",
+           "reverse_lookup"]
 
-INDEX_VERSION = 5
+#: Format of the saved index; an index saved in another format is refused with a request to rebuild it.
+INDEX_VERSION = 7
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2}
-TIERS = {"exact": 100, "prefix": 80, "former": 75, "homophone": 70, "initials": 65, "substring": 62,
-         "pinyin_prefix": 60, "slip": 40}
+TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80, "english_prefix": 78,
+         "former_prefix": 75, "homophone": 70, "initials": 65, "substring": 62, "pinyin_prefix": 60, "slip": 40}
+#: Tiers that answer the query as typed: no slips, no address reading needed.
+_SURE = ("exact", "former", "english", "generic", "prefix")
 _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会", "社区居委会")
 # the usual short forms of development zones' names (济南高新技术产业开发区 is called 高新区), searched as aliases
 _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区",
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
+_SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
+_EMPTY = np.zeros(0, dtype=np.int32)
+_HAN_RUN = r"[\u3400-\u9fff]"
+_DIGITS = re.compile(rf"(?<={_HAN_RUN})\d+|\d+(?={_HAN_RUN})")
+_NUMERAL_RUN = re.compile("[零〇一二三四五六七八九十百千两]+")
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+
+def _cn_number(digits: str) -> str:
+    """Arabic digits as Chinese numerals, as street names write them: 2 二, 10 十, 12 十二, 21 二十一, 105 一百零五.
+
+    >>> [_cn_number(d) for d in ("2", "10", "12", "21", "105", "2008")]
+    ['二', '十', '十二', '二十一', '一百零五', '二零零八']
+    """
+    n = int(digits)
+    if digits.startswith("0") or n >= 1000:  # codes and years are read digit by digit
+        return "".join(_CN_DIGITS[int(d)] for d in digits)
+    hundreds, tens, units = n // 100, n // 10 % 10, n % 10
+    out = _CN_DIGITS[hundreds] + "百" if hundreds else ""
+    if tens:
+        out += ("" if tens == 1 and not hundreds else _CN_DIGITS[tens]) + "十"
+    elif hundreds and units:
+        out += "零"
+    if units or not out:
+        out += _CN_DIGITS[units]
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _key(text: str) -> str:
+    """The search key of a name or query: :func:`normalize`, with Arabic numerals beside characters in Chinese.
+
+    >>> _key("经2路"), _key("經10路"), _key("G220")
+    ('经二路', '经十路', 'g220')
+    """
+    return _DIGITS.sub(lambda m: _cn_number(m.group()), normalize(text))
+
+
+def readings(name: str) -> list[tuple[str, ...]]:
+    """Every reading of ``name`` as toneless syllables, the chosen one first (the reading table's
+    alternatives included, so 华不注 is found as huafuzhu and huabuzhu)."""
+    return pinyin_readings(name, tones=False)
+
+
+@lru_cache(maxsize=65536)
+def _latins(name: str) -> tuple[tuple[str, str], ...]:
+    """Full pinyin and initials of every reading of a name, chosen reading first (no tones, ü as v)."""
+    out: list[tuple[str, str]] = []
+    for reading in readings(name):
+        syl = [normalize(s) for s in reading if s.strip()]
+        syl = [s for s in syl if re.fullmatch(r"[a-z]+", s)]
+        pair = ("".join(syl), "".join(s[0] for s in syl))
+        if pair not in out:
+            out.append(pair)
+    return tuple(out) or (("", ""),)
 
 
 def _latin(name: str) -> tuple[str, str]:
-    """Full pinyin and initials of a name, without tones (ü as v, as typed on keyboards)."""
-    syl = [s.replace("ü", "v") for s in syllables(name, tones=False) if s.strip()]
-    syl = [s.lower() for s in syl if re.fullmatch(r"[a-zA-Z]+", s)]
-    return "".join(syl), "".join(s[0] for s in syl)
+    """Full pinyin and initials of the chosen reading of a name (no tones, ü as v, as typed on keyboards)."""
+    return _latins(name)[0]
 
 
 def _deletions(text: str) -> list[str]:
     return [text[:i] + text[i + 1:] for i in range(len(text))]
 
 
-def _h(keys) -> np.ndarray:
-    return np.fromiter((hash(k) for k in keys), dtype=np.int64)
+def _h(keys: Iterable[str]) -> np.ndarray:
+    """Stable 64-bit keys: BLAKE2b digests of the UTF-8 text, the same in every process (unlike ``hash``)."""
+    digests = b"".join(blake2b(k.encode("utf-8"), digest_size=8).digest() for k in keys)
+    return np.frombuffer(digests, dtype="<i8").astype(np.int64)
+
+
+@cache
+def _data(name: str) -> Any:
+    return yaml.safe_load(resources.files("placegeo").joinpath(f"data/{name}").read_text(encoding="utf-8")) or {}
+
+
+@cache
+def _english_names() -> dict[str, str]:
+    """Well-known English names (``data/english_names.yaml``), by Chinese name."""
+    return {str(e["name"]): str(e["en"]) for e in _data("english_names.yaml").get("names", [])}
+
+
+@cache
+def _generic_endings() -> tuple[str, ...]:
+    """Every member of a generic class, longest first (the longest ending of a query is swapped)."""
+    return tuple(sorted({t for c in load_generic_classes().values() for t in c}, key=len, reverse=True))
+
+
+def _en_key(text: str) -> str:
+    return re.sub("[^a-z]", "", normalize(text))
+
+
+def _scope(code: str) -> str:
+    """The district-code prefix a unit covers: 370102001 -> 370102, 370100 -> 3701, 370000 -> 37."""
+    scope = code[:6]
+    while len(scope) > 2 and scope.endswith("00"):
+        scope = scope[:-2]
+    return scope
+
+
+def _unit_keys(name: str) -> set[str]:
+    """A unit's name, its name without the administrative suffix, and the pinyin of both."""
+    full = _key(name)
+    keys = {full}
+    for suffix in _data("divisions.yaml").get("suffixes", []):
+        if full.endswith(suffix) and len(full) - len(suffix) >= 2:
+            keys.add(full[: -len(suffix)])
+            break
+    return keys | {p for k in keys for p, _ in _latins(k) if len(p) >= 4}
 
 
 @dataclass
@@ -86,6 +199,55 @@ class NameRecord:
     aliases: tuple[str, ...] = ()
     sample: bool = False
     importance: float = 0.0
+    name_en: str = ""
+
+
+@dataclass
+class KeyTable:
+    """Sorted keys, each with its record ids in rank order: a B-tree table ``(key, id)`` held in memory.
+
+    >>> t = KeyTable.build([("furongjie", 0), ("furong", 3), ("daminghu", 1)])
+    >>> t.get("furongjie").tolist(), t.prefix("furong", cap=5).tolist(), t.get("x").tolist()
+    ([0], [0, 3], [])
+    """
+
+    keys: list[str] = field(default_factory=list)
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    ids: np.ndarray = field(default_factory=lambda: _EMPTY)
+
+    @classmethod
+    def build(cls, pairs: Iterable[tuple[str, int]]) -> KeyTable:
+        ordered = sorted(set(pairs))
+        keys: list[str] = []
+        starts: list[int] = []
+        for j, (k, _) in enumerate(ordered):
+            if not keys or keys[-1] != k:
+                keys.append(k)
+                starts.append(j)
+        starts.append(len(ordered))
+        ids = np.fromiter((p[1] for p in ordered), dtype=np.int32, count=len(ordered))
+        return cls(keys, np.asarray(starts, dtype=np.int64), ids)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def get(self, key: str, default: Any = _EMPTY) -> np.ndarray:
+        """The ids of ``key``, best first (``default`` if the key is absent)."""
+        j = bisect.bisect_left(self.keys, key)
+        if j < len(self.keys) and self.keys[j] == key:
+            return self.ids[self.starts[j]:self.starts[j + 1]]
+        return default
+
+    def prefix(self, key: str, cap: int) -> np.ndarray:
+        """The best ``cap`` ids of the keys starting with ``key`` (reading at most ``_SCAN_CAP`` of them)."""
+        lo = bisect.bisect_left(self.keys, key)
+        hi = bisect.bisect_left(self.keys, key + "\uffff", lo)
+        if lo == hi:
+            return _EMPTY
+        found = self.ids[self.starts[lo]:self.starts[hi]]
+        if hi - lo > 1:
+            found = np.unique(found[:_SCAN_CAP])
+        return found[:cap]
 
 
 @dataclass
@@ -98,101 +260,104 @@ class SearchIndex:
     ...                                 NameRecord("b", "大明湖", "traditional_place_names", "泉水")])
     >>> [h.record.name for h in idx.query("frj")], [h.record.name for h in idx.query("芙容街")]
     (['芙蓉街'], ['芙蓉街'])
-    >>> idx.query("dmh")[0].match
-    'initials'
+    >>> idx.query("dmh")[0].match, idx.query("Daming Lake")[0].match, idx.query("芙蓉胡同")[0].match
+    ('initials', 'english', 'generic')
     """
 
     records: list[NameRecord]
-    exact: dict[str, list[int]] = field(default_factory=dict)
-    pinyin: dict[str, list[int]] = field(default_factory=dict)
-    initials: dict[str, list[int]] = field(default_factory=dict)
-    bigrams: dict[str, list[int]] = field(default_factory=dict)
-    chars: dict[str, list[int]] = field(default_factory=dict)
-    sorted_names: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
-    sorted_former: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
-    sorted_pinyin: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
-    sorted_initials: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))
+    exact: KeyTable = field(default_factory=KeyTable)
+    former: KeyTable = field(default_factory=KeyTable)
+    pinyin: KeyTable = field(default_factory=KeyTable)
+    initials: KeyTable = field(default_factory=KeyTable)
+    english: KeyTable = field(default_factory=KeyTable)
+    bigrams: KeyTable = field(default_factory=KeyTable)
+    chars: KeyTable = field(default_factory=KeyTable)
+    #: key of an administrative unit (name, short name, pinyin) -> the district-code prefix it covers
+    admin: dict[str, str] = field(default_factory=dict)
     slip_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    slip_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slip_ids: np.ndarray = field(default_factory=lambda: _EMPTY)
     # per record, for vectorised filtering and ranking
+    rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
     codes: np.ndarray = field(default_factory=lambda: np.zeros((0, 16), dtype=np.uint32))
     lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    py_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    lonlat: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     layer_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     category_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     district_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
-    lonlat: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     meta: dict[str, Any] = field(default_factory=dict)
+
+    _TABLES = ("exact", "former", "pinyin", "initials", "english", "bigrams", "chars")
+    _ARRAYS = ("slip_hash", "slip_ids", "rank", "codes", "lengths", "py_lengths", "lonlat")
+
+    @property
+    def sorted_names(self) -> KeyTable:
+        """The names and short names (the same table as :attr:`exact`, read by prefix)."""
+        return self.exact
 
     # -- building ---------------------------------------------------------------------------------
     @classmethod
-    def from_records(cls, records: list[NameRecord]) -> SearchIndex:
-        idx = cls(records=list(records))
-        exact, py, ini = defaultdict(list), defaultdict(list), defaultdict(list)
-        bigrams, chars = defaultdict(list), defaultdict(list)
+    def from_records(cls, records: Iterable[NameRecord]) -> SearchIndex:
+        """An index of ``records``; English names of ``data/english_names.yaml`` fill a missing ``name_en``."""
+        english = _english_names()
+        recs = [r if r.name_en or r.name not in english else replace(r, name_en=english[r.name]) for r in records]
+        weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in recs], dtype="float64")
+        length = np.array([len(r.name) for r in recs], dtype="float64")
+        rank = weight * 100 - length  # more important, then shorter
+        order = np.argsort(-rank, kind="stable")  # ids best first: every id list is in rank order
+        idx = cls(records=[recs[i] for i in order], rank=rank[order])
+        pairs: dict[str, list[tuple[str, int]]] = {t: [] for t in cls._TABLES}
         slip_keys: list[str] = []
         slip_ids: list[int] = []
-        names_sorted, former_sorted, pinyin_sorted, initials_sorted = [], [], [], []
         for i, r in enumerate(idx.records):
-            keys = {normalize(r.name)}
+            keys = {_key(r.name)}
             short = _short_name(r.name)
             if short != r.name and len(short) >= 2:
-                keys.add(normalize(short))
-            aliases = {normalize(a) for a in r.aliases} - keys
-            for k in keys:
-                exact[k].append(i)
-                names_sorted.append((k, i))
-            for k in aliases:
-                former_sorted.append((k, i))
+                keys.add(_key(short))
+            aliases = {_key(a) for a in r.aliases} - keys
+            pairs["exact"] += [(k, i) for k in keys]
+            pairs["former"] += [(k, i) for k in aliases]
+            if r.name_en:
+                pairs["english"].append((_en_key(r.name_en), i))
+            slips: set[str] = set()
             for k in keys | aliases:
-                full, initial = _latin(k)
-                if full:
-                    py[full].append(i)
-                    ini[initial].append(i)
-                    pinyin_sorted.append((full, i))
-                    initials_sorted.append((initial, i))
-                for a, b in itertools.pairwise(k):
-                    bigrams[a + b].append(i)
-                for c in set(k):
-                    chars[c].append(i)
-                # slips: the key and each one-deletion of it, for characters and for pinyin (#-prefixed)
-                if 2 <= len(k) <= 24:
-                    for d in (k, *_deletions(k)):
-                        slip_keys.append(d)
-                        slip_ids.append(i)
-                if 3 <= len(full) <= 40:
-                    for d in (full, *_deletions(full)):
-                        slip_keys.append("#" + d)
-                        slip_ids.append(i)
-        idx.exact, idx.pinyin, idx.initials = dict(exact), dict(py), dict(ini)
-        weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in idx.records], dtype="float64")
-        length = np.array([len(r.name) for r in idx.records], dtype="float64")
-        idx.rank = weight * 100 - length  # within a tier: more important, then shorter
-        # postings best first, so that a query takes the first ones without sorting
-        idx.bigrams = {k: sorted(set(v), key=lambda i: -idx.rank[i]) for k, v in bigrams.items()}
-        idx.chars = {k: sorted(set(v), key=lambda i: -idx.rank[i]) for k, v in chars.items()}
-        for attr, pairs in (("sorted_names", names_sorted), ("sorted_former", former_sorted),
-                            ("sorted_pinyin", pinyin_sorted),
-                            ("sorted_initials", initials_sorted)):
-            pairs.sort()
-            setattr(idx, attr, ([p[0] for p in pairs], [p[1] for p in pairs]))
+                for full, initial in _latins(k):
+                    if full:
+                        pairs["pinyin"].append((full, i))
+                        pairs["initials"].append((initial, i))
+                    if 3 <= len(full) <= 40:  # slips of pinyin, #-prefixed
+                        slips.update("#" + d for d in (full, *_deletions(full)))
+                pairs["bigrams"] += [(k[j:j + 2], i) for j in range(len(k) - 1)]
+                pairs["chars"] += [(c, i) for c in set(k)]
+                if 2 <= len(k) <= 24:  # slips of characters: the key and each one-deletion of it
+                    slips.update((k, *_deletions(k)))
+            slip_keys += sorted(slips)  # sorted: the saved bytes must not depend on set order
+            slip_ids += [i] * len(slips)
+        for name, table_pairs in pairs.items():
+            setattr(idx, name, KeyTable.build(table_pairs))
         hashes = _h(slip_keys)
         order = np.argsort(hashes, kind="stable")
         idx.slip_hash, idx.slip_ids = hashes[order], np.asarray(slip_ids, dtype=np.int32)[order]
-        norm = [normalize(r.name)[:16] for r in idx.records]
-        idx.lengths = np.array([len(k) for k in norm], dtype=np.int16)
-        idx.codes = np.array([k.ljust(16, "\0") for k in norm], dtype="<U16").view(np.uint32).reshape(-1, 16) \
-            if norm else np.zeros((0, 16), dtype=np.uint32)
-        idx.layer_of = np.array([r.layer for r in idx.records], dtype=object)
-        idx.category_of = np.array([r.category for r in idx.records], dtype=object)
-        idx.district_of = np.array([r.district_code for r in idx.records], dtype=object)
+        names = [_key(r.name) for r in idx.records]
+        idx.lengths = np.array([min(len(k), 16) for k in names], dtype=np.int16)
+        idx.py_lengths = np.array([min(len(_latin(k)[0]), 999) for k in names], dtype=np.int16)
+        idx.codes = np.array([k[:16].ljust(16, "\0") for k in names], dtype="<U16").view(np.uint32).reshape(-1, 16) \
+            if names else np.zeros((0, 16), dtype=np.uint32)
         idx.lonlat = np.array([(r.lon, r.lat) for r in idx.records], dtype="float64").reshape(-1, 2)
+        idx.admin = _admin_keys(idx.records)
+        idx._per_record()
         return idx
+
+    def _per_record(self) -> None:
+        self.layer_of = np.array([r.layer for r in self.records], dtype=object)
+        self.category_of = np.array([r.category for r in self.records], dtype=object)
+        self.district_of = np.array([r.district_code for r in self.records], dtype=object)
 
     @classmethod
     def from_atlas(cls, atlas) -> SearchIndex:
         """Every named feature of ``atlas``: traditional names with former names, admin units (and the
         villages and communities of the code tree, placed at their town), facilities, cemeteries, relief points.
+        A layer's ``name_en`` field, where it has one, is indexed as the English name.
         """
         stamp = atlas.revision  # taken first: data changed while reading gets a newer stamp, and a rebuild
         records: list[NameRecord] = []
@@ -211,6 +376,7 @@ class SearchIndex:
                 aliases = tuple(a for a in str(getattr(row, "former_names", "") or "").split("、") if a and a != "nan")
                 code = str(getattr(row, "district_code", "") or "")
                 town = str(getattr(row, "town_code", "") or "")
+                name_en = getattr(row, "name_en", "")
                 if layer == "admin_units":
                     code = row.code[:6]
                     town = row.code if row.level == "town" else ""
@@ -220,7 +386,8 @@ class SearchIndex:
                                           str(category.iloc[j]) if category is not None else "",
                                           code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
                                           aliases, bool(row.sample),
-                                          1.0 if layer == "admin_units" and row.level == "district" else 0.0))
+                                          1.0 if layer == "admin_units" and row.level == "district" else 0.0,
+                                          str(name_en) if isinstance(name_en, str) else ""))
         codes = atlas.codes
         villages = codes[codes["level"] == "village"]
         for row in villages.itertuples(index=False):
@@ -234,48 +401,50 @@ class SearchIndex:
     # -- persistence ------------------------------------------------------------------------------
     # Saved as JSON and plain NumPy arrays in an .npz, never as a pickle: the index may come from a
     # shared database, and loading it must not be able to run code whoever wrote it.
-    _ARRAYS = ("slip_hash", "slip_ids", "rank", "codes", "lengths", "lonlat")
-    _POSTINGS = ("exact", "pinyin", "initials", "bigrams", "chars")
-    _SORTED = ("sorted_names", "sorted_former", "sorted_pinyin", "sorted_initials")
-
     def to_bytes(self) -> bytes:
-        """The index as bytes (an ``.npz`` of JSON and numeric arrays); see :meth:`from_bytes`."""
+        """The index as bytes (an ``.npz`` of JSON and numeric arrays); see :meth:`from_bytes`.
+
+        The bytes depend only on the records: the same in every process and on every machine.
+        """
         names = [f.name for f in fields(NameRecord)]
-        doc = {"meta": self.meta, "records": [[getattr(r, n) for n in names] for r in self.records],
-               **{k: getattr(self, k) for k in self._POSTINGS}, **{k: list(getattr(self, k)) for k in self._SORTED}}
+        doc = {"version": INDEX_VERSION, "meta": self.meta, "admin": self.admin,
+               "records": [[getattr(r, n) for n in names] for r in self.records],
+               "keys": {t: getattr(self, t).keys for t in self._TABLES}}
         text = np.frombuffer(json.dumps(doc, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        arrays = {k: getattr(self, k) for k in self._ARRAYS}
+        for t in self._TABLES:
+            arrays[f"{t}__starts"], arrays[f"{t}__ids"] = getattr(self, t).starts, getattr(self, t).ids
         buf = io.BytesIO()
-        np.savez(buf, doc=text, **{k: getattr(self, k) for k in self._ARRAYS})
+        np.savez(buf, doc=text, **arrays)
         return buf.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SearchIndex:
-        """An index saved by :meth:`to_bytes`; :class:`SearchError` if it is not one of this version."""
+        """An index saved by :meth:`to_bytes`; :class:`SearchError` if it is not one of this format version."""
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 doc = json.loads(npz["doc"].tobytes().decode("utf-8"))
-                arrays = {k: npz[k] for k in cls._ARRAYS}
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+                version = doc.get("version") if isinstance(doc, dict) else None
+                if version != INDEX_VERSION:
+                    raise SearchError(f"a search index of format version {version}, but this placegeo reads "
+                                      f"version {INDEX_VERSION}; rebuild it (SearchIndex.from_atlas)")
+                arrays = {k: npz[k] for k in npz.files if k != "doc"}
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError, AttributeError) as exc:
+            if isinstance(exc, SearchError):
+                raise
             raise SearchError(f"not a placegeo search index ({exc})") from None
-        if not isinstance(doc, dict) or doc.get("meta", {}).get("version") != INDEX_VERSION:
-            raise SearchError("not a search index of this placegeo version")
         names = [f.name for f in fields(NameRecord)]
         try:
             records = [NameRecord(**dict(zip(names, r, strict=True))) for r in doc["records"]]
-            postings = {k: doc[k] for k in cls._POSTINGS}
-            ordered = {k: tuple(doc[k]) for k in cls._SORTED}
+            tables = {t: KeyTable(doc["keys"][t], arrays[f"{t}__starts"], arrays[f"{t}__ids"]) for t in cls._TABLES}
+            idx = cls(records=records, meta=doc["meta"], admin=doc["admin"])
+            for k, v in {**tables, **{k: arrays[k] for k in cls._ARRAYS}}.items():
+                setattr(idx, k, v)
         except (KeyError, TypeError, ValueError) as exc:
             raise SearchError(f"not a placegeo search index (incomplete: {exc})") from None
         for r in records:
             r.aliases = tuple(r.aliases)
-        idx = cls(records=records, meta=doc["meta"])
-        for k, v in {**postings, **ordered}.items():
-            setattr(idx, k, v)
-        for k, v in arrays.items():
-            setattr(idx, k, v)
-        idx.layer_of = np.array([r.layer for r in records], dtype=object)
-        idx.category_of = np.array([r.category for r in records], dtype=object)
-        idx.district_of = np.array([r.district_code for r in records], dtype=object)
+        idx._per_record()
         return idx
 
     def save(self, path: str | Path) -> Path:
@@ -294,7 +463,7 @@ class SearchIndex:
 
         A GeoPackage atlas keeps it in a file beside it (``<atlas>.search``), a PostGIS atlas in its
         ``placegeo_artifacts`` table. Where it cannot be saved (a read-only folder or database
-        role) it is kept in memory.
+        role) it is kept in memory. A saved index of another format version is rebuilt.
         """
         data = atlas.load_artifact("search")
         if data is not None:
@@ -310,63 +479,100 @@ class SearchIndex:
         return idx
 
     # -- querying ---------------------------------------------------------------------------------
-    def _prefix(self, arrays: tuple[list[str], list[int]], key: str, cap: int) -> list[int]:
-        keys, ids = arrays
-        lo = bisect.bisect_left(keys, key)
-        hi = bisect.bisect_left(keys, key + "\uffff", lo)
-        found = ids[lo:hi]
-        if len(found) > cap:
-            found = sorted(set(found), key=lambda i: -self.rank[i])[:cap]
-        return found
+    def _prefix(self, table: KeyTable, key: str, cap: int) -> np.ndarray:
+        return table.prefix(key, cap)
 
     def _candidates(self, q: str, cap: int) -> dict[int, tuple[str, int]]:
-        """Record id -> (how it matched, tier score), best tier kept."""
+        """Record id -> (how it matched, tier score), best tier kept, for a query key ``q``."""
         found: dict[int, tuple[str, int]] = {}
 
         def add(ids, how):
             score = TIERS[how]
-            for i in ids:
+            for i in ids.tolist() if isinstance(ids, np.ndarray) else ids:
                 if i not in found or found[i][1] < score:
                     found[i] = (how, score)
 
         han = has_han(q)
         latin = re.sub(r"[^a-z]", "", q) if not han else ""
-        add(self.exact.get(q, ()), "exact")
-        add(self._prefix(self.sorted_former, q, cap), "former")
-        add(self._prefix(self.sorted_names, q, cap), "prefix")
+        add(self.exact.get(q), "exact")
+        add(self.former.get(q), "former")
+        add(self.exact.prefix(q, cap), "prefix")
+        add(self.former.prefix(q, cap), "former_prefix")
         if han:
-            full, initial = _latin(q) if re.fullmatch(r"[\u3400-\u9fff]+", q) else _mixed(q)
-            add(self.pinyin.get(full, ()), "homophone")
+            pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
+            for variant in _generic_variants(q):  # 经二大街 -> 经二路, 大明湖公园 -> 大明湖
+                add(self.exact.get(variant), "generic")
+                add(self.former.get(variant), "generic")
+            pairs = _latins(q) if pure else (_mixed(q),)
+            for full, _ in pairs:
+                add(self.pinyin.get(full), "homophone")
             if len(q) >= 2:  # a homophone typed halfway: 芙容 -> 芙蓉街
-                add(self._prefix(self.sorted_pinyin, full, cap), "pinyin_prefix")
-            if len(q) >= 2:
-                grams = [q[i:i + 2] for i in range(len(q) - 1)]
-                lists = sorted((self.bigrams.get(g, []) for g in grams), key=len)
-                if lists and lists[0]:
-                    common = set(lists[0]).intersection(*lists[1:]) if len(lists) > 1 else set(lists[0])
-                    add(sorted(common, key=lambda i: -self.rank[i])[:cap], "substring")
+                add(self.pinyin.prefix(pairs[0][0], cap), "pinyin_prefix")
+                add(self._substring(q, cap), "substring")
             else:
-                add(self.chars.get(q, [])[:cap], "substring")
-            if not re.fullmatch(r"[\u3400-\u9fff]+", q):  # mixed: 芙rj, 芙rongjie
-                add(self._prefix(self.sorted_initials, initial, cap), "initials")
-                add(self._prefix(self.sorted_pinyin, full, cap), "pinyin_prefix")
+                add(self.chars.get(q)[:cap], "substring")
+            if not pure:  # mixed: 芙rj, 芙rongjie
+                add(self.initials.prefix(pairs[0][1], cap), "initials")
         elif latin:
-            add(self.pinyin.get(latin, ()), "homophone")
-            add(self.initials.get(latin, ()), "initials")
-            add(self._prefix(self.sorted_pinyin, latin, cap), "pinyin_prefix")
-            add(self._prefix(self.sorted_initials, latin, cap), "initials")
-        sure = any(how in ("exact", "former") for how, _ in found.values())
+            add(self.pinyin.get(latin), "homophone")
+            add(self.initials.get(latin), "initials")
+            add(self.english.get(latin), "english")
+            add(self.pinyin.prefix(latin, cap), "pinyin_prefix")
+            add(self.initials.prefix(latin, cap), "initials")
+            if len(latin) >= 4:
+                add(self.english.prefix(latin, cap), "english_prefix")
+        sure = any(how in _SURE for how, _ in found.values())
         if len(found) < 10 and not sure:  # slips: only when nothing matched as written
             keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
             if latin and 3 <= len(latin) <= 40:
                 keys += ["#" + k for k in (latin, *_deletions(latin))]
-            if keys:
-                hashes = _h(keys)
-                lo = np.searchsorted(self.slip_hash, hashes, side="left")
-                hi = np.searchsorted(self.slip_hash, hashes, side="right")
-                ids = np.unique(np.concatenate([self.slip_ids[a:b] for a, b in zip(lo, hi, strict=True)]))
-                add(ids.tolist(), "slip")
+            add(self._slips(keys), "slip")
         return found
+
+    def _substring(self, q: str, cap: int) -> np.ndarray:
+        """Names holding every bigram of ``q``: lists intersected rarest first, reading each by binary search."""
+        lists = sorted((self.bigrams.get(q[j:j + 2]) for j in range(len(q) - 1)), key=len)
+        common = lists[0][:_SCAN_CAP]
+        for other in lists[1:]:
+            if not len(common):
+                break
+            pos = np.minimum(np.searchsorted(other, common), len(other) - 1)
+            common = common[other[pos] == common]
+        return common[:cap]
+
+    def _slips(self, keys: list[str]) -> np.ndarray:
+        if not keys:
+            return _EMPTY
+        hashes = _h(keys)
+        lo = np.searchsorted(self.slip_hash, hashes, side="left")
+        hi = np.searchsorted(self.slip_hash, hashes, side="right")
+        return np.unique(np.concatenate([self.slip_ids[a:b] for a, b in zip(lo, hi, strict=True)]))
+
+    def _english(self, text: str, cap: int) -> dict[int, tuple[str, int]]:
+        """English with an English generic word last: Baotu Spring, Furong Street (pinyin + 街 class)."""
+        words = [w for w in (normalize(w) for w in re.split(r"[\s,/\-_]+", text)) if re.fullmatch("[a-z]+", w)]
+        terms = english_generic(words[-1]) if len(words) >= 2 else frozenset()
+        proper = "".join(words[:-1])
+        found: dict[int, tuple[str, int]] = {}
+        for term in sorted(terms):
+            for full, _ in _latins(term):
+                for i in self.pinyin.get(proper + full)[:cap].tolist():
+                    found[i] = ("english", TIERS["english"])
+        return found
+
+    def _strip_admin(self, q: str) -> tuple[str, str]:
+        """The query less the units it starts with (济南市历下区芙蓉街 -> 芙蓉街), and the district-code prefix
+        of the most specific of them ('' when it names none)."""
+        scope = ""
+        longest = max((len(k) for k in self.admin), default=0)
+        while True:
+            size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[:n] in self.admin), 0)
+            if not size:
+                return q, scope
+            code = self.admin[q[:size]]
+            if code.startswith(scope) or not scope.startswith(code):
+                scope = code
+            q = q[size:]
 
     def query(
         self,
@@ -380,10 +586,14 @@ class SearchIndex:
         near: tuple[float, float] | None = None,
         radius_km: float | None = None,
     ) -> list[Hit]:
-        """The best matches for ``text`` as :class:`Hit` objects (see :meth:`search` for a GeoDataFrame)."""
+        """The best matches for ``text`` as :class:`Hit` objects (see :meth:`search` for a GeoDataFrame).
+
+        A query that starts with the atlas's units (山东省济南市历下区芙蓉街, 历下区芙蓉街, lixiaqu furongjie)
+        is looked up without them, in the most specific unit named.
+        """
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise SearchError(f"limit = {limit!r}; ask for 1 to 1000 results")
-        q = normalize(text)
+        q = _key(text)
         if not q:
             raise SearchError("the query is empty; type part of a name, its pinyin or its initials")
         if len(q) > 64:
@@ -392,33 +602,59 @@ class SearchIndex:
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
         found = self._candidates(q, cap)
-        layers = {layer} if isinstance(layer, str) else set(layer) if layer else None
+        if not has_han(q):
+            _merge(found, self._english(text, cap))
+        scope = ""
+        if not any(how in _SURE for how, _ in found.values()):
+            rest, scope = self._strip_admin(q)
+            if scope:
+                _merge(found, self._candidates(rest, cap))
+                q = rest
+        runs = set(_NUMERAL_RUN.findall(q))
+        if runs:  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
+            found = {i: v for i, v in found.items()
+                     if runs <= set(_NUMERAL_RUN.findall(_key(self.records[i].name)))}
         if not found:
             return []
         ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
         tier = np.fromiter((v[1] for v in found.values()), dtype="float64", count=len(found))
+        keep = self._filter(ids, layer=layer, category=category, district=district, scope=scope, bbox=bbox,
+                            near=near, radius_km=radius_km)
+        ids, tier = ids[keep], tier[keep]
+        order = np.argsort(-(score := tier + self._closeness(q, ids)), kind="stable")[:limit]
+        return [Hit(self.records[int(i)], found[int(i)][0], float(sc))
+                for i, sc in zip(ids[order], score[order], strict=True)]
+
+    def _filter(self, ids: np.ndarray, *, layer, category, district, scope, bbox, near, radius_km) -> np.ndarray:
         keep = np.ones(len(ids), dtype=bool)
-        if layers:
-            keep &= np.isin(self.layer_of[ids], list(layers))
+        if layer:
+            keep &= np.isin(self.layer_of[ids], [layer] if isinstance(layer, str) else list(layer))
         if category:
             keep &= self.category_of[ids] == category
         if district:
             keep &= self.district_of[ids] == district
+        if scope:  # the unit named in the query; a record without a district code may lie anywhere
+            keep &= np.array([not d or d.startswith(scope) for d in self.district_of[ids]], dtype=bool)
         lon, lat = self.lonlat[ids, 0], self.lonlat[ids, 1]
         if bbox:
             keep &= (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
         if near is not None and radius_km is not None:
             keep &= _km_vec(near[0], near[1], lon, lat) <= radius_km
-        ids, tier = ids[keep], tier[keep]
-        # within a tier: the name sharing most characters with the query in place (a typo keeps all but
-        # one) and of the same length, then the more important and shorter name
-        qc = np.array([q[:16].ljust(16, "\0")], dtype="<U16").view(np.uint32)[: min(len(q), 16)]
-        same = (self.codes[ids, : len(qc)] == qc).sum(axis=1) / max(len(qc), 1)
-        score = tier + same + 0.5 * (self.lengths[ids] == len(q)) + self.rank[ids] / 1e4
-        order = np.argsort(-score, kind="stable")[:limit]
-        hows = [found[int(i)][0] for i in ids[order]]
-        return [Hit(self.records[int(i)], how, float(sc)) for i, how, sc in zip(ids[order], hows, score[order],
-                                                                                 strict=True)]
+        return keep
+
+    def _closeness(self, q: str, ids: np.ndarray) -> np.ndarray:
+        """Within a tier: the name sharing most characters with the query in place (a typo keeps all but one),
+        of the closest length in like units (characters, or pinyin letters for a pinyin query), then the more
+        important and shorter name."""
+        if has_han(q):
+            qc = np.array([q[:16].ljust(16, "\0")], dtype="<U16").view(np.uint32)[: min(len(q), 16)]
+            same = (self.codes[ids, : len(qc)] == qc).sum(axis=1) / max(len(qc), 1)
+            a, b = self.lengths[ids].astype("float64"), float(min(len(q), 16))
+        else:
+            same = np.zeros(len(ids))
+            a, b = self.py_lengths[ids].astype("float64"), float(len(re.sub("[^a-z]", "", q)) or 1)
+        close = np.minimum(a, b) / np.maximum(np.maximum(a, b), 1)
+        return same + 0.5 * close + self.rank[ids] / 1e4
 
     def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
         """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
@@ -435,11 +671,10 @@ class SearchIndex:
 
     def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
         """The ``k`` named places nearest a point, with their distance in metres."""
-        lons = np.array([r.lon for r in self.records])
-        lats = np.array([r.lat for r in self.records])
+        lons, lats = self.lonlat[:, 0], self.lonlat[:, 1]
         ok = np.isfinite(lons)
         if layer:
-            ok &= np.array([r.layer == layer for r in self.records])
+            ok &= self.layer_of == layer
         d = _km_vec(lon, lat, lons, lats)
         d[~ok] = np.inf
         order = np.argsort(d)[:k]
@@ -453,6 +688,40 @@ class Hit:
     record: NameRecord
     match: str
     score: float
+
+
+def _merge(found: dict[int, tuple[str, int]], more: dict[int, tuple[str, int]]) -> None:
+    for i, v in more.items():
+        if i not in found or found[i][1] < v[1]:
+            found[i] = v
+
+
+def _generic_variants(q: str) -> list[str]:
+    """The query with its generic ending swapped for each other member of its class, and without it."""
+    end = next((t for t in _generic_endings() if q.endswith(t) and len(q) > len(t)), "")
+    if not end:
+        return []
+    proper = q[: -len(end)]
+    return [proper + t for t in sorted(class_terms(end) - {end})] + ([proper] if len(proper) >= 2 else [])
+
+
+def _admin_keys(records: list[NameRecord]) -> dict[str, str]:
+    """Keys of the administrative units among ``records`` and of the province and city above them
+    (``data/divisions.yaml``), each with the district-code prefix it covers. A key shared by units of
+    different districts covers their common prefix."""
+    units = [(n, _scope(r.town_code or r.district_code)) for r in records if r.layer == "admin_units"
+             for n in (r.name, *r.aliases)]
+    districts = {r.district_code for r in records if r.layer == "admin_units"}
+    for code, name in _data("divisions.yaml").get("divisions", {}).items():
+        scope = _scope(str(code))
+        if any(d.startswith(scope) for d in districts):
+            units.append((str(name), scope))
+    out: dict[str, str] = {}
+    for name, scope in units:
+        for k in _unit_keys(name):
+            old = out.get(k, scope)
+            out[k] = next((old[:n] for n in range(min(len(old), len(scope)), 0, -1) if old[:n] == scope[:n]), "")
+    return {k: out[k] for k in sorted(out) if out[k]}  # sorted: the saved bytes must not depend on set order
 
 
 def _short_name(name: str) -> str:

@@ -3,15 +3,15 @@
   "use strict";
 
   const I18N = {
-    zh: {title: "济南地名查询", placeholder: "输入地名、拼音或首字母，如 frj", results: "查询结果", layers: "图层",
-      boundaries: "行政区划", names: "传统地名", elderly: "养老服务设施", cemeteries: "公益性公墓", relief: "泉城避风港",
+    zh: {title: "地名查询", placeholder: "输入地名、拼音或首字母，如 frj", results: "查询结果", layers: "图层",
+      boundaries: "行政区划", names: "传统地名", elderly: "养老服务设施", cemeteries: "公益性公墓", relief: "救助点",
       openNow: "仅显示当前开放", serviceAreas: "服务范围", gaps: "服务盲区", legend: "图例",
       sampleLegend: "虚线/“示例”：示例数据，非真实", sampleNotice: "本地图含示例数据（标注“示例”），仅供演示，请勿用于决策。",
       sample: "示例", real: "真实数据", name: "名称", pinyin: "拼音", sign: "标志罗马字", theme: "类别", batch: "保护批次",
       origin: "来历沿革", former: "曾用名", district: "所在区县", town: "所在街镇", coords: "坐标", source: "来源",
       noResults: "未找到", layerEmpty: "本图集中无此图层", loading: "加载中…", hours: "开放时间", open24: "24小时",
       hoursUnknown: "开放时间不详", openFailed: "暂时无法查询开放状态，显示全部救助点"},
-    en: {title: "Jinan place names", placeholder: "Name, pinyin or initials, e.g. frj", results: "Results", layers: "Layers",
+    en: {title: "Place names", placeholder: "Name, pinyin or initials, e.g. frj", results: "Results", layers: "Layers",
       boundaries: "Boundaries", names: "Traditional place names", elderly: "Elderly care", cemeteries: "Cemeteries",
       relief: "Relief points", openNow: "Open now only", serviceAreas: "Service areas", gaps: "Coverage gaps",
       legend: "Legend", sampleLegend: "Dashed / \"sample\": sample data, not real",
@@ -39,6 +39,10 @@
   let datum = "cgcs2000"; // becomes gcj02 when Amap tiles are used, so overlays line up
 
   fetch("/api/config").then((r) => r.json()).then((cfg) => {
+    if (cfg.city) {  // the title and the relief network's name come from the atlas's city profile
+      I18N.zh.title = cfg.city.title_zh; I18N.en.title = cfg.city.title_en; I18N.zh.relief = cfg.city.relief_zh;
+      applyLang();
+    }
     if (cfg.tiles) {
       L.tileLayer(cfg.tiles.url, {maxZoom: 18, attribution: cfg.tiles.attribution}).addTo(map);
       if (cfg.tiles.datum === "gcj02") datum = "gcj02";

@@ -12,7 +12,7 @@ from werkzeug.exceptions import NotFound
 
 from placegeo.atlas import CHINA_EXTENT
 from placegeo.crs import convert, shift_datum
-from placegeo.errors import BadParameter
+from placegeo.errors import BadParameter, CityError
 from placegeo.pinyin import romanize, to_pinyin
 from placegeo.web.geojson import clean, features, geojson_response, records
 from placegeo.web.params import datum_arg, float_arg, int_arg, text_arg
@@ -37,7 +37,24 @@ def config():
     if tiles:
         tiles = {**tiles, "url": tiles["url"].replace("{key}", settings.tianditu_key)}
     return jsonify({"tiles": tiles, "name": view().meta.get("name", ""),
-                    "extent": view().meta.get("extent", CHINA_EXTENT)})
+                    "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city()})
+
+
+def _city() -> dict | None:
+    """The map's title and the relief network's name, from the atlas's city profile (None without one)."""
+    from placegeo.cities import city_of_atlas
+
+    computed = view().state.computed
+    if "city" not in computed:
+        try:
+            city = city_of_atlas(view().atlas)
+        except CityError:
+            computed["city"] = None
+        else:
+            computed["city"] = {"name": city.name, "title_zh": city.map_title,
+                                "title_en": f"{city.names['en']} place names",
+                                "relief_zh": city.relief_network["name"]}
+    return computed["city"]
 
 
 @api.get("/search")
