@@ -26,12 +26,60 @@ def test_hand_built_distances_with_offsets_and_limit():
     assert d[:2].tolist() == [0, 100] and np.isinf(d[2]) and which[2] == -1
 
 
-def test_snapping_skips_small_fragments_and_far_points():
+def test_joining_skips_small_fragments_and_far_points():
     net = line_net()
-    pts = gpd.GeoSeries([Point(55, 5), Point(100, 2000)], crs=4548)
-    snap = net.snap(pts, min_component_nodes=3, max_snap_m=500)
-    assert snap.node[0] in (0, 1)  # not the two-node fragment right under it
-    assert snap.node[1] == -1 and np.isnan(snap.dist_m[1])
+    pts = gpd.GeoSeries([Point(55, 5), Point(100, 2000), Point(150, -3)], crs=4548)
+    j = net.join(pts, min_component_nodes=3, max_snap_m=500)
+    assert j.edge[0] == 0 and j.leg_m[0] == pytest.approx(5)  # edge 0-1 below it, not the fragment on top of it
+    assert j.edge[1] == -1 and np.isnan(j.leg_m[1]) and not j.on_network[1]
+    assert j.edge[2] == 1 and (j.to_u_m[2], j.to_v_m[2], j.leg_m[2]) == pytest.approx((50, 50, 3))
+    assert net.join(pts, min_component_nodes=2).edge[0] == 3  # small fragments allowed: the one right there
+
+
+def two_streets():
+    """Street A along y = 0 (nodes at x = 0 and 1,000 only); street B along y = 30 from x = 500 to 1,000,
+    joined to A only at x = 1,000. A point at (500, 10) is 10 m from A but its nearest vertex is on B."""
+    xy = np.array([[0, 0], [1000, 0], [500, 30], [1000, 30]], dtype=float)
+    return WalkNetwork(xy, [0, 2, 3], [1, 3, 1], [1000, 500, 30], crs=4548)
+
+
+def test_points_join_the_street_they_stand_on_not_the_nearest_vertex():
+    net = two_streets()
+    facility = net.join(gpd.GeoSeries([Point(0, -5)], crs=4548), min_component_nodes=1)
+    home = net.join(gpd.GeoSeries([Point(500, 10)], crs=4548), min_component_nodes=1)
+    assert home.edge[0] == 0 and home.leg_m[0] == 10
+    dist, which = net.nearest_source(facility, home)
+    # along A: 5 m to the street, 500 m along it, 10 m to the door. Snapping to the vertex (500, 30) on B
+    # would give 20 + 500 + 30 + 1000 + 5 = 1,555 m.
+    assert dist.tolist() == pytest.approx([515.0]) and which.tolist() == [0]
+
+
+def test_a_facility_on_the_same_edge_is_reached_straight_along_it():
+    net = two_streets()
+    facilities = net.join(gpd.GeoSeries([Point(400, -2), Point(1000, 40)], crs=4548), min_component_nodes=1)
+    homes = net.join(gpd.GeoSeries([Point(450, 1), Point(990, 5), Point(700, 30)], crs=4548),
+                     min_component_nodes=1)
+    dist, which = net.nearest_source(facilities, homes)
+    # home 0: 2 + 50 + 1 on edge A (through the nodes it would be 2 + 400 + 450 + 1)
+    # home 1: on A 10 m from its end x = 1000, 5 m off: 10 + 30 + 10 (to node 3, the facility 10 m above) = 55;
+    #         facility 0 along A: 2 + 590 + 5 = 597
+    # home 2: on B 300 m from node 3: 300 + 10 = 310
+    assert dist == pytest.approx([53, 55, 310])
+    assert which.tolist() == [0, 1, 1]
+    dist, which = net.nearest_source(facilities, homes, limit_m=100)
+    assert dist[:2] == pytest.approx([53, 55]) and np.isinf(dist[2]) and which[2] == -1
+    # the same per source, as facility_load and suggest_sites ask for it
+    rows = dict(net.reach_points(facilities, homes, limit_m=600))
+    assert rows[0][:2] == pytest.approx([53, 597]) and np.isinf(rows[0][2])
+    assert rows[1] == pytest.approx([10 + 30 + 550 + 1, 55, 310])
+
+
+def test_sources_with_two_links_each():
+    net = line_net()
+    d, which = net.nearest(np.array([[0, 1], [3, -1]]), offsets_m=np.array([[30, 70], [5, np.inf]]))
+    assert d[:4].tolist() == [30, 70, 170, 5] and which[:4].tolist() == [0, 0, 0, 1]
+    with pytest.raises(NetworkError, match="not a node"):
+        net.nearest([-1])
 
 
 def test_long_links_are_split_and_lines_join_at_shared_vertices():
