@@ -13,6 +13,7 @@ from shapely import LineString, Point, box
 
 from placegeo.cli import main
 from placegeo.coverage import (
+    NETWORK_METHOD,
     CoverageError,
     CoverageRule,
     coverage_gaps,
@@ -57,7 +58,7 @@ def test_distances_include_the_walk_to_the_street(street):
     assert r["circle_min"].tolist()[:3] == [5, 10, 15]  # 300 / 500 / 1000 m
     assert r["circle_min"].isna().iloc[3] and r["nearest_facility_id"].isna().iloc[3]
     assert r["travel_time_min"].iloc[0] == pytest.approx(290 / (4000 / 60), abs=0.01)
-    assert (r["method"] == "network").all() and r.attrs["method"] == "network"
+    assert (r["method"] == NETWORK_METHOD).all() and r.attrs["method"] == NETWORK_METHOD
     assert "walk_dist_m" not in units  # input untouched
 
 
@@ -176,7 +177,7 @@ def test_cli_on_the_demo_atlas(demo_gpkg, new_location):
     r = runner.invoke(main, ["coverage", "--atlas", path, "--by", "district", "--json", "--write"])
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
-    assert data["method"] == "network" and len(data["areas"]) == 13
+    assert data["method"] == NETWORK_METHOD and len(data["areas"]) == 13
     assert all(0 <= a["share60_15min"] <= 1 for a in data["areas"])
     from placegeo.atlas import Atlas
 
