@@ -1,5 +1,7 @@
 """Cemetery capacity: every formula on small cases computed by hand."""
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,6 +23,15 @@ from placegeo.cemetery import (
 )
 from placegeo.cli import main
 from placegeo.errors import ValidationError
+
+
+def strict_json(text: str):
+    """Parse as strict JSON parsers do: NaN and Infinity are errors."""
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
 
 # One district of 100,000 residents; 10 deaths per 1,000 -> 1,000 deaths a year, all cremated, half to
 # public-welfare cemeteries -> 500 burials: 40% eco (200), 60% conventional (300).
@@ -313,11 +324,12 @@ def test_cli_on_the_demo_atlas(demo_atlas, tmp_path):
     r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.path), "--horizon", "10",
                              "--eco-share-target", "0.6", "--json", "--chart", str(tmp_path / "c.png")])
     assert r.exit_code == 0, r.stderr
-    import json
-
-    data = json.loads(r.stdout)
+    data = strict_json(r.stdout)  # no NaN: districts never full within the horizon have null
     areas = {a["area"]: a for a in data["areas"]}
     assert "city" in areas and len(areas) == 14 and areas["370102"]["name"] == "历下区"
+    assert any(a["full_year"] is None for a in areas.values())
+    assert data["sample"] is True and "population" in data["sample_inputs"]  # the demo atlas is sample data
+    assert "7.25‰" in data["param_sources"]["death_rate_per_1000"]
     assert (tmp_path / "c.png").stat().st_size > 10_000
     r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.path), "--eco-share-target", "60"])
     assert r.exit_code == 2 and "eco_share_target" in r.stderr

@@ -27,6 +27,15 @@ from placegeo.coverage import (
 )
 from placegeo.network import NetworkError, WalkNetwork
 
+
+def strict_json(text: str):
+    """Parse as strict JSON parsers do: NaN and Infinity are errors."""
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 BACKENDS = ["gpkg", "postgis"]  # for the CLI test: analysis results are written into either
 
 # A straight street along y = 0 in EPSG:4548 (metres), 2 km long; facilities and units beside it.
@@ -176,8 +185,10 @@ def test_cli_on_the_demo_atlas(demo_gpkg, new_location):
     runner = CliRunner()
     r = runner.invoke(main, ["coverage", "--atlas", path, "--by", "district", "--json", "--write"])
     assert r.exit_code == 0, r.stderr
-    data = json.loads(r.stdout)
+    data = strict_json(r.stdout)
     assert data["method"] == NETWORK_METHOD and len(data["areas"]) == 13
+    assert data["sample"] is True and {"units", "facilities", "network"} <= set(data["sample_inputs"])
+    assert data["parameters"]["max_snap_m"] == 500 and data["parameters"]["target_min"] == 15
     assert all(0 <= a["share60_15min"] <= 1 for a in data["areas"])
     from placegeo.atlas import Atlas
 
@@ -186,5 +197,8 @@ def test_cli_on_the_demo_atlas(demo_gpkg, new_location):
     assert atlas.read("coverage_gaps")["sample"].all()
     r = runner.invoke(main, ["coverage", "--atlas", path, "--layer", "relief_points", "--hour", "3"])
     assert r.exit_code == 0 and "open at 3:00" in r.stdout
+    r = runner.invoke(main, ["coverage", "--atlas", path, "--by", "town", "--json", "--no-network"])
+    data = strict_json(r.stdout)
+    assert data["method"].startswith("straight line") and data["sample"] is True
     r = runner.invoke(main, ["coverage", "--atlas", path, "--speed-kmh", "0", "--rule", "speed"])
     assert r.exit_code == 2 and "above 0 km/h" in r.stderr
