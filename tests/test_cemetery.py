@@ -252,6 +252,11 @@ def test_scenarios_table_and_chart():
     left, right = fig.axes[:2]
     assert len(left.get_lines()) == 3 + 1  # three scenarios and the zero line
     assert len(right.patches) == 3 * len(years)  # one bar per scenario and area
+    assert fig._suptitle is None  # hand-built data: no sample notice
+    sample_years, sample_paths = compare_scenarios(CEM.assign(sample=True), POP, scenarios, horizon_years=20,
+                                                   start_year=2021)
+    assert sample_years.attrs["sample_inputs"] == ["cemeteries"]
+    assert plot_scenarios(sample_years, sample_paths)._suptitle.get_text() == "rests on sample data"
 
 
 def test_access_distances_and_threshold():
@@ -347,3 +352,4 @@ def test_access_on_the_demo_atlas_is_listed_and_mapped(demo_atlas):
     html = access_map(access, cems, threshold_km=5).get_root().render()
     assert f"units beyond the threshold ({len(beyond)})" in html
     assert f"cemeteries ({len(cems)})" in html and "Units beyond 5 km" in html
+    assert access.attrs["sample"] is True and "rests on sample data" in html  # the demo atlas is generated

@@ -61,6 +61,7 @@ DEMAND_METHOD = ("residents x crude death rate x cremation share x public-welfar
                  "split into eco and conventional burial")
 CAPACITY_METHOD = "year-by-year fill of free plots, demand shared by design capacity"
 ACCESS_METHOD = "straight line to the nearest cemetery with free plots"
+SAMPLE_NOTICE = "rests on sample data"
 
 
 def _source(text: str) -> dict[str, str]:
@@ -544,6 +545,8 @@ def plot_scenarios(years_until_full: pd.DataFrame, city_free_plots: pd.DataFrame
     ax2.text(10.2, -0.6, "10 years", color="crimson", fontsize=8)
     ax2.set(title=f"Years until full (bars at {horizon}: not full within the horizon)", xlabel="years")
     ax2.invert_yaxis()
+    if years_until_full.attrs.get("sample"):
+        fig.suptitle(SAMPLE_NOTICE, color="crimson", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -624,6 +627,8 @@ def access_map(access: gpd.GeoDataFrame, cemeteries: gpd.GeoDataFrame, *, thresh
                             tooltip=str(getattr(r, "name", r.cemetery_id))).add_to(group)
     folium.LayerControl(collapsed=False).add_to(m)
     title = f"Units beyond {threshold_km:g} km of a cemetery with free plots" if threshold_km else "Cemetery access"
+    if access.attrs.get("sample") or cemeteries.attrs.get("sample"):
+        title += f" ({SAMPLE_NOTICE})"
     m.get_root().html.add_child(folium.Element(f"<h4 style='margin:4px'>{title}</h4>"))  # type: ignore[attr-defined]
     return m
 
