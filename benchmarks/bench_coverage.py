@@ -7,15 +7,18 @@ asked for (default 2,000,000). On the same graph and facilities:
 1. placegeo: one multi-source Dijkstra pass (``WalkNetwork.nearest``, SciPy ``min_only=True``);
 2. reference: networkx, one cut-off Dijkstra (ego graph) per facility, minimum per node;
 
-for 50, 500 and 5,000 facilities within 1,000 m, with the results compared node for node. Then how
-placegeo's time grows with graph size, and service areas for 500 facilities against the naive
-buffer of each facility's reached streets (area ratio and time).
+for 50, 500 and 5,000 facilities within 1,000 m, with the results compared node for node. Then the
+same with facilities as points joined to their nearest street edge (issue 17: each facility linked
+to both ends of its edge, still one pass), how placegeo's time grows with graph size, and service
+areas for 500 facilities against the naive buffer of each facility's reached streets (area ratio
+and time).
 
     python benchmarks/bench_coverage.py [--nodes 2000000] [--reference-facilities 50 500 5000]
 
-Targets (issue 4): >= 50x faster than per-facility at 500 facilities; 5,000 facilities on a
-2-million-node graph in < 1.5 s with equal results; service areas for 500 facilities in < 15 s
-overstating area by <= 10% against the buffers of the reached streets.
+Targets (issue 4, kept by issue 17 with points joined to edges): >= 50x faster than per-facility
+at 500 facilities; 5,000 facilities on a 2-million-node graph in < 1.5 s with equal results;
+service areas for 500 facilities in < 15 s overstating area by <= 10% against the buffers of the
+reached streets.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ def main() -> None:
     print("   single-source Dijkstra per facility; results compared node for node with the latter")
     print(f"{'facilities':>10} {'placegeo s':>11} {'ego s':>9} {'ratio':>7} {'dijkstra s':>11} {'ratio':>7} "
           f"{'equal':>6}")
+    ego_by_k = {}
     for k in args.reference_facilities:
         sources = rng.choice(net.n_nodes, k, replace=False)
         ours_s, (ours, _which) = timed(lambda s=sources: net.nearest(s, limit_m=LIMIT_M))
@@ -128,6 +132,7 @@ def main() -> None:
         for s in sources[:ego_n]:
             nx.ego_graph(g, int(s), radius=LIMIT_M, distance="weight")
         ego_s = (time.perf_counter() - t0) * k / ego_n
+        ego_by_k[k] = ego_s
         mark = "" if ego_n == k else "*"
         equal = np.array_equal(np.isfinite(ours), np.isfinite(ref)) and np.allclose(
             ours[np.isfinite(ref)], ref[np.isfinite(ref)], atol=1e-6)
@@ -135,6 +140,21 @@ def main() -> None:
               f"{ref_s / ours_s:>6.0f}x {equal!s:>6}")
     print(f"   * ego graphs timed on {args.ego_sample} facilities and scaled")
     del g
+
+    print("\n1b. the same with facilities as points joined to their nearest street edge (two links each)")
+    t0 = time.perf_counter()
+    net.join(gpd.GeoSeries.from_xy([net.xy[0, 0]], [net.xy[0, 1]], crs=net.crs))  # builds the edge tree once
+    print(f"   edge tree ({len(net.u):,} segments) built once per network in {time.perf_counter() - t0:.1f} s")
+    print(f"{'facilities':>10} {'join s':>8} {'search s':>9} {'vs ego':>8} {'target':>16}")
+    for k in args.reference_facilities:
+        at = net.xy[rng.choice(net.n_nodes, k, replace=False)] + rng.uniform(-30, 30, (k, 2))
+        points = gpd.GeoSeries.from_xy(at[:, 0], at[:, 1], crs=net.crs)
+        join_s, joined = timed(lambda p=points: net.join(p))
+        nodes, offsets = net.ends(joined)
+        search_s, _ = timed(lambda n=nodes, o=offsets: net.nearest(n, limit_m=LIMIT_M, offsets_m=o))
+        ratio = ego_by_k.get(k, np.nan) / search_s
+        target = {500: f"ratio >= 50: {ratio >= 50}", 5000: f"< 1.5 s: {search_s < 1.5}"}.get(k, "")
+        print(f"{k:>10,} {join_s:>8.3f} {search_s:>9.3f} {ratio:>7.0f}x {target:>16}")
 
     print("\n2. how placegeo's time grows with graph size (5,000 facilities)")
     print(f"{'nodes':>12} {'seconds':>8}")

@@ -1,5 +1,7 @@
 """Cemetery capacity: every formula on small cases computed by hand."""
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,6 +23,15 @@ from placegeo.cemetery import (
 )
 from placegeo.cli import main
 from placegeo.errors import ValidationError
+
+
+def strict_json(text: str):
+    """Parse as strict JSON parsers do: NaN and Infinity are errors."""
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
 
 # One district of 100,000 residents; 10 deaths per 1,000 -> 1,000 deaths a year, all cremated, half to
 # public-welfare cemeteries -> 500 burials: 40% eco (200), 60% conventional (300).
@@ -99,6 +110,105 @@ def test_planned_cemeteries_and_expansions_add_capacity_in_their_year():
     assert sim.loc[("A", 2026), "added"] == 300
 
 
+# A hand-built case with planned cemeteries and expansions, one district, 250 standard plots of demand a year
+# (PARAMS and POP above), simulated 2021-2030:
+#   A built:   1,000 - 400 used = 600 free; expansion +200 in 2025.
+#   C planned: opens 2024, 1,000 free; an expansion of +100 planned for 2023, before it opens, comes with the opening.
+#   D planned: opens 2040, after the horizon: it takes nothing and is never "full".
+# Shares follow design capacity (A and C: 1,000 each).
+#   2021-2022: only A is open: 600 -> 350 -> 100.
+#   2023: A takes its last 100; 150 unmet. A is full (2023); so is the district.
+#   2024: C opens with 1,000 + 100 = 1,100 and takes all 250 -> 850.
+#   2025: A's 200 arrive; 125 each: A 75, C 725.
+#   2026: 125 each, but A has only 75; its other 50 go to C (175): A 0, C 550.
+#   2027-2028: C alone: 550 -> 300 -> 50.
+#   2029: C takes its last 50; 200 unmet: C is full in 2029. 2030: 250 unmet.
+PLANNED = pd.DataFrame({"cemetery_id": ["A", "C", "D"], "district_code": ["370102"] * 3,
+                        "capacity_plots": [1000, 1000, 500], "used_plots": [400, 0, 0],
+                        "status": ["built", "planned", "planned"], "year": [None, 2024, 2040]})
+EXPANSIONS = pd.DataFrame({"cemetery_id": ["A", "C"], "year": [2025, 2023], "added_plots": [200, 100]})
+# year: A (free_start, added, intake, free_end), C (the same), district (intake, unmet, free_end)
+BY_HAND = {
+    2021: ((600, 0, 250, 350), (0, 0, 0, 0), (250, 0, 350)),
+    2022: ((350, 0, 250, 100), (0, 0, 0, 0), (250, 0, 100)),
+    2023: ((100, 0, 100, 0), (0, 0, 0, 0), (100, 150, 0)),
+    2024: ((0, 0, 0, 0), (1100, 1100, 250, 850), (250, 0, 850)),
+    2025: ((200, 200, 125, 75), (850, 0, 125, 725), (250, 0, 800)),
+    2026: ((75, 0, 75, 0), (725, 0, 175, 550), (250, 0, 550)),
+    2027: ((0, 0, 0, 0), (550, 0, 250, 300), (250, 0, 300)),
+    2028: ((0, 0, 0, 0), (300, 0, 250, 50), (250, 0, 50)),
+    2029: ((0, 0, 0, 0), (50, 0, 50, 0), (50, 200, 0)),
+    2030: ((0, 0, 0, 0), (0, 0, 0, 0), (0, 250, 0)),
+}
+
+
+def test_every_year_of_a_case_with_planned_cemeteries_and_expansions_by_hand():
+    d = project_demand(POP, params=PARAMS, start_year=2021, end_year=2030)
+    sim = simulate_capacity(PLANNED, d, expansions=EXPANSIONS)
+    cem = sim.by_cemetery.set_index(["cemetery_id", "year"])
+    area = sim.by_area.set_index("year")
+    cols = ["free_start", "added", "intake", "free_end"]
+    assert sorted(area.index) == sorted(BY_HAND)
+    for year, (a, c, district) in BY_HAND.items():
+        assert cem.loc[("A", year), cols].tolist() == pytest.approx(a, abs=1e-6), year
+        assert cem.loc[("C", year), cols].tolist() == pytest.approx(c, abs=1e-6), year
+        assert cem.loc[("D", year), cols].tolist() == [0, 0, 0, 0], year
+        assert area.loc[year, "demand_plots"] == pytest.approx(250)
+        assert area.loc[year, ["intake_plots", "unmet_plots", "free_end"]].tolist() == pytest.approx(district,
+                                                                                                     abs=1e-6), year
+    assert cem.loc[("C", 2023), "is_open"] == False and cem.loc[("C", 2024), "is_open"] == True  # noqa: E712
+    # C is not full before it opens in 2024, D never opens within the horizon
+    assert sim.cemetery_full_year.to_dict() == pytest.approx({"A": 2023, "C": 2029, "D": np.nan}, nan_ok=True)
+    assert sim.area_full_year.to_dict() == {"370102": 2023}
+    t = meets_demand(PLANNED, POP, horizon_years=10, params=PARAMS, start_year=2021, expansions=EXPANSIONS)
+    row = t.loc["370102"]
+    assert (row["free_plots"], row["added_plots"], row["shortfall_plots"]) == (600, 1300, 150 + 200 + 250)
+    assert row["full_year"] == 2023
+
+
+def test_each_default_names_its_source():
+    from dataclasses import fields
+
+    from placegeo.cemetery import PARAM_SOURCES
+
+    names = {f.name for f in fields(BurialParams)} - {"name"}
+    assert set(PARAM_SOURCES) == names and all(len(PARAM_SOURCES[n]) > 20 for n in names)
+    assert "7.25‰" in PARAM_SOURCES["death_rate_per_1000"]
+
+
+# Order-of-magnitude check of the demand model against a published count: in 2020, 55,548 deceased residents
+# of Jinan received the city's free basic funeral services (基本殡葬服务免费), about 6.0‰ of the 9,202,432
+# residents of the 2020 census. Those served are a part of all deaths (residents who died elsewhere or did
+# not claim the service are not in it), so the model with its default rate must give at least that many,
+# and not half as many again (factor 1.5: the crude death rate of Shandong, 7.25‰, against 6.0‰).
+JINAN_2020_CENSUS_RESIDENTS = 9_202_432
+JINAN_2020_FREE_FUNERAL_SERVICES = 55_548
+DEMAND_CHECK_FACTOR = 1.5
+
+
+def test_default_demand_model_matches_the_order_of_magnitude_of_a_citys_deaths():
+    pop = pd.DataFrame({"district_code": ["3701"], "residents": [JINAN_2020_CENSUS_RESIDENTS]})
+    deaths = project_demand(pop, start_year=2020, end_year=2020).loc[0, "deaths"]
+    assert 1.0 <= deaths / JINAN_2020_FREE_FUNERAL_SERVICES <= DEMAND_CHECK_FACTOR
+    # and the check would catch a default off by a factor: 3.6 or 14.4 deaths per 1,000
+    for rate in (3.6, 14.4):
+        off = project_demand(pop, params=BurialParams(death_rate_per_1000=rate), start_year=2020, end_year=2020)
+        assert not 1.0 <= off.loc[0, "deaths"] / JINAN_2020_FREE_FUNERAL_SERVICES <= DEMAND_CHECK_FACTOR
+
+
+def test_results_say_what_they_rest_on():
+    d = project_demand(POP, params=PARAMS, start_year=2021, end_year=2030)
+    assert d.attrs["sample"] is False and d.attrs["parameters"]["death_rate_per_1000"] == 10
+    sim = simulate_capacity(PLANNED, d, expansions=EXPANSIONS)
+    assert sim.attrs["method"].startswith("year-by-year") and sim.by_area.attrs["sample"] is False
+    sample_cem = PLANNED.assign(sample=[False, True, False])
+    t = meets_demand(sample_cem, POP, horizon_years=10, params=PARAMS, start_year=2021)
+    assert t.attrs["sample"] is True and t.attrs["sample_inputs"] == ["cemeteries"]
+    assert t.attrs["parameters"]["horizon_years"] == 10 and "death rate" in t.attrs["method"]
+    sim = simulate_capacity(sample_cem, project_demand(POP.assign(sample=True), params=PARAMS))
+    assert sim.attrs["sample_inputs"] == ["population", "cemeteries"]
+
+
 def test_city_pools_what_districts_cannot_share():
     cem = CEM.assign(district_code=["370102", "370103"])
     pop = pd.DataFrame({"district_code": ["370102", "370103"], "residents": [100_000, 0]})
@@ -142,6 +252,11 @@ def test_scenarios_table_and_chart():
     left, right = fig.axes[:2]
     assert len(left.get_lines()) == 3 + 1  # three scenarios and the zero line
     assert len(right.patches) == 3 * len(years)  # one bar per scenario and area
+    assert fig._suptitle is None  # hand-built data: no sample notice
+    sample_years, sample_paths = compare_scenarios(CEM.assign(sample=True), POP, scenarios, horizon_years=20,
+                                                   start_year=2021)
+    assert sample_years.attrs["sample_inputs"] == ["cemeteries"]
+    assert plot_scenarios(sample_years, sample_paths)._suptitle.get_text() == "rests on sample data"
 
 
 def test_access_distances_and_threshold():
@@ -214,11 +329,12 @@ def test_cli_on_the_demo_atlas(demo_atlas, tmp_path):
     r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.location), "--horizon", "10",
                              "--eco-share-target", "0.6", "--json", "--chart", str(tmp_path / "c.png")])
     assert r.exit_code == 0, r.stderr
-    import json
-
-    data = json.loads(r.stdout)
+    data = strict_json(r.stdout)  # no NaN: districts never full within the horizon have null
     areas = {a["area"]: a for a in data["areas"]}
     assert "city" in areas and len(areas) == 14 and areas["370102"]["name"] == "历下区"
+    assert any(a["full_year"] is None for a in areas.values())
+    assert data["sample"] is True and "population" in data["sample_inputs"]  # the demo atlas is sample data
+    assert "7.25‰" in data["param_sources"]["death_rate_per_1000"]
     assert (tmp_path / "c.png").stat().st_size > 10_000
     r = runner.invoke(main, ["cemetery", "--atlas", str(demo_atlas.location), "--eco-share-target", "60"])
     assert r.exit_code == 2 and "eco_share_target" in r.stderr
@@ -236,3 +352,4 @@ def test_access_on_the_demo_atlas_is_listed_and_mapped(demo_atlas):
     html = access_map(access, cems, threshold_km=5).get_root().render()
     assert f"units beyond the threshold ({len(beyond)})" in html
     assert f"cemeteries ({len(cems)})" in html and "Units beyond 5 km" in html
+    assert access.attrs["sample"] is True and "rests on sample data" in html  # the demo atlas is generated

@@ -13,6 +13,7 @@ from shapely import LineString, Point, box
 
 from placegeo.cli import main
 from placegeo.coverage import (
+    NETWORK_METHOD,
     CoverageError,
     CoverageRule,
     coverage_gaps,
@@ -25,6 +26,15 @@ from placegeo.coverage import (
     travel_to_nearest,
 )
 from placegeo.network import NetworkError, WalkNetwork
+
+
+def strict_json(text: str):
+    """Parse as strict JSON parsers do: NaN and Infinity are errors."""
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
 
 BACKENDS = ["gpkg", "postgis"]  # for the CLI test: analysis results are written into either
 
@@ -57,8 +67,55 @@ def test_distances_include_the_walk_to_the_street(street):
     assert r["circle_min"].tolist()[:3] == [5, 10, 15]  # 300 / 500 / 1000 m
     assert r["circle_min"].isna().iloc[3] and r["nearest_facility_id"].isna().iloc[3]
     assert r["travel_time_min"].iloc[0] == pytest.approx(290 / (4000 / 60), abs=0.01)
-    assert (r["method"] == "network").all() and r.attrs["method"] == "network"
+    assert (r["method"] == NETWORK_METHOD).all() and r.attrs["method"] == NETWORK_METHOD
     assert "walk_dist_m" not in units  # input untouched
+
+
+def test_units_join_the_street_they_stand_on_not_a_vertex_across_the_way():
+    # street A along y = 0 (0-1,000 m); street B along y = 30 from x = 500, joined to A only at x = 1,000
+    lines = gpd.GeoDataFrame(geometry=[LineString([(500_000, 4_060_000), (501_000, 4_060_000)]),
+                                       LineString([(500_500, 4_060_030), (501_000, 4_060_030), (501_000, 4_060_000)])],
+                             crs=4548)
+    net = WalkNetwork.from_lines(lines.to_crs(4490), max_edge_m=5000)
+    homes = pts([0], dy=-5, facility_id=["f"])
+    units = pts([480], dy=10, unit_id=["u"], residents=[10], residents_60plus=[5])  # 10 m from A, 28 m from B's end
+    r = travel_to_nearest(units, homes, network=net)
+    # 5 + 480 + 10 m along A: the 10-minute circle. Snapped to B's vertex it was 28 + 500 + 30 + 1,000 + 5 m.
+    assert r["walk_dist_m"].iloc[0] == pytest.approx(495, abs=0.2) and r["circle_min"].iloc[0] == 10
+    fac, _ = facility_load(units, homes.assign(beds=[10]), network=net, minutes=10)
+    assert fac["demand_60plus_in_reach"].tolist() == [5]
+    # a facility on the same street further on: straight along it, 5 + 420 + 10 m
+    r = travel_to_nearest(units, pts([900], dy=-5, facility_id=["g"]), network=net)
+    assert r["walk_dist_m"].iloc[0] == pytest.approx(435, abs=0.2)
+    sites = suggest_sites(r.assign(covered_5min=False), k=1, minutes=5,
+                          candidates=pts([470], dy=-40, candidate_id=["c"]), network=net)
+    assert sites["gain_60plus"].tolist() == [5]  # 40 + 10 + 10 m along A
+
+
+def test_every_result_says_what_it_rests_on(street):
+    homes = pts([0, 2000], facility_id=["a", "b"], beds=[10, 40], sample=[False, True])
+    units = units_along([100, 1000, 1900])  # the middle one is 1,020 m from both: a gap
+    units.geometry = [box(*g.buffer(0.0002).bounds) for g in units.geometry]
+    r = travel_to_nearest(units, homes, network=street)
+    assert r.attrs["method"] == NETWORK_METHOD and r.attrs["sample"] is True
+    assert r.attrs["sample_inputs"] == ["facilities"] and r.attrs["parameters"]["max_snap_m"] == 500
+    plain = travel_to_nearest(units, homes.assign(sample=False))
+    assert plain.attrs["sample"] is False and plain.attrs["method"] == "straight line x 1.3 (no network)"
+    summary = coverage_summary(r, target_share=0.5)
+    assert summary.attrs["sample"] is True and summary.attrs["parameters"]["target_share"] == 0.5
+    assert summary.attrs["method"] == NETWORK_METHOD
+    assert coverage_gaps(r).attrs["sample_inputs"] == ["facilities"]
+    assert suggest_sites(r, k=1, network=street).attrs["sample"] is True
+    fac, acc = facility_load(units.assign(sample=True), homes.assign(sample=False), network=street)
+    assert fac.attrs["sample_inputs"] == acc.attrs["sample_inputs"] == ["units"]
+    sample_net = WalkNetwork.from_lines(STREET.to_crs(4490).assign(sample=True), max_edge_m=10)
+    areas = service_areas(homes.assign(sample=False), sample_net, minutes=5)
+    assert areas.attrs["sample_inputs"] == ["network"] and areas.attrs["parameters"]["minutes"] == 5
+    # a result read back from a file has no attrs: its own sample column counts
+    read_back = r.copy()
+    read_back.attrs = {}
+    read_back["sample"] = True
+    assert coverage_summary(read_back).attrs["sample_inputs"] == ["result"]
 
 
 def test_speed_rule_changes_the_thresholds(street):
@@ -175,8 +232,10 @@ def test_cli_on_the_demo_atlas(demo_gpkg, new_location):
     runner = CliRunner()
     r = runner.invoke(main, ["coverage", "--atlas", path, "--by", "district", "--json", "--write"])
     assert r.exit_code == 0, r.stderr
-    data = json.loads(r.stdout)
-    assert data["method"] == "network" and len(data["areas"]) == 13
+    data = strict_json(r.stdout)
+    assert data["method"] == NETWORK_METHOD and len(data["areas"]) == 13
+    assert data["sample"] is True and {"units", "facilities", "network"} <= set(data["sample_inputs"])
+    assert data["parameters"]["max_snap_m"] == 500 and data["parameters"]["target_min"] == 15
     assert all(0 <= a["share60_15min"] <= 1 for a in data["areas"])
     from placegeo.atlas import Atlas
 
@@ -185,5 +244,8 @@ def test_cli_on_the_demo_atlas(demo_gpkg, new_location):
     assert atlas.read("coverage_gaps")["sample"].all()
     r = runner.invoke(main, ["coverage", "--atlas", path, "--layer", "relief_points", "--hour", "3"])
     assert r.exit_code == 0 and "open at 3:00" in r.stdout
+    r = runner.invoke(main, ["coverage", "--atlas", path, "--by", "town", "--json", "--no-network"])
+    data = strict_json(r.stdout)
+    assert data["method"].startswith("straight line") and data["sample"] is True
     r = runner.invoke(main, ["coverage", "--atlas", path, "--speed-kmh", "0", "--rule", "speed"])
     assert r.exit_code == 2 and "above 0 km/h" in r.stderr

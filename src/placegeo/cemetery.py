@@ -18,7 +18,10 @@ The method follows Chinese burial-facility plans (殡葬设施专项规划) and 
    and hectares.
 
 All parameters live in :class:`BurialParams`, with documented defaults, units in their names and
-range checks that name the parameter and its valid range.
+range checks that name the parameter and its valid range. Each default carries its source in the
+field's metadata (:data:`PARAM_SOURCES`): a published figure, or "planning assumption" where there
+is none to cite. Every result carries its method, parameters and whether any input is sample data
+in ``attrs`` (:func:`placegeo.provenance.provenance`).
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from scipy.spatial import cKDTree
 
 from placegeo.crs import to_metric
 from placegeo.errors import ParameterError, PlacegeoError, Problem, ValidationError
+from placegeo.provenance import provenance
 
 __all__ = [
+    "PARAM_SOURCES",
     "BurialParams",
     "CapacityResult",
     "ParameterError",
@@ -52,6 +57,18 @@ __all__ = [
 ]
 
 CITY = "city"
+DEMAND_METHOD = ("residents x crude death rate x cremation share x public-welfare share, "
+                 "split into eco and conventional burial")
+CAPACITY_METHOD = "year-by-year fill of free plots, demand shared by design capacity"
+ACCESS_METHOD = "straight line to the nearest cemetery with free plots"
+SAMPLE_NOTICE = "rests on sample data"
+
+
+def _source(text: str) -> dict[str, str]:
+    return {"source": text}
+
+
+_ASSUMPTION = "planning assumption (no published figure): set it from the civil-affairs bureau's records"
 
 
 @dataclass(frozen=True)
@@ -66,7 +83,12 @@ class BurialParams:
         Annual change of residents, e.g. 0.005 for +0.5% a year (range -0.1 to 0.1).
     death_rate_per_1000 : float or mapping of year to float
         Crude death rate, deaths per 1,000 residents a year (0-50); a mapping gives one per year.
-        Default 7.2, close to Shandong's rate around 2020.
+        Default 7.2, close to Shandong's 7.25‰ of 2020. Checked in the tests against a city's count
+        of deaths: the model must give at least the deceased residents who received the city's free
+        basic funeral services, and not half as many again.
+
+    The source of each default is in the field's metadata (``fields(BurialParams)``, or
+    :data:`PARAM_SOURCES`).
     cremation_share : float
         Share of deaths cremated (Shandong: practically all).
     public_welfare_share : float
@@ -90,19 +112,35 @@ class BurialParams:
         Share of a cemetery's gross area that is burial plots (the rest: paths, green, buildings).
     """
 
-    base_year: int = 2020
-    growth_rate_per_year: float = 0.0
-    death_rate_per_1000: float | Mapping[int, float] = 7.2
-    cremation_share: float = 1.0
-    public_welfare_share: float = 0.55
-    eco_share_start: float = 0.3
-    eco_share_target: float = 0.6
-    eco_target_year: int = 2030
-    remains_per_grave: float = 1.6
-    eco_plot_share: float = 0.7
-    grave_area_m2: float = 1.0
-    eco_plot_area_m2: float = 0.3
-    net_to_gross: float = 0.6
+    base_year: int = field(default=2020, metadata=_source(
+        "the seventh national census (第七次全国人口普查, 1 November 2020) gives the resident counts"))
+    growth_rate_per_year: float = field(default=0.0, metadata=_source(
+        "planning assumption: residents held at the census count; take the rate from the city's population "
+        "forecast (国土空间总体规划)"))
+    death_rate_per_1000: float | Mapping[int, float] = field(default=7.2, metadata=_source(
+        "山东统计年鉴-2021 (Shandong Statistical Yearbook 2021): Shandong's crude death rate was 7.25‰ in 2020; "
+        "7.36‰ in 2021 (Shandong statistical communiqué 2021); national 7.07‰ in 2020 (National Bureau of "
+        "Statistics communiqué)"))
+    cremation_share: float = field(default=1.0, metadata=_source(
+        "planning assumption: cities in Shandong are cremation zones (火葬区) under the State Council's "
+        "殡葬管理条例, so practically every death is cremated; lower it where burial-reform zones remain"))
+    public_welfare_share: float = field(default=0.55, metadata=_source(_ASSUMPTION + " (公益性 vs 经营性 "
+                                                                       "cemeteries and ash halls)"))
+    eco_share_start: float = field(default=0.3, metadata=_source(_ASSUMPTION + " (eco burials in the base year)"))
+    eco_share_target: float = field(default=0.6, metadata=_source(
+        "target of the city's burial plan (60% or more in Jinan's); national guidance: 关于推行节地生态安葬的"
+        "指导意见 (Ministry of Civil Affairs and others, 2016)"))
+    eco_target_year: int = field(default=2030, metadata=_source("planning assumption: the plan's horizon"))
+    remains_per_grave: float = field(default=1.6, metadata=_source(
+        _ASSUMPTION + " (double graves 双穴 for couples put it above 1)"))
+    eco_plot_share: float = field(default=0.7, metadata=_source(
+        _ASSUMPTION + " (share of eco burials in tree, flower, lawn or wall plots rather than sea burial "
+        "or scattering)"))
+    grave_area_m2: float = field(default=1.0, metadata=_source(
+        "公墓管理暂行办法 (Ministry of Civil Affairs, 1992): a single or double ash grave takes at most 1 m²"))
+    eco_plot_area_m2: float = field(default=0.3, metadata=_source(_ASSUMPTION + " (net area of an eco plot)"))
+    net_to_gross: float = field(default=0.6, metadata=_source(
+        "planning assumption: share of a cemetery's land in plots, the rest paths, green and buildings"))
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -143,6 +181,9 @@ class BurialParams:
         t = min(max((year - self.base_year) / (self.eco_target_year - self.base_year), 0.0), 1.0)
         return self.eco_share_start + (self.eco_share_target - self.eco_share_start) * t
 
+
+PARAM_SOURCES: dict[str, str] = {f.name: f.metadata["source"] for f in fields(BurialParams) if "source" in f.metadata}
+"""Where each default of :class:`BurialParams` comes from."""
 
 _PARAM_RANGES = {  # valid range of each numeric parameter
     "base_year": (1949, 2100), "growth_rate_per_year": (-0.1, 0.1), "cremation_share": (0.0, 1.0),
@@ -229,7 +270,15 @@ def project_demand(
             "eco_plots_needed": eco_plots.to_numpy(), "plots_needed": (graves + eco_plots * eco_weight).to_numpy(),
             "land_m2": land_m2.to_numpy(), "land_ha": (land_m2 / 10_000).to_numpy(),
         }))
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs = provenance(method=DEMAND_METHOD, parameters={**_params_dict(params), "start_year": start_year,
+                                                             "end_year": end_year, "by": by},
+                           inputs={"population": population})
+    return out
+
+
+def _params_dict(params: BurialParams) -> dict[str, Any]:
+    return {f.name: getattr(params, f.name) for f in fields(params) if f.name != "name"}
 
 
 def _check_cemeteries(cem: pd.DataFrame) -> pd.DataFrame:
@@ -266,10 +315,11 @@ def _check_cemeteries(cem: pd.DataFrame) -> pd.DataFrame:
 class CapacityResult:
     """Year-by-year capacity: per cemetery, per area, and the years each fills up."""
 
-    by_cemetery: pd.DataFrame  # cemetery_id, year, free_start, added, intake, free_end
+    by_cemetery: pd.DataFrame  # cemetery_id, year, is_open, free_start, added, intake, free_end
     by_area: pd.DataFrame  # area, year, demand_plots, intake_plots, unmet_plots, free_end
-    cemetery_full_year: pd.Series  # NaN: not full within the horizon
+    cemetery_full_year: pd.Series  # NaN: not full within the horizon (or not open within it)
     area_full_year: pd.Series
+    attrs: dict = field(default_factory=dict)  # provenance: method, parameters, sample
 
 
 def simulate_capacity(
@@ -294,9 +344,10 @@ def simulate_capacity(
         Treat the whole city as one area (any cemetery serves anyone).
 
     Each year an area's demand is shared among its open cemeteries with free plots in proportion
-    to their design capacity; what a full cemetery cannot take goes to the others. A cemetery is
-    full in the first year its free plots reach zero; an area is full in the first year it cannot
-    take its whole demand.
+    to their design capacity; what a full cemetery cannot take goes to the others. A planned
+    cemetery brings its free plots in its opening year, with any expansion planned before it opens.
+    A cemetery is full in the first year, once open, that its free plots reach zero; an area is full
+    in the first year it cannot take its whole demand.
     """
     cem = _check_cemeteries(cemeteries)
     cem["area"] = CITY if pooled else cem["district_code"]
@@ -304,10 +355,11 @@ def simulate_capacity(
     if pooled:
         dem = dem.groupby("year", as_index=False)["plots_needed"].sum().assign(area=CITY)
     years = np.sort(dem["year"].unique())
-    free = (cem["capacity_plots"] - cem["used_plots"] - cem["reserved_plots"]).to_numpy(dtype="float64")
-    is_open = cem["opens"].to_numpy() <= years[0]
-    free = np.where(is_open, free, 0.0)  # a planned cemetery brings its capacity when it opens
-    pending = np.where(is_open, 0.0, cem["capacity_plots"] - cem["used_plots"] - cem["reserved_plots"])
+    opens = cem["opens"].to_numpy()
+    free0 = (cem["capacity_plots"] - cem["used_plots"] - cem["reserved_plots"]).to_numpy(dtype="float64")
+    released = opens <= years[0]  # open from the start: their free plots are there, not "added"
+    free = np.where(released, free0, 0.0)
+    pending = np.where(released, 0.0, free0)  # what a planned cemetery brings when it opens
     weight = cem["capacity_plots"].to_numpy(dtype="float64")
     add_by_year: dict[int, np.ndarray] = {}
     if expansions is not None and len(expansions):
@@ -325,9 +377,12 @@ def simulate_capacity(
     demand_by = dem.set_index(["area", "year"])["plots_needed"]
     cem_rows, area_rows = [], []
     for year in years:
-        opening = (cem["opens"].to_numpy() == year) & (pending > 0)
-        added = np.where(opening, pending, 0.0) + add_by_year.get(int(year), 0.0)
-        pending = np.where(opening, 0.0, pending)
+        is_open = opens <= year
+        opening = is_open & ~released
+        expansion = add_by_year.get(int(year), np.zeros(len(cem)))
+        added = np.where(opening, pending, 0.0) + np.where(is_open, expansion, 0.0)
+        pending = np.where(opening, 0.0, pending + np.where(is_open, 0.0, expansion))  # held until it opens
+        released = released | opening
         free_start = free + added
         intake = np.zeros(len(cem))
         for area in areas:
@@ -346,15 +401,21 @@ def simulate_capacity(
                               float((free_start[members] - intake[members]).sum())))
         free = free_start - intake
         cem_rows.append(pd.DataFrame({"cemetery_id": cem["cemetery_id"].to_numpy(), "year": int(year),
-                                      "free_start": free_start, "added": added, "intake": intake,
-                                      "free_end": free}))
+                                      "is_open": is_open, "free_start": free_start, "added": added,
+                                      "intake": intake, "free_end": free}))
     by_cem = pd.concat(cem_rows, ignore_index=True)
     by_area = pd.DataFrame(area_rows, columns=["area", "year", "demand_plots", "intake_plots", "unmet_plots",
                                                "free_end"])
-    full_cem = by_cem[by_cem["free_end"] <= 1e-6].groupby("cemetery_id")["year"].min()
+    # a planned cemetery has no free plots before it opens: that is not being full
+    full_cem = by_cem[by_cem["is_open"] & (by_cem["free_end"] <= 1e-6)].groupby("cemetery_id")["year"].min()
     full_cem = full_cem.reindex(cem["cemetery_id"])
     full_area = by_area[by_area["unmet_plots"] > 1e-6].groupby("area")["year"].min().reindex(areas)
-    return CapacityResult(by_cem, by_area, full_cem, full_area)
+    prov = provenance(method=CAPACITY_METHOD, parameters={"pooled": pooled},
+                      inputs={"cemeteries": cemeteries, "expansions": expansions, "demand": demand},
+                      based_on=demand.attrs)
+    for frame in (by_cem, by_area, full_cem, full_area):
+        frame.attrs = dict(prov)
+    return CapacityResult(by_cem, by_area, full_cem, full_area, dict(prov))
 
 
 def meets_demand(
@@ -409,8 +470,14 @@ def meets_demand(
     table["added_plots"] = table["added_plots"].round(0)
     table.index.name = "area"
     table.insert(0, "name", [(names or {}).get(i, "全市" if i == CITY else i) for i in table.index])
-    table.attrs.update({"start_year": start, "horizon_years": horizon_years, "params": params})
-    return table.drop(columns="unmet")
+    table = table.drop(columns="unmet")
+    table.attrs = {"start_year": start, "horizon_years": horizon_years, "params": params,
+                   **provenance(method=f"{CAPACITY_METHOD}; {DEMAND_METHOD}",
+                                parameters={**_params_dict(params), "start_year": start,
+                                            "horizon_years": horizon_years},
+                                inputs={"cemeteries": cemeteries, "population": population,
+                                        "expansions": expansions})}
+    return table
 
 
 def compare_scenarios(
@@ -443,9 +510,14 @@ def compare_scenarios(
         demand = project_demand(population, params=params, start_year=start, end_year=start + horizon_years - 1)
         sim = simulate_capacity(cemeteries, demand, expansions=expansions, pooled=True)
         paths[name] = sim.by_area.set_index("year")["free_end"]
-    years = pd.DataFrame(years_cols)
-    years.attrs["horizon_years"] = horizon_years
-    return years, pd.DataFrame(paths)
+    years, free_plots = pd.DataFrame(years_cols), pd.DataFrame(paths)
+    prov = provenance(method=f"{CAPACITY_METHOD}; {DEMAND_METHOD}",
+                      parameters={"horizon_years": horizon_years, "start_year": start_year,
+                                  "scenarios": {name: _params_dict(p) for name, p in scenarios.items()}},
+                      inputs={"cemeteries": cemeteries, "population": population, "expansions": expansions})
+    years.attrs = {"horizon_years": horizon_years, **prov}
+    free_plots.attrs = dict(prov)
+    return years, free_plots
 
 
 def plot_scenarios(years_until_full: pd.DataFrame, city_free_plots: pd.DataFrame, *, labels=None):
@@ -469,6 +541,8 @@ def plot_scenarios(years_until_full: pd.DataFrame, city_free_plots: pd.DataFrame
     ax2.text(10.2, -0.6, "10 years", color="crimson", fontsize=8)
     ax2.set(title=f"Years until full (bars at {horizon}: not full within the horizon)", xlabel="years")
     ax2.invert_yaxis()
+    if years_until_full.attrs.get("sample"):
+        fig.suptitle(SAMPLE_NOTICE, color="crimson", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -514,6 +588,9 @@ def cemetery_access(
         out["nearest_cemetery"] = cemeteries["name"].to_numpy()[usable][idx]
     out["dist_km"] = np.round(dist_m / 1000.0, 3)
     out["beyond_threshold"] = out["dist_km"] > threshold_km
+    out.attrs = provenance(method=ACCESS_METHOD,
+                           parameters={"threshold_km": threshold_km, "year": year, "min_free_plots": min_free_plots},
+                           inputs={"units": units, "cemeteries": cemeteries})
     return out
 
 
@@ -546,6 +623,8 @@ def access_map(access: gpd.GeoDataFrame, cemeteries: gpd.GeoDataFrame, *, thresh
                             tooltip=str(getattr(r, "name", r.cemetery_id))).add_to(group)
     folium.LayerControl(collapsed=False).add_to(m)
     title = f"Units beyond {threshold_km:g} km of a cemetery with free plots" if threshold_km else "Cemetery access"
+    if access.attrs.get("sample") or cemeteries.attrs.get("sample"):
+        title += f" ({SAMPLE_NOTICE})"
     m.get_root().html.add_child(folium.Element(f"<h4 style='margin:4px'>{title}</h4>"))  # type: ignore[attr-defined]
     return m
 
@@ -615,6 +694,10 @@ def relocate_graves(
         raise AssertionError("relocation exceeded a cemetery's free plots")
     by_cem = pd.DataFrame({"cemetery_id": ids, "free_plots": free, "received": received,
                            "left": free - received})
+    prov = provenance(method=f"{method} assignment by straight-line distance",
+                      parameters={"method": method, "k_nearest": k_nearest, "max_dist_km": max_dist_km, "year": year},
+                      inputs={"graves": graves, "cemeteries": cemeteries})
+    out.attrs, by_cem.attrs = dict(prov), dict(prov)
     return RelocationResult(out, by_cem, method)
 
 

@@ -8,7 +8,6 @@ goes to stdout (``--json`` for machine-readable output).
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from pathlib import Path
 
@@ -33,7 +32,10 @@ def _open(atlas_path):
 
 
 def _echo_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Strict JSON: missing and non-finite numbers are written as null, never NaN."""
+    from placegeo._json import dumps_strict
+
+    click.echo(dumps_strict(data, ensure_ascii=False, indent=2))
 
 
 def _err(msg: str) -> None:
@@ -379,9 +381,12 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
         _err(f"wrote {chart}")
     start = table.attrs["start_year"]
     if as_json:
-        _echo_json({"start_year": start, "horizon_years": horizon_years,
+        from placegeo.cemetery import PARAM_SOURCES
+
+        _echo_json({"start_year": start, "horizon_years": horizon_years, "method": table.attrs["method"],
+                    "sample": table.attrs["sample"], "sample_inputs": table.attrs["sample_inputs"],
                     "params": {k: v for k, v in vars(params).items() if k != "name"},
-                    "areas": table.reset_index().to_dict(orient="records")})
+                    "param_sources": PARAM_SOURCES, "areas": table.reset_index()})
         return
     click.echo(f"Public-welfare cemeteries against {horizon_years} years of demand ({start}-"
                f"{start + horizon_years - 1}); eco-burial share {params.eco_share_start:.0%} -> "
@@ -452,9 +457,10 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
     if write:
         _write_coverage(atlas, result, facility_layer, target_min, network, facilities, with_areas)
     if as_json:
-        _echo_json({"method": result.attrs["method"], "facility_layer": facility_layer,
-                    "facilities": len(facilities), "target_min": target_min, "target_share": target_share,
-                    "hour": hour, "areas": table.reset_index().to_dict(orient="records")})
+        _echo_json({"method": table.attrs["method"], "sample": table.attrs["sample"],
+                    "sample_inputs": table.attrs["sample_inputs"], "parameters": table.attrs["parameters"],
+                    "facility_layer": facility_layer, "facilities": len(facilities), "target_min": target_min,
+                    "target_share": target_share, "hour": hour, "areas": table.reset_index()})
         return
     when = f" open at {hour:g}:00" if hour is not None else ""
     click.echo(f"{len(facilities):,} {facility_layer}{when}"

@@ -1,10 +1,13 @@
 """Coverage: who lives within a 5/10/15-minute walk of care, where the gaps are, where to build next.
 
-Everything starts from one multi-source shortest-path pass (:meth:`WalkNetwork.nearest`): every
-network node gets its distance to the nearest facility at once, instead of one isochrone per
-facility. Population units are snapped to the network and read their distance off their node (plus
-the walk to it). Without a network, distances fall back to the straight line times a detour factor,
-and every result says so in its ``method`` column and ``attrs``.
+Everything starts from one multi-source shortest-path pass (:meth:`WalkNetwork.nearest_source`):
+every network node gets its distance to the nearest facility at once, instead of one isochrone per
+facility. Facilities and population units join the street they stand on (the nearest edge, split
+where the point meets it: :meth:`WalkNetwork.join`), and a unit's walk is its leg to the street,
+along the street to either end of the edge, and on through the network (or straight along the edge
+when a facility stands on the same one). Without a network, distances fall back to the straight line
+times a detour factor. Every result says how it was measured, with which parameters and whether any
+input is sample data, in its ``attrs`` (:func:`placegeo.provenance.provenance`).
 
 Thresholds follow the life circles of GB 50180-2018 (城市居住区规划设计标准): 5, 10 and 15 minutes
 are 300, 500 and 1,000 m of walking; ``CoverageRule(rule="speed", speed_kmh=...)`` uses walking
@@ -13,7 +16,7 @@ time at a given speed instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import geopandas as gpd
 import numpy as np
@@ -24,9 +27,11 @@ from scipy.spatial import cKDTree
 from placegeo import hours
 from placegeo.crs import to_metric
 from placegeo.errors import CoverageError
-from placegeo.network import NetworkError, WalkNetwork
+from placegeo.network import EdgeJoin, NetworkError, WalkNetwork
+from placegeo.provenance import provenance
 
 __all__ = [
+    "NETWORK_METHOD",
     "CoverageError",
     "CoverageRule",
     "coverage_gaps",
@@ -42,6 +47,7 @@ __all__ = [
 ]
 
 GB50180_M = {5: 300.0, 10: 500.0, 15: 1000.0}
+NETWORK_METHOD = "network: joined to nearest edge"
 _ID_COLUMNS = ("facility_id", "point_id", "cemetery_id", "name_id", "unit_id", "id")
 
 
@@ -101,7 +107,7 @@ class CoverageRule:
 
     def method(self, network: WalkNetwork | None) -> str:
         """How distances were measured, as every result states it."""
-        return "network" if network is not None else f"straight line x {self.detour_factor:g} (no network)"
+        return NETWORK_METHOD if network is not None else f"straight line x {self.detour_factor:g} (no network)"
 
     def minutes(self, dist_m):
         return np.asarray(dist_m, dtype="float64") / (self.speed_kmh * 1000.0 / 60.0)
@@ -128,16 +134,21 @@ def _check_layers(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> None
             raise CoverageError(f"the {name} have no CRS; set it (atlas layers are EPSG:4490)")
 
 
-def _snap_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame, rule: CoverageRule, ids):
-    snap = network.snap(facilities, max_snap_m=rule.max_snap_m)
-    if not snap.on_network.all():
-        off = ids[~snap.on_network]
+def _rule_parameters(rule: CoverageRule, **more) -> dict:
+    """The rule's settings and the call's other parameters, for a result's provenance."""
+    return {**{f.name: getattr(rule, f.name) for f in fields(rule)}, **more}
+
+
+def _join_facilities(network: WalkNetwork, facilities: gpd.GeoDataFrame, rule: CoverageRule, ids) -> EdgeJoin:
+    joined = network.join(facilities, max_snap_m=rule.max_snap_m)
+    if not joined.on_network.all():
+        off = ids[~joined.on_network]
         raise NetworkError(
             f"{len(off)} facilit{'y is' if len(off) == 1 else 'ies are'} farther than {rule.max_snap_m:g} m from "
             f"the network ({', '.join(map(str, off[:5]))}{' …' if len(off) > 5 else ''}): the network does not "
             "cover their area; extend the network, drop them, or raise max_snap_m"
         )
-    return snap
+    return joined
 
 
 def travel_to_nearest(
@@ -152,8 +163,9 @@ def travel_to_nearest(
 
     Returns a copy of ``units`` with ``nearest_facility_id``, ``walk_dist_m``, ``travel_time_min``,
     ``covered_<t>min`` for each threshold, ``circle_min`` (the smallest circle reached), ``off_network``
-    and ``method`` (``network`` or the straight-line fallback). Units not reached within the largest
-    threshold have no nearest facility (NaN distance).
+    and ``method`` (the network, units and facilities joined to their nearest edge, or the
+    straight-line fallback). Units not reached within the largest threshold have no nearest facility
+    (NaN distance). ``attrs`` hold the provenance: method, parameters, ``sample``.
 
     Examples
     --------
@@ -174,14 +186,10 @@ def travel_to_nearest(
     ids = facilities[fid].astype(str).to_numpy()
     limit = rule.limit_m
     if network is not None:
-        fsnap = _snap_facilities(network, facilities, rule, ids)
-        dist_node, which = network.nearest(fsnap.node, limit_m=limit, offsets_m=fsnap.dist_m)
-        usnap = network.snap(units, max_snap_m=rule.max_snap_m)
-        on = usnap.on_network
-        dist = np.full(len(units), np.inf)
-        src = np.full(len(units), -1)
-        dist[on] = dist_node[usnap.node[on]] + usnap.dist_m[on]
-        src[on] = which[usnap.node[on]]
+        fjoin = _join_facilities(network, facilities, rule, ids)
+        ujoin = network.join(units, max_snap_m=rule.max_snap_m)
+        dist, src = network.nearest_source(fjoin, ujoin, limit_m=limit)
+        on = ujoin.on_network
     else:
         mu = to_metric(units)
         mf = facilities.to_crs(mu.crs)
@@ -204,7 +212,9 @@ def travel_to_nearest(
     out["circle_min"] = pd.Series(circle, index=units.index).round().astype("Int64")  # NaN -> <NA>
     out["off_network"] = ~on
     out["method"] = method
-    out.attrs.update({"method": method, "rule": rule, "facility_id_column": fid})
+    out.attrs.update({"rule": rule, "facility_id_column": fid,
+                      **provenance(method=method, parameters=_rule_parameters(rule, facility_id_column=fid),
+                                   inputs={"units": units, "facilities": facilities, "network": network})})
     return out
 
 
@@ -242,8 +252,9 @@ def coverage_summary(
         out[f"share_{t}min"] = (g[f"res_{t}"] / g["residents"].where(g["residents"] > 0)).round(3)
         out[f"share60_{t}min"] = (g[f"old_{t}"] / g["residents_60plus"].where(g["residents_60plus"] > 0)).round(3)
     out["meets_target"] = out[f"share60_{target_min}min"].fillna(1.0) >= target_share
-    out.attrs.update({"method": result.attrs.get("method", ""), "target_min": target_min,
-                      "target_share": target_share})
+    out.attrs.update({"target_min": target_min, "target_share": target_share,
+                      **provenance(parameters={"by": by, "target_min": target_min, "target_share": target_share},
+                                   based_on=result)})
     return out
 
 
@@ -254,17 +265,21 @@ def coverage_gaps(result: gpd.GeoDataFrame, *, threshold_min: int = 15, by: str 
         raise CoverageError(f"no {threshold_min}-minute circle in the result")
     gap = result[(~result[col]) & (result["residents"] > 0)]
     keys = [c for c in ("district_code", by) if c in gap]
+    prov = provenance(parameters={"threshold_min": threshold_min, "by": by}, based_on=result)
     if gap.empty:
-        return gpd.GeoDataFrame(columns=["gap_id", *keys, "residents", "residents_60plus", "n_units", "geometry"],
-                                geometry="geometry", crs=result.crs)
+        empty = gpd.GeoDataFrame(columns=["gap_id", *keys, "residents", "residents_60plus", "n_units", "geometry"],
+                                 geometry="geometry", crs=result.crs)
+        empty.attrs.update(prov)
+        return empty
     merged = gap.dissolve(by=keys, aggfunc={"residents": "sum", "residents_60plus": "sum", "unit_id": "count"})
     merged = merged.rename(columns={"unit_id": "n_units"}).reset_index()
     merged["geometry"] = merged.geometry.apply(lambda g: g if g.geom_type == "MultiPolygon"
                                                 else shapely.multipolygons(shapely.get_parts(g)))
     merged.insert(0, "gap_id", [f"GAP{i:04d}" for i in range(len(merged))])
     merged["threshold_min"] = threshold_min
-    merged.attrs["method"] = result.attrs.get("method", "")
-    return merged.sort_values("residents_60plus", ascending=False, ignore_index=True)
+    merged = merged.sort_values("residents_60plus", ascending=False, ignore_index=True)
+    merged.attrs = dict(prov)
+    return merged
 
 
 def _batches(network: WalkNetwork, n_sources: int, budget: int = 20_000_000) -> int:
@@ -325,10 +340,11 @@ def service_areas(
     fid = _id_column(facilities, id_col)
     ids = facilities[fid].astype(str).to_numpy()
     limit = rule.threshold_m(minutes)
-    snap = _snap_facilities(network, facilities, rule, ids)
+    joined = _join_facilities(network, facilities, rule, ids)
+    nodes, offsets = network.ends(joined)
     xy = network.xy
     polys = np.empty(len(ids), dtype=object)
-    for i, reached, dist in network.reach(snap.node, limit_m=limit, offsets_m=snap.dist_m,
+    for i, reached, dist in network.reach(nodes, limit_m=limit, offsets_m=offsets,
                                           batch=_batches(network, len(ids))):
         e = network.edges_at(reached)
         u, v, length = network.u[e], network.v[e], network.length_m[e]
@@ -339,8 +355,13 @@ def service_areas(
         t = np.clip((limit - np.minimum(du, dv)) / length, 0.0, 1.0)
         ok = np.minimum(du, dv) <= limit
         p, q, t = p[ok], q[ok], t[ok]
-        start = xy[snap.node[i]][None, :]
-        p, q, t = np.vstack([p, start]), np.vstack([q, start]), np.append(t, 0.0)
+        # the facility's own edge, from where it meets it towards both ends, and its walk to the street
+        at, e, budget = joined.at_xy[i], joined.edge[i], limit - joined.leg_m[i]
+        to_end = np.array([joined.to_u_m[i], joined.to_v_m[i]])
+        own_t = np.clip(budget / np.where(to_end > 0, to_end, 1.0), 0.0, 1.0)
+        p = np.vstack([p, at, at, joined.point_xy[i]])
+        q = np.vstack([q, xy[network.u[e]], xy[network.v[e]], at])
+        t = np.concatenate([t, own_t, [1.0 if budget >= 0 else 0.0]])
         # sample the reached pieces every half cell, mark those cells, grow them by buffer_m
         steps = np.maximum(np.ceil(np.hypot(*((q - p) * t[:, None]).T) / (cell / 2)), 1).astype(np.int64)
         rep = np.repeat(np.arange(len(p)), steps + 1)
@@ -357,7 +378,11 @@ def service_areas(
     out = gpd.GeoDataFrame({"area_id": [f"SA{i:05d}" for i in range(len(ids))], "facility_id": ids,
                             "threshold_min": minutes}, geometry=polys, crs=network.crs)
     out["area_km2"] = np.round(out.area / 1e6, 4)
-    return out.to_crs(4490)
+    out = out.to_crs(4490)
+    out.attrs.update(provenance(method=rule.method(network),
+                                parameters=_rule_parameters(rule, minutes=minutes, buffer_m=buffer_m, cell_m=cell),
+                                inputs={"facilities": facilities, "network": network}))
+    return out
 
 
 def facility_load(
@@ -389,14 +414,10 @@ def facility_load(
     demand = pd.to_numeric(units[demand_col], errors="coerce").fillna(0).to_numpy(dtype="float64")
     pairs_f, pairs_u = [], []
     if network is not None:
-        fsnap = _snap_facilities(network, facilities, rule, ids)
-        usnap = network.snap(units, max_snap_m=rule.max_snap_m)
-        on = usnap.on_network
-        node = np.clip(usnap.node, 0, None)
-        leg = np.nan_to_num(usnap.dist_m)
-        for i, _nodes, dist in network.reach(fsnap.node, limit_m=limit, offsets_m=fsnap.dist_m,
-                                             batch=_batches(network, len(ids))):
-            within = np.flatnonzero(on & (dist[node] + leg <= limit))
+        fjoin = _join_facilities(network, facilities, rule, ids)
+        ujoin = network.join(units, max_snap_m=rule.max_snap_m)
+        for i, dist in network.reach_points(fjoin, ujoin, limit_m=limit, batch=_batches(network, len(ids))):
+            within = np.flatnonzero(dist <= limit)
             pairs_f.append(np.full(len(within), i))
             pairs_u.append(within)
     else:
@@ -418,8 +439,11 @@ def facility_load(
     f_out["demand_per_bed"] = np.where(cap > 0, np.round(demand_in_reach / np.where(cap > 0, cap, 1), 2), np.nan)
     u_out = units.copy()
     u_out["beds_per_1000_60plus"] = np.round(access * 1000, 2)
-    method = rule.method(network)
-    f_out.attrs["method"] = u_out.attrs["method"] = method
+    prov = provenance(method=rule.method(network),
+                      parameters=_rule_parameters(rule, minutes=minutes, capacity_col=capacity_col,
+                                                  demand_col=demand_col, facility_id_column=fid),
+                      inputs={"units": units, "facilities": facilities, "network": network})
+    f_out.attrs, u_out.attrs = dict(prov), dict(prov)
     return f_out, u_out
 
 
@@ -463,15 +487,10 @@ def suggest_sites(
     unc_idx = np.flatnonzero(uncovered)
     covers: list[np.ndarray] = []
     if network is not None:
-        csnap = network.snap(candidates, max_snap_m=rule.max_snap_m)
-        usnap = network.snap(result.iloc[unc_idx], max_snap_m=rule.max_snap_m)
-        valid = csnap.on_network
-        nodes = np.where(valid, csnap.node, 0)
-        reach = {}
-        for i, _n, dist in network.reach(nodes, limit_m=limit, offsets_m=np.nan_to_num(csnap.dist_m),
-                                         batch=_batches(network, len(nodes))):
-            d = dist[np.clip(usnap.node, 0, None)] + np.nan_to_num(usnap.dist_m, nan=np.inf)
-            reach[i] = unc_idx[(usnap.node >= 0) & (d <= limit)] if valid[i] else np.zeros(0, dtype=np.int64)
+        cjoin = network.join(candidates, max_snap_m=rule.max_snap_m)  # candidates off the network cover nobody
+        ujoin = network.join(result.iloc[unc_idx], max_snap_m=rule.max_snap_m)
+        reach = {i: unc_idx[dist <= limit] for i, dist in
+                 network.reach_points(cjoin, ujoin, limit_m=limit, batch=_batches(network, len(candidates)))}
         covers = [reach[i] for i in range(len(candidates))]
     else:
         mu = to_metric(result)
@@ -499,7 +518,9 @@ def suggest_sites(
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=candidates.crs) if rows else gpd.GeoDataFrame(
         columns=["rank", "candidate_id", "gain_60plus", "gain_residents", "units_covered",
                  "covered_60plus_share", "geometry"], geometry="geometry", crs=candidates.crs)
-    out.attrs["method"] = result.attrs.get("method", "")
+    out.attrs.update(provenance(method=rule.method(network),
+                                parameters={"k": k, "minutes": minutes, "max_candidates": max_candidates},
+                                inputs={"candidates": candidates, "network": network}, based_on=result))
     return out
 
 
@@ -619,8 +640,8 @@ def write_coverage(
     if target_min not in rule.thresholds_min:
         raise CoverageError(f"target_min = {target_min}: the result has circles {rule.thresholds_min}; "
                             "give one of them")
-    sample = bool(result["sample"].fillna(False).any() or facilities["sample"].fillna(False).any()
-                  or (network is not None and network.sample))
+    sample = bool(result.attrs.get("sample") or result["sample"].fillna(False).any()
+                  or facilities["sample"].fillna(False).any() or (network is not None and network.sample))
     source = f"placegeo coverage of {facility_layer} ({result.attrs['method']})"
     stamp = {"facility_layer": facility_layer, "source": source, "sample": sample}
     units = result.assign(
