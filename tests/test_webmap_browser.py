@@ -75,7 +75,8 @@ def test_layer_switch_and_open_now_filter(page):
     page.wait_for_function("document.querySelectorAll('.pt-relief_points').length === 0")
     relief.check()
     page.wait_for_function("document.querySelectorAll('.pt-relief_points').length === 167")
-    page.check("#open-now")
+    page.check("#open-now")  # the page asks the server which points are open now: wait for its answer
+    page.wait_for_function("document.querySelectorAll('.pt-relief_points').length < 167", timeout=15_000)
     shown = page.evaluate("document.querySelectorAll('.pt-relief_points').length")
     expected = page.evaluate("fetch('/collections/relief_points/items?limit=5000').then(r => r.json())"
                              ".then(d => d.features.filter(f => f.properties.open_24h).length)")
