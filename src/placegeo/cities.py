@@ -25,16 +25,15 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from placegeo._yamlcheck import checked_documents
 from placegeo.crs import gk_zone_crs
 from placegeo.errors import CityError
 
@@ -145,26 +144,9 @@ def validate_cities(directory: Path | str | None = None) -> list[str]:
     []
     """
     directory = Path(directory) if directory else cities_dir()
-    schema_path = directory / SCHEMA
-    if not schema_path.exists():
-        return [f"{SCHEMA}: the city profile schema is missing from {directory.name}/"]
-    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
-    files = sorted(directory.glob("*.yaml"))
-    errors: list[str] = [] if files else [f"no city profiles (*.yaml) found in {directory.name}/"]
+    errors: list[str] = []
     prefixes: dict[str, str] = {}
-    for path in files:
-        try:
-            p = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            errors.append(f"{path.name}: not valid YAML: {exc}")
-            continue
-        problems = sorted(validator.iter_errors(p), key=lambda e: list(e.path))
-        for e in problems:
-            errors.append(f"{path.name}: at {'/'.join(str(x) for x in e.path) or '(top level)'}: {e.message}")
-        if problems:
-            continue
-        if p["name"] != path.stem:
-            errors.append(f"{path.name}: name '{p['name']}' must match the file name '{path.stem}'")
+    for path, p in checked_documents(directory, SCHEMA, errors, what="city profiles"):
         if p["code_prefix"] in prefixes:
             errors.append(f"{path.name}: code_prefix {p['code_prefix']} is also used by {prefixes[p['code_prefix']]}")
         prefixes[p["code_prefix"]] = path.name

@@ -136,6 +136,12 @@ def class_terms(term: str) -> frozenset[str]:
     return frozenset(load_generic_classes()[name]) if name else frozenset({term})
 
 
+@lru_cache(maxsize=1)
+def _english_terms() -> dict[str, list[str]]:
+    doc = yaml.safe_load(resources.files("placegeo").joinpath("data/generics.yaml").read_text(encoding="utf-8"))
+    return {str(k).lower(): [str(t) for t in v] for k, v in (doc.get("english") or {}).items()}
+
+
 @lru_cache(maxsize=256)
 def english_generic(word: str) -> frozenset[str]:
     """The Chinese generic terms an English generic word stands for, each with its class; empty if none.
@@ -143,6 +149,4 @@ def english_generic(word: str) -> frozenset[str]:
     >>> sorted(english_generic("Spring"))
     ['泉', '泉水']
     """
-    doc = yaml.safe_load(resources.files("placegeo").joinpath("data/generics.yaml").read_text(encoding="utf-8"))
-    terms = (doc.get("english") or {}).get(word.lower(), [])
-    return frozenset(t for term in terms for t in class_terms(str(term)))
+    return frozenset(t for term in _english_terms().get(word.lower(), []) for t in class_terms(term))

@@ -13,7 +13,6 @@ source checkout, or inside the installed package.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -22,9 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from placegeo._yamlcheck import checked_documents
 from placegeo.errors import LayerNotFoundError, SchemaError
 
 __all__ = ["FieldSpec", "LayerSpec", "get_layer", "layers_dir", "load_registry", "shorten_field_names",
@@ -172,30 +171,9 @@ def _check_consistency(spec: dict[str, Any], where: str) -> list[str]:
 def validate_registry(directory: Path | None = None) -> list[str]:
     """Check every layer file against the schema; return a list of problems (empty when all is well)."""
     directory = Path(directory) if directory else layers_dir()
-    schema_path = directory / "layer.schema.json"
-    if not schema_path.exists():
-        return [f"{schema_path.name}: the registry schema is missing from the layers folder"]
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
     errors: list[str] = []
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
-        errors.append("no layer definitions (*.yaml) found in the layers folder")
     seen: dict[str, str] = {}
-    for path in files:
-        try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            errors.append(f"{path.name}: not valid YAML: {exc}")
-            continue
-        problems = sorted(validator.iter_errors(spec), key=lambda e: list(e.path))
-        for e in problems:
-            loc = "/".join(str(p) for p in e.path) or "(top level)"
-            errors.append(f"{path.name}: at {loc}: {e.message}")
-        if problems:
-            continue
-        if spec["name"] != path.stem:
-            errors.append(f"{path.name}: name '{spec['name']}' must match the file name '{path.stem}'")
+    for path, spec in checked_documents(directory, "layer.schema.json", errors, what="layer definitions"):
         if spec["name"] in seen:
             errors.append(f"{path.name}: layer '{spec['name']}' is also defined in {seen[spec['name']]}")
         seen[spec["name"]] = path.name
