@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request
 from placegeo.web import errors
 from placegeo.web.api import api
 from placegeo.web.downloads import downloads
+from placegeo.web.geojson import StrictJSONProvider
 from placegeo.web.ogc import ogc
 from placegeo.web.page import page
 from placegeo.web.settings import TILES, WebSettings, webmap_dir
@@ -31,6 +32,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     app = Flask("placegeo.web", template_folder=str(base / "templates"), static_folder=str(base / "static"),
                 static_url_path="/static")
     app.config["PLACEGEO"] = settings
+    app.json = StrictJSONProvider(app)  # no NaN in any answer
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     atlas_view = AtlasView(settings)
