@@ -387,7 +387,7 @@ def compute_indicators(
     for name, fn in _INDICATORS.items():
         try:
             rows += fn(ctx)
-        except (PlacegeoError, ValueError) as exc:  # one indicator's missing data does not stop the others
+        except PlacegeoError as exc:  # one indicator's missing data does not stop the others
             covered = ["beds_per_100_60plus", "nursing_bed_share"] if name == "beds_per_100_60plus" else (
                 ["cemetery_years_met", "eco_burial_share"] if name == "cemetery_years_met" else [name])
             rows += _failed(ctx, covered, exc)
