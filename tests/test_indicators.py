@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from shapely import Point
 
 from placegeo import coverage as cov
-from placegeo.cli import main
 from placegeo.cities import load_city
+from placegeo.cli import main
 from placegeo.errors import IndicatorError
 from placegeo.indicators import COLUMNS, as_document, compute_indicators, definitions, parameters_for
 from placegeo.network import WalkNetwork
@@ -154,7 +154,7 @@ def test_parameters_come_from_the_profile_or_are_given(demo_gpkg, network):
     params, basis = parameters_for(load_city("weifang"))
     assert params["care_target_share"] == load_city("weifang").policy["care_target_share"]
     assert basis["care_min"].startswith("city profile weifang")
-    with pytest.raises(IndicatorError, match="unknown indicator parameter.*night_hours"):
+    with pytest.raises(IndicatorError, match=r"unknown indicator parameter.*night_hours"):
         parameters_for(load_city("jinan"), night_hours=2)
     with pytest.raises(IndicatorError, match="by = 'county'"):
         compute_indicators(demo_gpkg, by="county")

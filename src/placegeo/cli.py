@@ -391,7 +391,6 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
     start = table.attrs["start_year"]
     if as_json:
         from placegeo.cemetery import PARAM_SOURCES
-
         from placegeo.provenance import sample_notice
 
         _echo_json({"start_year": start, "horizon_years": horizon_years, "method": table.attrs["method"],

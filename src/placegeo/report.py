@@ -91,7 +91,7 @@ def _care_map(result: gpd.GeoDataFrame, gaps, sites, facilities, districts, minu
     facilities.plot(ax=ax, color="#2e86c1", markersize=2)
     if len(sites):
         sites.plot(ax=ax, color="#8e44ad", marker="*", markersize=140, edgecolor="white", linewidth=0.5)
-    handles = [Patch(color=c, label=f"within {t} min") for t, c in colours.items() if t <= max(colours)]
+    handles: list[Any] = [Patch(color=c, label=f"within {t} min") for t, c in colours.items()]
     handles += [Patch(color="#f4f4f4", label="beyond the circles"),
                 Patch(facecolor="none", edgecolor="#d63031", label="gap (populated, uncovered)"),
                 Line2D([], [], color="#2e86c1", marker="o", ls="", ms=3, label=f"facilities ({len(facilities)})"),
@@ -131,7 +131,7 @@ def _cemetery_map(cemeteries: gpd.GeoDataFrame, districts, sample: bool):
     size = 4 + 200 * np.sqrt(free / max(float(free.max()), 1.0))
     planned = (cemeteries["status"].astype(str) == "planned").to_numpy() if "status" in cemeteries else np.zeros(
         len(cemeteries), dtype=bool)
-    for mask, colour, label in ((~planned, "#566573", "built"), (planned, "#27ae60", "planned")):
+    for mask, colour in ((~planned, "#566573"), (planned, "#27ae60")):
         if mask.any():
             cemeteries[mask].plot(ax=ax, color=colour, alpha=0.6, markersize=size[mask], edgecolor="white",
                                   linewidth=0.3)

@@ -33,8 +33,8 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
                 static_url_path="/static")
     app.config["PLACEGEO"] = settings
     app.json = StrictJSONProvider(app)  # no NaN in any answer
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
     atlas_view = AtlasView(settings)
     app.extensions["placegeo"] = atlas_view
     for blueprint in (page, api, ogc, downloads):
