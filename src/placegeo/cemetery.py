@@ -38,7 +38,7 @@ from scipy.spatial import cKDTree
 
 from placegeo.crs import to_metric
 from placegeo.errors import ParameterError, PlacegeoError, Problem, ValidationError
-from placegeo.provenance import provenance
+from placegeo.provenance import SAMPLE_NOTICE, provenance
 
 __all__ = [
     "PARAM_SOURCES",
@@ -61,7 +61,6 @@ DEMAND_METHOD = ("residents x crude death rate x cremation share x public-welfar
                  "split into eco and conventional burial")
 CAPACITY_METHOD = "year-by-year fill of free plots, demand shared by design capacity"
 ACCESS_METHOD = "straight line to the nearest cemetery with free plots"
-SAMPLE_NOTICE = "rests on sample data"
 
 
 def _source(text: str) -> dict[str, str]:

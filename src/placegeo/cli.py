@@ -42,6 +42,15 @@ def _err(msg: str) -> None:
     click.echo(msg, err=True)
 
 
+def _echo_notice(attrs) -> None:
+    """The "rests on sample data: …" line, printed with a result that rests on sample data."""
+    from placegeo.provenance import sample_notice
+
+    notice = sample_notice(attrs)
+    if notice:
+        click.echo(notice)
+
+
 def _pad(text: str, width: int) -> str:
     """Left-align ``text`` in ``width`` terminal columns (Chinese characters take two), cutting if needed."""
     import unicodedata
@@ -382,15 +391,18 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
     start = table.attrs["start_year"]
     if as_json:
         from placegeo.cemetery import PARAM_SOURCES
+        from placegeo.provenance import sample_notice
 
         _echo_json({"start_year": start, "horizon_years": horizon_years, "method": table.attrs["method"],
-                    "sample": table.attrs["sample"], "sample_inputs": table.attrs["sample_inputs"],
+                    "atlas_revision": atlas.revision, "sample": table.attrs["sample"],
+                    "sample_inputs": table.attrs["sample_inputs"], "notice": sample_notice(table.attrs),
                     "params": {k: v for k, v in vars(params).items() if k != "name"},
                     "param_sources": PARAM_SOURCES, "areas": table.reset_index()})
         return
     click.echo(f"Public-welfare cemeteries against {horizon_years} years of demand ({start}-"
                f"{start + horizon_years - 1}); eco-burial share {params.eco_share_start:.0%} -> "
                f"{params.eco_share_target:.0%} by {params.eco_target_year}; plots in standard plots")
+    _echo_notice(table.attrs)
     click.echo(f"{'area':<8} {'name':<14} {'demand':>9} {'free':>9} {'planned':>9} {'meets':>5} "
                f"{'short plots':>11} {'short ha':>8} {'full in':>7}")
     for code, r in table.iterrows():
@@ -457,8 +469,11 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
     if write:
         _write_coverage(atlas, result, facility_layer, target_min, network, facilities, with_areas)
     if as_json:
-        _echo_json({"method": table.attrs["method"], "sample": table.attrs["sample"],
-                    "sample_inputs": table.attrs["sample_inputs"], "parameters": table.attrs["parameters"],
+        from placegeo.provenance import sample_notice
+
+        _echo_json({"method": table.attrs["method"], "atlas_revision": atlas.revision, "sample": table.attrs["sample"],
+                    "sample_inputs": table.attrs["sample_inputs"], "notice": sample_notice(table.attrs),
+                    "parameters": table.attrs["parameters"],
                     "facility_layer": facility_layer, "facilities": len(facilities), "target_min": target_min,
                     "target_share": target_share, "hour": hour, "areas": table.reset_index()})
         return
@@ -466,6 +481,7 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
     click.echo(f"{len(facilities):,} {facility_layer}{when}"
                f"; method: {result.attrs['method']}; circles {', '.join(map(str, the_rule.thresholds_min))} min "
                f"({the_rule.rule}); target: {target_share:.0%} of residents 60+ within {target_min} min")
+    _echo_notice(table.attrs)
     circles = the_rule.thresholds_min
     click.echo(f"{'code':<10} {'name':<14} {'residents':>9} {'60+':>8} "
                + " ".join(f"{f'60+ {t}min':>9}" for t in circles) + "  meets")
@@ -484,6 +500,53 @@ def _write_coverage(atlas, result, facility_layer, target_min, network, faciliti
     written = write_coverage(atlas, result, facilities=facilities, facility_layer=facility_layer,
                              target_min=target_min, network=network, with_service_areas=with_areas)
     _err("wrote " + " and ".join(f"{name} ({n:,})" for name, n in written.items()) + f" to {atlas.location}")
+
+
+# -- indicators and the report --------------------------------------------------------------------
+@main.command()
+@_atlas_option
+@click.option("--by", type=click.Choice(["city", "district", "town"]), default="city", show_default=True,
+              help="Also one row per district or town.")
+@click.option("--city", default=None, help="City profile for the targets (default: the atlas's city).")
+@click.option("--no-network", is_flag=True, help="Straight line x detour factor even if the atlas has a network.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def indicators(atlas_path, by, city, no_network, as_json) -> None:
+    """The bureau's planning indicators: each with its definition, value, target and the target's source."""
+    from placegeo.indicators import as_document, compute_indicators
+
+    table = compute_indicators(_open(atlas_path), by=None if by == "city" else by, city=city,
+                               use_network=not no_network)
+    if as_json:
+        _echo_json(as_document(table))
+        return
+    click.echo(f"Indicators of {table.attrs['city']} (atlas revision {table.attrs['atlas_revision']}); "
+               f"{table.attrs['method']}")
+    _echo_notice(table.attrs)
+    click.echo(f"{'indicator':<24} {'area':<10} {'area name':<14} {'value':>9} {'target':>7} {'meets':>5}  unit")
+    for r in table.itertuples():
+        value = "-" if pd.isna(r.value) else f"{r.value:.3g}" if r.unit != "years" else f"{r.value:g}"
+        target = "-" if pd.isna(r.target) else f"{r.target:g}"
+        meets = "-" if r.meets is None or pd.isna(r.meets) else ("yes" if r.meets else "NO")
+        click.echo(f"{r.indicator:<24} {r.area:<10} {_pad(r.area_name, 14)} {value:>9} {target:>7} {meets:>5}  "
+                   f"{r.unit}{'; ' + r.note if r.note else ''}")
+    click.echo("targets: " + "; ".join(sorted({f"{r.indicator}: {r.target_source}" for r in table.itertuples()
+                                               if pd.notna(r.target)})))
+
+
+@main.command()
+@_atlas_option
+@click.option("--city", default=None, help="City profile for the targets (default: the atlas's city).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True, help="The HTML file to write.")
+@click.option("--no-network", is_flag=True, help="Straight line x detour factor even if the atlas has a network.")
+@_handle_errors
+def report(atlas_path, city, out, no_network) -> None:
+    """Write one self-contained HTML planning report (indicators, maps, scenarios, gaps, sources)."""
+    from placegeo.report import write_report
+
+    path = write_report(_open(atlas_path), out, city=city, use_network=not no_network)
+    _err(f"wrote {path}")
 
 
 # -- search ---------------------------------------------------------------------------------------

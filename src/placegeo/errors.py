@@ -143,3 +143,11 @@ class ReadingsError(PlacegeoError, ValueError):
 
 class CityError(PlacegeoError, ValueError):
     """An unknown city, a code of no known city, or a city profile under ``cities/`` that is invalid."""
+
+
+class IndicatorError(PlacegeoError, ValueError):
+    """An indicator asked for with a bad parameter (``by``, minutes, hours) or from an atlas lacking a layer."""
+
+
+class ReportError(PlacegeoError, ValueError):
+    """A planning report that cannot be written as asked (output path, city, or an atlas without what it needs)."""

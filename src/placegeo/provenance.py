@@ -13,9 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["is_sample", "provenance"]
+__all__ = ["SAMPLE_NOTICE", "is_sample", "provenance", "sample_notice"]
 
 _TRUE = {"true", "1", "yes", "y", "t"}
+
+#: what every table, chart, map legend, CLI line and web answer says when a result rests on sample data
+SAMPLE_NOTICE = "rests on sample data"
 
 
 def is_sample(data: Any) -> bool:
@@ -102,3 +105,23 @@ def provenance(
         "sample": bool(sample_inputs) or bool(base.get("sample", False)),
         "sample_inputs": sample_inputs,
     }
+
+
+def sample_notice(attrs: Mapping[str, Any] | pd.DataFrame | None) -> str | None:
+    """The notice to show beside a result that rests on sample data, or None when it does not.
+
+    ``attrs`` is a result's provenance (its ``attrs``, or the result itself). The notice names the
+    inputs that hold sample data, so a planner knows what to replace with surveyed data.
+
+    >>> sample_notice({"sample": True, "sample_inputs": ["units", "network"]})
+    'rests on sample data: units, network (generated for demonstration, not surveyed; do not use it for decisions)'
+    >>> sample_notice({"sample": False, "sample_inputs": []}) is None
+    True
+    """
+    if isinstance(attrs, pd.DataFrame):
+        attrs = attrs.attrs
+    if not attrs or not attrs.get("sample"):
+        return None
+    inputs = [str(i) for i in attrs.get("sample_inputs") or []]
+    named = f": {', '.join(inputs)}" if inputs else ""
+    return f"{SAMPLE_NOTICE}{named} (generated for demonstration, not surveyed; do not use it for decisions)"

@@ -126,6 +126,17 @@
     });
     overlays[name] = group.addTo(map);
     if (name === "relief_points") applyOpenNow();
+    if (name === "coverage_gaps" || name === "service_areas") showAnalysisNotice();
+  }
+
+  // Analysis results say what they rest on: the server's notice (sample data) is shown as text.
+  async function showAnalysisNotice() {
+    try {
+      const r = await fetch("/api/coverage");
+      if (!r.ok) return;
+      const doc = await r.json();
+      if (doc.notice) $("#layer-status").textContent = doc.notice;
+    } catch (e) { /* the layer is shown anyway; the page's own sample notice stays */ }
   }
 
   // "Open now" asks the server, which reads the hours with the same parser as the analyses; the

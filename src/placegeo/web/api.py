@@ -176,14 +176,22 @@ def coverage():
     rule = result.attrs["rule"]
     return jsonify({"method": result.attrs["method"], "facility_layer": result.attrs["facility_layer"],
                     "target_min": target_min, "thresholds_min": list(rule.thresholds_min), "rule": rule.rule,
-                    "speed_kmh": rule.speed_kmh, "atlas_revision": result.attrs["atlas_revision"],
-                    "computed_at": result.attrs["computed_at"], "sample": result.attrs["sample"],
-                    "areas": records(table)})
+                    "speed_kmh": rule.speed_kmh, "parameters": table.attrs.get("parameters", {}),
+                    "atlas_revision": result.attrs["atlas_revision"], "computed_at": result.attrs["computed_at"],
+                    **_rests_on(table.attrs), "areas": records(table)})
+
+
+def _rests_on(attrs) -> dict:
+    """Whether a result rests on sample data, which inputs do, and the notice the page shows."""
+    from placegeo.provenance import sample_notice
+
+    return {"sample": bool(attrs.get("sample")), "sample_inputs": list(attrs.get("sample_inputs", [])),
+            "notice": sample_notice(attrs)}
 
 
 @api.get("/cemetery")
 def cemetery():
-    from placegeo.cemetery import BurialParams, meets_demand
+    from placegeo.cemetery import PARAM_SOURCES, BurialParams, meets_demand
 
     v = view()
     horizon = int_arg("horizon", 10, 1, 50)
@@ -192,7 +200,25 @@ def cemetery():
     table = meets_demand(v.layer("cemeteries"), v.layer("population_units"), horizon_years=horizon,
                          params=params, names=v.names)
     return jsonify({"horizon_years": horizon, "start_year": clean(table.attrs["start_year"]),
+                    "method": table.attrs["method"], "parameters": table.attrs["parameters"],
+                    "param_sources": PARAM_SOURCES, "atlas_revision": v.state.revision, **_rests_on(table.attrs),
                     "areas": records(table)})
+
+
+@api.get("/indicators")
+def indicators():
+    """The bureau's planning indicators (for the city, or per district or town), with what they rest on."""
+    from placegeo.indicators import as_document, compute_indicators
+
+    by = text_arg("by", 10) or "city"
+    if by not in ("city", "district", "town"):
+        raise BadParameter("by", "'by' must be city, district or town")
+    v = view()
+    key = ("indicators", by)
+    computed = v.state.computed
+    if key not in computed:  # seconds of work: once per revision of the atlas
+        computed[key] = as_document(compute_indicators(v.atlas, by=None if by == "city" else by))
+    return jsonify(computed[key])
 
 
 @api.get("/open")

@@ -9,6 +9,7 @@ from flask import Flask, Response, g, request
 from placegeo.web import errors
 from placegeo.web.api import api
 from placegeo.web.downloads import downloads
+from placegeo.web.geojson import StrictJSONProvider
 from placegeo.web.ogc import ogc
 from placegeo.web.page import page
 from placegeo.web.settings import TILES, WebSettings, webmap_dir
@@ -31,8 +32,9 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     app = Flask("placegeo.web", template_folder=str(base / "templates"), static_folder=str(base / "static"),
                 static_url_path="/static")
     app.config["PLACEGEO"] = settings
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = StrictJSONProvider(app)  # no NaN in any answer
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
     atlas_view = AtlasView(settings)
     app.extensions["placegeo"] = atlas_view
     for blueprint in (page, api, ogc, downloads):

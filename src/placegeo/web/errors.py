@@ -33,7 +33,7 @@ def _layer(exc: BaseException) -> str:
 # errors about what the request asked: their messages say what was wrong and how to fix it
 _BAD_INPUT = (e.BadParameter, e.DatumError, e.CRSError, e.GeographicCRSError, e.ValidationError,
               e.ImportFormatError, e.ExportError, e.ParameterError, e.CoverageError, e.NetworkError, e.SearchError,
-              e.OpeningHoursError, e.NameCheckError, e.CityError)
+              e.OpeningHoursError, e.NameCheckError, e.CityError, e.IndicatorError, e.ReportError)
 #: every PlacegeoError class → (HTTP status, the public message made from the exception)
 STATUS: dict[type[e.PlacegeoError], tuple[int, Callable[[BaseException], str]]] = {
     **dict.fromkeys(_BAD_INPUT, (400, _said)),

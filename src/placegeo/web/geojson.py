@@ -12,10 +12,29 @@ import numpy as np
 import pandas as pd
 import shapely
 from flask import Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 
+from placegeo._json import to_jsonable
 from placegeo.crs import shift_datum
 
-__all__ = ["clean", "features", "geojson_response", "records", "shift", "url"]
+__all__ = ["StrictJSONProvider", "clean", "features", "geojson_response", "records", "shift", "url"]
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, strict: never a literal NaN or Infinity (browsers' ``JSON.parse`` rejects them).
+
+    Answers are written as they are when they hold no such value (the fast path every search takes);
+    otherwise through :func:`placegeo._json.to_jsonable`, which writes missing and non-finite numbers as null.
+    """
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        try:
+            return json.dumps(obj, allow_nan=False, **kwargs)
+        except (ValueError, TypeError):
+            return json.dumps(to_jsonable(obj), allow_nan=False, **kwargs)
 
 
 def clean(value: Any) -> Any:
