@@ -235,7 +235,8 @@ def _write(data, path: Path, *, fmt: str, name: str, label: str, projected: bool
             table["lat" if not projected else "y"] = np.round(xy[:, 1], 3 if projected else 7)
         table["wkt"] = shapely.to_wkt(arr, rounding_precision=3 if projected else 7)
         try:
-            safe_table(table).to_csv(path, index=False, encoding=enc)  # no cell runs as a formula
+            # no cell runs as a formula; CRLF rows (RFC 4180) so a carriage return inside a cell is quoted
+            safe_table(table).to_csv(path, index=False, encoding=enc, lineterminator="\r\n")
         except UnicodeEncodeError as exc:
             raise ExportError(f"a character cannot be written in {encoding}: {exc.object[exc.start:exc.end]!r}; "
                               "export with --encoding utf-8") from None
