@@ -5,6 +5,7 @@ what nginx is there for: slow clients do not hold gunicorn's workers; gzip, ETag
 caching, request size and rate limits; links on ``PLACEGEO_PUBLIC_URL`` whatever Host a client sends.
 """
 
+import contextlib
 import gzip
 import http.client
 import json
@@ -76,10 +77,8 @@ def test_slow_clients_do_not_delay_a_normal_request(stack):
     def trickle():
         while not stop.wait(2):
             for s in slow:
-                try:
+                with contextlib.suppress(OSError):
                     s.sendall(b"X-Slow: 1\r\n")
-                except OSError:
-                    pass
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()

@@ -334,9 +334,8 @@ def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
         return
     if coords:
         raise click.UsageError("give either LON LAT or --csv FILE, not both")
-    from placegeo.readers import convert_table, read_table
-
     from placegeo.csvsafe import safe_table
+    from placegeo.readers import convert_table, read_table
 
     df = safe_table(convert_table(read_table(csv_path), src=src, dst=dst, lon_col=lon_col, lat_col=lat_col))
     if out:

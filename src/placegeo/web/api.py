@@ -151,7 +151,8 @@ def layers():
                     "geometry": spec.geometry, "features": int(s["features"]),
                     "sample_share": float(s["sample_share"]), "sources": s["sources"],
                     "attribution": s["attribution"], "drawn": name not in HIDDEN_COLLECTIONS,
-                    "links": {"items": url(f"/collections/{name}/items"), "download": url(f"/download/{name}.geojson")}})
+                    "links": {"items": url(f"/collections/{name}/items"),
+                              "download": url(f"/download/{name}.geojson")}})
     return jsonify({"layers": out})
 
 

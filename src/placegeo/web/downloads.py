@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from flask import Blueprint, current_app, request, send_from_directory
 from werkzeug.exceptions import NotFound
 

@@ -76,7 +76,8 @@ class WebSettings:
         values.update({k.lower(): v for k, v in overrides.items()})
         settings = cls(**values)
         if settings.public_url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", settings.public_url):
-            raise ValueError(f"PLACEGEO_PUBLIC_URL={settings.public_url!r}; give a base URL like https://maps.example.org")
+            raise ValueError(f"PLACEGEO_PUBLIC_URL={settings.public_url!r}; "
+                             "give a base URL such as https://maps.example.org")
         if settings.tiles not in TILES:
             raise ValueError(f"PLACEGEO_TILES={settings.tiles!r}; use one of {', '.join(TILES)}")
         return settings
