@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ATLAS  ?= atlas.gpkg
 
-.PHONY: run test install lint typecheck bench demo clean
+.PHONY: run serve-prod test install lint typecheck bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ demo: install
 run: demo
 	$(BIN)/placegeo serve --atlas $(ATLAS) --host 127.0.0.1
 
+# nginx in front of gunicorn, as on the public site (webmap/serve-prod; needs Debian's nginx)
+serve-prod: demo
+	$(BIN)/python webmap/serve-prod --atlas $(ATLAS) --listen 127.0.0.1:8080
+
 test: install
 	./.ci/install-chromium || echo "chromium could not be installed: the browser tests will be skipped"
+	./.ci/install-nginx || echo "nginx could not be installed: the production-stack tests will be skipped"
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/mypy
 	@# a throwaway PostGIS on 127.0.0.1 (installed from Debian's packages if missing): the storage,

@@ -150,3 +150,18 @@ def test_gbk_folds_capital_tone_marks_and_says_so(tmp_path, names_layer):
     assert _read_zip_shp(path)["host"].tolist() == ["èrtàipíng Cūn", "ānlè Jiē", "plain"]
     with zipfile.ZipFile(path) as zf:
         assert "lower case (GBK lacks them)" in zf.read("py_fields.csv").decode("utf-8-sig")
+
+
+def test_csv_export_neutralises_formulas_and_keeps_numbers(tmp_path):
+    import csv
+
+    g = relief_points(7)
+    g["name"] = ["=HYPERLINK(\"http://x\")", "+1+1地名", "@SUM(1)", "\tcmd", "\rcmd", "-1+2", "-3.5"]
+    g["score"] = [-1.5, 2.0, 0.0, -7.0, 1.0, 1.0, 1.0]
+    path = export_layer(g, tmp_path / "x.csv", fmt="csv")
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'+1+1地名", "'@SUM(1)", "'\tcmd", "'\rcmd",
+                                         "'-1+2", "-3.5"]
+    assert [float(r["score"]) for r in rows] == [-1.5, 2.0, 0.0, -7.0, 1.0, 1.0, 1.0]  # numbers stay numbers
+    assert g["name"].iloc[0].startswith("=")  # the frame given is not changed

@@ -164,3 +164,147 @@ def test_the_page_takes_its_title_from_the_city_profile(client):
     city = client.get("/api/config").get_json()["city"]
     assert city == {"name": "jinan", "title_zh": "济南地名查询", "title_en": "Jinan place names",
                     "relief_zh": "泉城避风港"}
+
+
+# -- web conventions: CORS, ETag/304, gzip, public links, page limits (issue 18) ----------------------
+def test_cors_headers_on_the_read_only_apis(client):
+    for url in ("/api/layers", "/ogc", "/collections/relief_points/items?limit=2", "/api/search?q=frj"):
+        r = client.get(url, headers={"Origin": "https://other.example"})
+        assert r.headers["Access-Control-Allow-Origin"] == "*", url
+        assert "ETag" in r.headers["Access-Control-Expose-Headers"]
+    pre = client.options("/collections/relief_points/items", headers={
+        "Origin": "https://other.example", "Access-Control-Request-Method": "GET"})
+    assert pre.status_code == 200 and "GET" in pre.headers["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Origin" not in client.get("/").headers  # the page is not an API
+
+
+def test_cors_with_a_list_of_origins(demo_atlas, tmp_path):
+    app = create_app({"atlas": demo_atlas.location, "export_dir": str(tmp_path),
+                      "cors_origins": "https://a.example https://b.example"})
+    c = app.test_client()
+    r = c.get("/api/layers", headers={"Origin": "https://b.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "https://b.example" and "Origin" in r.headers["Vary"]
+    r = c.get("/api/layers", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_etag_and_cache_control_follow_the_atlas_revision(atlas, tmp_path):
+    from helpers import relief_points
+
+    atlas.write("relief_points", relief_points(3))
+    app = create_app({"atlas": atlas.location, "export_dir": str(tmp_path), "refresh_ms": 0})
+    c = app.test_client()
+    first = c.get("/collections/relief_points/items")
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"') and "max-age=" in first.headers["Cache-Control"]
+    again = c.get("/collections/relief_points/items", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    other = c.get("/collections/relief_points/items?limit=2")
+    assert other.headers["ETag"] != tag  # another question, another tag
+    assert c.get("/api/health").headers["Cache-Control"] == "no-store"
+    bad = c.get("/collections/relief_points/items?limit=0")
+    assert bad.status_code == 400 and "ETag" not in bad.headers
+
+    atlas.write("relief_points", relief_points(5))  # an import: a new revision
+    c.get("/api/health")  # the worker notices and reads the new revision in the background
+    app.extensions["placegeo"].wait_refreshed()
+    after = c.get("/collections/relief_points/items", headers={"If-None-Match": tag})
+    assert after.status_code == 200 and after.get_json()["numberMatched"] == 5 and after.headers["ETag"] != tag
+
+
+def test_large_answers_are_gzipped_when_the_client_accepts_it(client):
+    import gzip
+
+    url = "/collections/admin_units/items?limit=50"
+    plain = client.get(url)
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.data)) == plain.get_json()
+    assert len(zipped.data) < len(plain.data) / 2
+    small = client.get("/api/health", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers  # under 1 KB: not worth it
+
+
+def test_links_follow_the_public_url_and_never_the_host_header(demo_atlas, tmp_path):
+    app = create_app({"atlas": demo_atlas.location, "export_dir": str(tmp_path),
+                      "public_url": "https://maps.example.org/placegeo/"})
+    app.add_url_rule("/moved/", "moved", lambda: "here")  # Werkzeug redirects /moved to /moved/ by itself
+    c = app.test_client()
+    for url in ("/ogc", "/collections", "/collections/relief_points/items?limit=5", "/api/layers"):
+        body = c.get(url, headers={"Host": "evil.example"}).get_data(as_text=True)
+        assert "evil.example" not in body and "https://maps.example.org/placegeo/" in body, url
+    page = c.get("/collections/relief_points/items?limit=5", headers={"Host": "evil.example"}).get_json()
+    nxt = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    assert nxt.startswith("https://maps.example.org/placegeo/collections/relief_points/items?")
+    r = c.get("/moved", headers={"Host": "evil.example"})
+    assert r.status_code in (301, 308) and r.headers["Location"] == "https://maps.example.org/placegeo/moved/"
+    with pytest.raises(ValueError, match="PLACEGEO_PUBLIC_URL"):
+        WebSettings.from_env({"PLACEGEO_PUBLIC_URL": "javascript:alert(1)"})
+
+
+def test_links_are_relative_without_a_public_url(client):
+    landing = client.get("/ogc", headers={"Host": "evil.example"}).get_json()
+    assert {link["href"] for link in landing["links"]} >= {"/ogc", "/collections", "/conformance"}
+
+
+def test_page_size_is_bounded(client):
+    limit = client.application.config["PLACEGEO"].max_items
+    assert limit <= 1000
+    r = client.get(f"/collections/admin_units/items?limit={limit + 1}")
+    assert r.status_code == 400 and str(limit) in r.get_json()["error"]["message"]
+
+
+def test_expensive_answers_are_computed_once_per_revision(client, monkeypatch):
+    import placegeo.cemetery
+
+    calls = []
+    real = placegeo.cemetery.meets_demand
+    monkeypatch.setattr(placegeo.cemetery, "meets_demand", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = client.get("/api/cemetery?horizon=37").get_json()
+    assert client.get("/api/cemetery?horizon=37").get_json() == first
+    assert client.get("/api/cemetery?horizon=38").status_code == 200
+    assert len(calls) == 2
+
+
+def test_export_folder_is_never_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    s = WebSettings.from_env({})
+    assert s.export_path == tmp_path / "cache" / "placegeo" / "exports"
+
+
+# as an import stores them (leading tabs and returns are stripped on the way in: see test_export.py)
+HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"点\")", "+1+1地名", "@SUM(1)", "-2+3", "-3.5"]
+
+
+def test_csv_cells_never_run_as_formulas(atlas, tmp_path):
+    import csv
+    import io
+
+    from helpers import relief_points
+
+    gdf = relief_points(len(HOSTILE))
+    gdf["name"] = HOSTILE
+    gdf["hours"] = "=1+1"
+    gdf["source"] = "<img src=x onerror=alert(1)>"
+    atlas.write("relief_points", gdf)
+    c = create_app({"atlas": atlas.location, "export_dir": str(tmp_path)}).test_client()
+    text = c.get("/download/relief_points.csv").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    names = [r["name"] for r in rows]
+    assert names == ["'" + n for n in HOSTILE[:-1]] + ["-3.5"]  # a number stays a number
+    assert all(r["hours"] == "'=1+1" for r in rows)
+    for row in rows:
+        for key, value in row.items():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), (key, value)
+            assert not value.startswith("-") or float(value) < 0, (key, value)
+        assert float(row["lon"]) > 117  # coordinates are numbers, untouched
+
+
+def test_the_page_never_parses_data_as_html():
+    from placegeo.web.settings import webmap_dir
+
+    script = (webmap_dir() / "static" / "app.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script, sink
+    assert "textContent" in script

@@ -343,9 +343,10 @@ def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
         return
     if coords:
         raise click.UsageError("give either LON LAT or --csv FILE, not both")
+    from placegeo.csvsafe import safe_table
     from placegeo.readers import convert_table, read_table
 
-    df = convert_table(read_table(csv_path), src=src, dst=dst, lon_col=lon_col, lat_col=lat_col)
+    df = safe_table(convert_table(read_table(csv_path), src=src, dst=dst, lon_col=lon_col, lat_col=lat_col))
     if out:
         df.to_csv(out, index=False, encoding="utf-8-sig")
         _err(f"wrote {len(df)} rows to {out}")

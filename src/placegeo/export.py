@@ -29,6 +29,7 @@ import pyogrio
 import shapely
 
 from placegeo.crs import parse_crs, shift_datum, to_metric
+from placegeo.csvsafe import safe_cell, safe_table
 from placegeo.errors import ExportError
 from placegeo.registry import load_registry, shorten_field_names
 from placegeo.storage import _atomic
@@ -136,7 +137,7 @@ def _write_shapefile_zip(gdf: gpd.GeoDataFrame, path: Path, name: str, *, encodi
         w = csv.writer(buf)
         w.writerow(["field", "shapefile_field", "title_zh", "note"])
         for long, short in mapping.items():
-            w.writerow([long, short, titles.get(long, ""), notes.get(long, "")])
+            w.writerow([safe_cell(v) for v in (long, short, titles.get(long, ""), notes.get(long, ""))])
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for f in sorted(Path(tmp).iterdir()):
                 zf.write(f, f.name)
@@ -234,7 +235,8 @@ def _write(data, path: Path, *, fmt: str, name: str, label: str, projected: bool
             table["lat" if not projected else "y"] = np.round(xy[:, 1], 3 if projected else 7)
         table["wkt"] = shapely.to_wkt(arr, rounding_precision=3 if projected else 7)
         try:
-            table.to_csv(path, index=False, encoding=enc)
+            # no cell runs as a formula; CRLF rows (RFC 4180) so a carriage return inside a cell is quoted
+            safe_table(table).to_csv(path, index=False, encoding=enc, lineterminator="\r\n")
         except UnicodeEncodeError as exc:
             raise ExportError(f"a character cannot be written in {encoding}: {exc.object[exc.start:exc.end]!r}; "
                               "export with --encoding utf-8") from None

@@ -85,14 +85,15 @@
 
   async function fetchAll(name) {
     const out = [];
-    let url = `/collections/${name}/items?limit=5000&datum=${datum}`;
+    let url = `/collections/${name}/items?limit=1000&datum=${datum}`;
     while (url) {
       const r = await fetch(url);
       if (!r.ok) return null;
       const doc = await r.json();
       out.push(...doc.features);
       const next = (doc.links || []).find((l) => l.rel === "next");
-      url = next ? new URL(next.href).pathname + new URL(next.href).search : null;
+      // links may be relative, or on the public URL of another host name: follow path and query here
+      url = next ? new URL(next.href, location.href).pathname + new URL(next.href, location.href).search : null;
     }
     return out;
   }
@@ -195,26 +196,30 @@
   let marker = null, timer = null, selected = -1, current = [];
   const box = $("#q"), list = $("#suggestions");
 
-  function escapeHtml(s) {
-    return String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  // Every value from the server goes into the page as text (textContent), never parsed as HTML.
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
   }
 
   function renderSuggestions(features) {
     current = features;
     selected = -1;
-    list.innerHTML = "";
+    list.replaceChildren();
     features.forEach((f, i) => {
       const li = document.createElement("li");
       li.setAttribute("role", "option");
       li.dataset.index = i;
-      li.innerHTML = `<span>${escapeHtml(f.properties.name)}</span><span class="meta">${escapeHtml(f.properties.pinyin)}` +
-        `${f.properties.sample ? " · " + t("sample") : ""}</span>`;
+      li.append(el("span", f.properties.name),
+        el("span", `${f.properties.pinyin}${f.properties.sample ? " · " + t("sample") : ""}`, "meta"));
       li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(f); });
       list.appendChild(li);
     });
     const results = $("#result-list");
-    results.innerHTML = "";
-    if (!features.length && box.value.trim()) results.innerHTML = `<li>${t("noResults")}</li>`;
+    results.replaceChildren();
+    if (!features.length && box.value.trim()) results.append(el("li", t("noResults")));
     features.forEach((f) => {
       const li = document.createElement("li");
       li.textContent = `${f.properties.name}（${f.properties.layer_title || f.properties.category || f.properties.layer}）`;
@@ -242,12 +247,12 @@
     } else if (e.key === "Enter") {
       const f = current[selected >= 0 ? selected : 0];
       if (f) choose(f);
-    } else if (e.key === "Escape") { list.innerHTML = ""; }
+    } else if (e.key === "Escape") { list.replaceChildren(); }
   });
-  box.addEventListener("blur", () => setTimeout(() => { list.innerHTML = ""; }, 150));
+  box.addEventListener("blur", () => setTimeout(() => { list.replaceChildren(); }, 150));
 
   async function choose(f) {
-    list.innerHTML = "";
+    list.replaceChildren();
     box.value = f.properties.name;
     const r = await fetch(`/api/places/${encodeURIComponent(f.properties.id)}`);
     if (!r.ok) return;
@@ -267,11 +272,13 @@
       [t("district"), p.district_name], [t("town"), p.town_name],
       [t("coords"), `${(+p.lon).toFixed(6)}, ${(+p.lat).toFixed(6)} (CGCS2000)`], [t("source"), p.source],
     ].filter(([, v]) => v !== null && v !== undefined && v !== "");
-    const badge = p.sample ? `<span class="badge sample">${t("sample")}</span>` : `<span class="badge real">${t("real")}</span>`;
     const d = $("#detail");
-    d.innerHTML = `<h3>${escapeHtml(p.name)}${badge}</h3><div class="muted">${escapeHtml(lang === "zh" ? p.layer_title : p.layer_title_en)}</div>` +
-      `<dl>${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>` +
-      (p.attribution ? `<p class="muted">${escapeHtml(p.attribution)}</p>` : "");
+    const title = el("h3", p.name);
+    title.append(el("span", t(p.sample ? "sample" : "real"), `badge ${p.sample ? "sample" : "real"}`));
+    const dl = el("dl");
+    rows.forEach(([k, v]) => dl.append(el("dt", k), el("dd", v)));
+    d.replaceChildren(title, el("div", lang === "zh" ? p.layer_title : p.layer_title_en, "muted"), dl);
+    if (p.attribution) d.append(el("p", p.attribution, "muted"));
     d.hidden = false;
     d.dataset.id = p.id;
   }

@@ -14,7 +14,7 @@ from placegeo.atlas import CHINA_EXTENT
 from placegeo.crs import convert, shift_datum
 from placegeo.errors import BadParameter, CityError
 from placegeo.pinyin import romanize, to_pinyin
-from placegeo.web.geojson import clean, features, geojson_response, records
+from placegeo.web.geojson import clean, features, geojson_response, records, url
 from placegeo.web.params import datum_arg, float_arg, int_arg, text_arg
 from placegeo.web.settings import TILES
 from placegeo.web.state import view
@@ -44,17 +44,15 @@ def _city() -> dict | None:
     """The map's title and the relief network's name, from the atlas's city profile (None without one)."""
     from placegeo.cities import city_of_atlas
 
-    computed = view().state.computed
-    if "city" not in computed:
+    def make() -> dict | None:
         try:
             city = city_of_atlas(view().atlas)
         except CityError:
-            computed["city"] = None
-        else:
-            computed["city"] = {"name": city.name, "title_zh": city.map_title,
-                                "title_en": f"{city.names['en']} place names",
-                                "relief_zh": city.relief_network["name"]}
-    return computed["city"]
+            return None
+        return {"name": city.name, "title_zh": city.map_title, "title_en": f"{city.names['en']} place names",
+                "relief_zh": city.relief_network["name"]}
+
+    return view().state.computed.get_or_make("city", make)
 
 
 @api.get("/search")
@@ -63,14 +61,12 @@ def search():
     settings = current_app.config["PLACEGEO"]
     cache = view().state.answers
     key = request.query_string.decode("latin-1")
-    if settings.search_cache and key in cache:
-        cache.move_to_end(key)
-        return Response(cache[key], mimetype="application/geo+json")
+    found = cache.get(key)
+    if found is not None:
+        return Response(found, mimetype="application/geo+json")
     resp = _search(settings.max_search_limit)
-    if settings.search_cache and resp.status_code == 200:
+    if resp.status_code == 200:
         cache[key] = resp.get_data()
-        if len(cache) > settings.search_cache:
-            cache.popitem(last=False)
     return resp
 
 
@@ -155,7 +151,8 @@ def layers():
                     "geometry": spec.geometry, "features": int(s["features"]),
                     "sample_share": float(s["sample_share"]), "sources": s["sources"],
                     "attribution": s["attribution"], "drawn": name not in HIDDEN_COLLECTIONS,
-                    "links": {"items": f"/collections/{name}/items", "download": f"/download/{name}.geojson"}})
+                    "links": {"items": url(f"/collections/{name}/items"),
+                              "download": url(f"/download/{name}.geojson")}})
     return jsonify({"layers": out})
 
 
@@ -170,15 +167,18 @@ def coverage():
     v = view()
     if "coverage_units" not in v.layers():
         raise NotFound("no coverage results in this atlas; run `placegeo coverage --write`")
-    result = read_coverage(v.atlas)
-    target_min = result.attrs["target_min"]
-    table = coverage_summary(result, by=f"{by}_code", target_min=target_min, names=v.names)
-    rule = result.attrs["rule"]
-    return jsonify({"method": result.attrs["method"], "facility_layer": result.attrs["facility_layer"],
-                    "target_min": target_min, "thresholds_min": list(rule.thresholds_min), "rule": rule.rule,
-                    "speed_kmh": rule.speed_kmh, "parameters": table.attrs.get("parameters", {}),
-                    "atlas_revision": result.attrs["atlas_revision"], "computed_at": result.attrs["computed_at"],
-                    **_rests_on(table.attrs), "areas": records(table)})
+    def make() -> dict:
+        result = read_coverage(v.atlas)
+        target_min = result.attrs["target_min"]
+        table = coverage_summary(result, by=f"{by}_code", target_min=target_min, names=v.names)
+        rule = result.attrs["rule"]
+        return {"method": result.attrs["method"], "facility_layer": result.attrs["facility_layer"],
+                "target_min": target_min, "thresholds_min": list(rule.thresholds_min), "rule": rule.rule,
+                "speed_kmh": rule.speed_kmh, "parameters": table.attrs.get("parameters", {}),
+                "atlas_revision": result.attrs["atlas_revision"], "computed_at": result.attrs["computed_at"],
+                **_rests_on(table.attrs), "areas": records(table)}
+
+    return jsonify(v.state.computed.get_or_make(("coverage", by), make))  # per revision: read and summed once
 
 
 def _rests_on(attrs) -> dict:
@@ -197,12 +197,16 @@ def cemetery():
     horizon = int_arg("horizon", 10, 1, 50)
     target = float_arg("eco_share_target", 0.0, 1.0, required=False)
     params = BurialParams() if target is None else BurialParams().with_(eco_share_target=target)
-    table = meets_demand(v.layer("cemeteries"), v.layer("population_units"), horizon_years=horizon,
-                         params=params, names=v.names)
-    return jsonify({"horizon_years": horizon, "start_year": clean(table.attrs["start_year"]),
-                    "method": table.attrs["method"], "parameters": table.attrs["parameters"],
-                    "param_sources": PARAM_SOURCES, "atlas_revision": v.state.revision, **_rests_on(table.attrs),
-                    "areas": records(table)})
+
+    def make() -> dict:  # half a second for 50 years: computed once per revision and question
+        table = meets_demand(v.layer("cemeteries"), v.layer("population_units"), horizon_years=horizon,
+                             params=params, names=v.names)
+        return {"horizon_years": horizon, "start_year": clean(table.attrs["start_year"]),
+                "method": table.attrs["method"], "parameters": table.attrs["parameters"],
+                "param_sources": PARAM_SOURCES, "atlas_revision": v.state.revision, **_rests_on(table.attrs),
+                "areas": records(table)}
+
+    return jsonify(v.state.computed.get_or_make(("cemetery", horizon, target), make))
 
 
 @api.get("/indicators")
@@ -214,11 +218,9 @@ def indicators():
     if by not in ("city", "district", "town"):
         raise BadParameter("by", "'by' must be city, district or town")
     v = view()
-    key = ("indicators", by)
-    computed = v.state.computed
-    if key not in computed:  # seconds of work: once per revision of the atlas
-        computed[key] = as_document(compute_indicators(v.atlas, by=None if by == "city" else by))
-    return jsonify(computed[key])
+    # seconds of work: once per revision of the atlas
+    return jsonify(v.state.computed.get_or_make(
+        ("indicators", by), lambda: as_document(compute_indicators(v.atlas, by=None if by == "city" else by))))
 
 
 @api.get("/open")
@@ -235,11 +237,10 @@ def open_now():
         raise BadParameter("weekday", "'weekday' is required: 1 (Monday) to 7 (Sunday)")
     hour = float_arg("hour", 0.0, 24.0)
     assert hour is not None
-    key = ("open", layer, weekday, hour)
-    computed = v.state.computed
-    if key not in computed:  # one answer per revision and moment: the page asks it again and again
-        computed[key] = open_keys(v.layer(layer), key=v.registry[layer].primary_key, weekday=weekday, hour=hour)
-    return jsonify(computed[key])
+    # one answer per revision and moment: the page asks it again and again
+    return jsonify(v.state.computed.get_or_make(
+        ("open", layer, weekday, hour),
+        lambda: open_keys(v.layer(layer), key=v.registry[layer].primary_key, weekday=weekday, hour=hour)))
 
 
 @api.get("/namecheck")

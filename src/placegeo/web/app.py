@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from placegeo.web import errors
+from placegeo.web import caching, compress, cors, errors, links
 from placegeo.web.api import api
 from placegeo.web.downloads import downloads
 from placegeo.web.geojson import StrictJSONProvider
@@ -42,6 +42,11 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     errors.install(app)
     app.before_request(_read_only(atlas_view))
     app.after_request(_security_headers(settings))
+    # web conventions, one module each (after_request hooks run last-registered first)
+    links.install(app)
+    caching.install(app, settings)
+    cors.install(app, settings)
+    compress.install(app, settings)
     return app
 
 

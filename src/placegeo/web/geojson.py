@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
-from urllib.parse import urlencode
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from flask.json.provider import DefaultJSONProvider
 
 from placegeo._json import to_jsonable
 from placegeo.crs import shift_datum
+from placegeo.web.links import public_url
 
 __all__ = ["StrictJSONProvider", "clean", "features", "geojson_response", "records", "shift", "url"]
 
@@ -71,10 +71,8 @@ def shift(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
 
 
 def url(path: str, args: dict[str, str] | None = None) -> str:
-    """An absolute link to ``path`` on this site."""
-    root = request.host_url.rstrip("/")
-    path = path.rstrip("?")
-    return f"{root}{path}" + (f"?{urlencode(args)}" if args else "")
+    """A link to ``path`` on this site, on ``PLACEGEO_PUBLIC_URL`` (see :mod:`placegeo.web.links`)."""
+    return public_url(path, args)
 
 
 def geojson_response(doc: dict[str, Any]) -> Response:

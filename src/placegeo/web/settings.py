@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TILES", "WebSettings", "webmap_dir"]
+__all__ = ["TILES", "WebSettings", "default_export_dir", "webmap_dir"]
 
 TILES = {
     "none": None,
@@ -29,19 +29,38 @@ def webmap_dir() -> Path:
     return checkout if (checkout / "templates").exists() else here / "_webmap"
 
 
+def default_export_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where downloads are made when ``PLACEGEO_EXPORT_DIR`` is not set: never the working directory.
+
+    ``$XDG_CACHE_HOME/placegeo/exports`` (``~/.cache/placegeo/exports`` by default): the files are
+    made again from the atlas whenever they are missing, so a cache folder is their place.
+
+    >>> str(default_export_dir({"XDG_CACHE_HOME": "/var/cache/web"}))
+    '/var/cache/web/placegeo/exports'
+    """
+    env = os.environ if environ is None else environ
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "placegeo" / "exports"
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """Settings of the web map; each can be set by an environment variable ``PLACEGEO_<NAME>``."""
 
     atlas: str = "atlas.gpkg"
-    export_dir: str = "exports/web"
+    export_dir: str = ""  # downloads made once per revision; "": placegeo/exports in the user's cache folder
     tiles: str = "none"  # none, osm, tianditu or amap
     tianditu_key: str = ""
     max_search_limit: int = 50
     search_cache: int = 4096  # answers kept per worker and atlas revision; 0: none
     refresh_ms: int = 1000  # how often a worker checks whether the atlas changed (an import); 0: every request
-    max_items: int = 5000
+    max_items: int = 1000  # the largest page of OGC items (limit): bounds what one response costs
     default_items: int = 100
+    computed_cache: int = 256  # expensive answers (cemetery, coverage, open now) kept per worker and revision
+    public_url: str = ""  # the site's public base URL for links ("https://maps.example.org"); "": relative links
+    cors_origins: str = "*"  # origins allowed to call the read-only APIs: "*" or space-separated origins
+    cache_max_age: int = 60  # seconds a client or proxy may reuse a data answer without asking again
+    gzip: int = 1  # 1: the app compresses JSON answers larger than 1 KB (0 where nginx does it)
     namecheck: int = 0  # 1: answer /api/namecheck (for the bureau's internal use; off on a public site)
 
     @classmethod
@@ -56,6 +75,19 @@ class WebSettings:
                 values[f.name] = int(env[key]) if f.type == "int" else env[key]
         values.update({k.lower(): v for k, v in overrides.items()})
         settings = cls(**values)
+        if settings.public_url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", settings.public_url):
+            raise ValueError(f"PLACEGEO_PUBLIC_URL={settings.public_url!r}; "
+                             "give a base URL such as https://maps.example.org")
         if settings.tiles not in TILES:
             raise ValueError(f"PLACEGEO_TILES={settings.tiles!r}; use one of {', '.join(TILES)}")
         return settings
+
+    @property
+    def export_path(self) -> Path:
+        """The download folder as an absolute path (``export_dir``, or :func:`default_export_dir`)."""
+        return Path(self.export_dir).resolve() if self.export_dir else default_export_dir()
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        """The origins of ``cors_origins`` (``{"*"}`` for any)."""
+        return frozenset(self.cors_origins.split())

@@ -1,0 +1,34 @@
+"""Links and redirects on the site's public base URL (``PLACEGEO_PUBLIC_URL``), never the Host header.
+
+A client chooses the Host header; copied into links it lets anyone make the site's answers point
+elsewhere (``Host: evil.example``). Links are built from the configured public URL, or are
+root-relative when none is set; a redirect that Werkzeug built from the Host header is rewritten.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask, Response, current_app, request
+
+__all__ = ["install", "public_url"]
+
+
+def public_url(path: str, args: dict[str, str] | None = None) -> str:
+    """A link to ``path`` on the public site: ``PLACEGEO_PUBLIC_URL`` + path (+ query), or just the path."""
+    root = current_app.config["PLACEGEO"].public_url.rstrip("/")
+    return f"{root}{path.rstrip('?')}" + (f"?{urlencode(args)}" if args else "")
+
+
+def install(app: Flask) -> None:
+    """Rewrite ``Location`` headers that point at the request's own Host to the public URL."""
+
+    @app.after_request
+    def public_location(resp: Response) -> Response:
+        location = resp.headers.get("Location")
+        if location:
+            parts = urlsplit(location)
+            if parts.netloc and parts.netloc == request.host:
+                target = parts.path + (f"?{parts.query}" if parts.query else "")
+                resp.headers["Location"] = public_url(target)
+        return resp
