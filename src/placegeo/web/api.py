@@ -17,7 +17,7 @@ from placegeo.pinyin import romanize, to_pinyin
 from placegeo.web.geojson import clean, features, geojson_response, records
 from placegeo.web.params import datum_arg, float_arg, int_arg, text_arg
 from placegeo.web.settings import TILES
-from placegeo.web.state import view
+from placegeo.web.state import AtlasView, atlases, view
 
 __all__ = ["api"]
 
@@ -36,8 +36,11 @@ def config():
     tiles = TILES.get(settings.tiles)
     if tiles:
         tiles = {**tiles, "url": tiles["url"].replace("{key}", settings.tianditu_key)}
+    served = atlases()
     return jsonify({"tiles": tiles, "name": view().meta.get("name", ""),
-                    "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city()})
+                    "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city(),
+                    "base": request.script_root, "default_city": served.default.city_id,
+                    "cities": [{"id": c, **(served.views[c].city_info() or {})} for c in served.cities]})
 
 
 def _city() -> dict | None:
@@ -61,12 +64,13 @@ def _city() -> dict | None:
 def search():
     # typeahead asks the same few prefixes again and again: answers are kept, keyed by the query string
     settings = current_app.config["PLACEGEO"]
-    cache = view().state.answers
+    views = atlases().scope(text_arg("city", 40))  # one city, or several: see AtlasSet.scope
+    cache = atlases().answers(views)
     key = request.query_string.decode("latin-1")
     if settings.search_cache and key in cache:
         cache.move_to_end(key)
         return Response(cache[key], mimetype="application/geo+json")
-    resp = _search(settings.max_search_limit)
+    resp = _search(views, settings.max_search_limit)
     if settings.search_cache and resp.status_code == 200:
         cache[key] = resp.get_data()
         if len(cache) > settings.search_cache:
@@ -74,8 +78,8 @@ def search():
     return resp
 
 
-def _search(max_limit: int) -> Response:
-    v = view()
+def _search(views: list[AtlasView], max_limit: int) -> Response:
+    v = views[0]
     q = text_arg("q", 64, required=True)
     limit = int_arg("limit", 10, 1, max_limit)
     layer = text_arg("layer", 40)
@@ -86,14 +90,18 @@ def _search(max_limit: int) -> Response:
     if district and not re.fullmatch(r"\d{6}", district):
         raise BadParameter("district", "'district' must be a 6-digit code")
     datum = datum_arg()
-    hits = v.index.query(q, limit=limit, layer=layer, category=category, district=district)
+    # the best of every city's best: scores of one index formula compare across atlases
+    scored = [(h, w) for w in views for h in w.index.query(q, limit=limit, layer=layer, category=category,
+                                                            district=district)]
+    scored = sorted(scored, key=lambda hw: -hw[0].score)[:limit] if len(views) > 1 else scored
+    hits = [h for h, _ in scored]
     # built by hand, not through a GeoDataFrame: this endpoint answers every keystroke
     lon = np.array([h.record.lon for h in hits], dtype="float64")
     lat = np.array([h.record.lat for h in hits], dtype="float64")
     if datum not in ("cgcs2000", "wgs84") and len(hits):
         lon, lat = convert(lon, lat, src="cgcs2000", dst=datum)
     found = []
-    for h, x, y in zip(hits, lon.tolist(), lat.tolist(), strict=True):
+    for (h, w), x, y in zip(scored, lon.tolist(), lat.tolist(), strict=True):
         r = h.record
         found.append({"type": "Feature", "id": r.id,
                       "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]}
@@ -102,7 +110,7 @@ def _search(max_limit: int) -> Response:
                                      "romanized": romanize(r.name), "layer": r.layer,
                                      "layer_title": v.titles.get(r.layer, ""), "category": r.category,
                                      "district_code": r.district_code, "town_code": r.town_code,
-                                     "match": h.match, "sample": r.sample}})
+                                     "match": h.match, "sample": r.sample, "city": w.city_info()}})
     return geojson_response({"type": "FeatureCollection", "query": q, "datum": datum, "features": found})
 
 
@@ -155,7 +163,8 @@ def layers():
                     "geometry": spec.geometry, "features": int(s["features"]),
                     "sample_share": float(s["sample_share"]), "sources": s["sources"],
                     "attribution": s["attribution"], "drawn": name not in HIDDEN_COLLECTIONS,
-                    "links": {"items": f"/collections/{name}/items", "download": f"/download/{name}.geojson"}})
+                    "links": {"items": f"{request.script_root}/collections/{name}/items",
+                              "download": f"{request.script_root}/download/{name}.geojson"}})
     return jsonify({"layers": out})
 
 

@@ -52,8 +52,8 @@ def shift(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
 
 
 def url(path: str, args: dict[str, str] | None = None) -> str:
-    """An absolute link to ``path`` on this site."""
-    root = request.host_url.rstrip("/")
+    """An absolute link to ``path`` on this site (under the city's prefix, ``/jining`` …, if any)."""
+    root = request.root_url.rstrip("/")
     path = path.rstrip("?")
     return f"{root}{path}" + (f"?{urlencode(args)}" if args else "")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TILES", "WebSettings", "webmap_dir"]
+__all__ = ["TILES", "WebSettings", "split_locations", "webmap_dir"]
 
 TILES = {
     "none": None,
@@ -29,11 +29,34 @@ def webmap_dir() -> Path:
     return checkout if (checkout / "templates").exists() else here / "_webmap"
 
 
+def split_locations(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Atlas locations from a list: separated by commas, or by ``os.pathsep`` between file paths.
+
+    A PostGIS URL holds ``:`` itself, so URLs are separated from the rest by commas.
+
+    >>> split_locations("jinan.gpkg, postgresql://gis:pw@db:5432/mz?schema=jining,weifang.gpkg")
+    ('jinan.gpkg', 'postgresql://gis:pw@db:5432/mz?schema=jining', 'weifang.gpkg')
+    >>> split_locations(os.pathsep.join(["a.gpkg", "b.gpkg"]))
+    ('a.gpkg', 'b.gpkg')
+    """
+    from placegeo.storage import is_database_url
+
+    parts = [text] if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for part in (p.strip() for chunk in parts for p in chunk.split(",")):
+        if is_database_url(part):
+            out.append(part)
+        else:
+            out.extend(p.strip() for p in part.split(os.pathsep) if p.strip())
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """Settings of the web map; each can be set by an environment variable ``PLACEGEO_<NAME>``."""
 
     atlas: str = "atlas.gpkg"
+    atlases: tuple[str, ...] = ()  # several atlases, one per city (PLACEGEO_ATLASES); when set, `atlas` is unused
     export_dir: str = "exports/web"
     tiles: str = "none"  # none, osm, tianditu or amap
     tianditu_key: str = ""
@@ -55,7 +78,13 @@ class WebSettings:
                     raise ValueError(f"{key}={env[key]!r}; give a whole number")
                 values[f.name] = int(env[key]) if f.type == "int" else env[key]
         values.update({k.lower(): v for k, v in overrides.items()})
+        values["atlases"] = split_locations(values.get("atlases", ()))
         settings = cls(**values)
         if settings.tiles not in TILES:
             raise ValueError(f"PLACEGEO_TILES={settings.tiles!r}; use one of {', '.join(TILES)}")
         return settings
+
+    @property
+    def locations(self) -> tuple[str, ...]:
+        """The atlases to serve, the default one first: ``atlases`` if set, else ``atlas``."""
+        return self.atlases or (self.atlas,)
