@@ -30,20 +30,22 @@ def webmap_dir() -> Path:
 
 
 def split_locations(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Atlas locations from a list: separated by commas, or by ``os.pathsep`` between file paths.
-
-    A PostGIS URL holds ``:`` itself, so URLs are separated from the rest by commas.
+    """Atlas locations from text: separated by commas, or by ``os.pathsep`` between file paths (a
+    PostGIS URL holds ``:`` itself, so URLs are separated from the rest by commas). A list is taken as it is.
 
     >>> split_locations("jinan.gpkg, postgresql://gis:pw@db:5432/mz?schema=jining,weifang.gpkg")
     ('jinan.gpkg', 'postgresql://gis:pw@db:5432/mz?schema=jining', 'weifang.gpkg')
     >>> split_locations(os.pathsep.join(["a.gpkg", "b.gpkg"]))
     ('a.gpkg', 'b.gpkg')
+    >>> split_locations(["C:/atlases/济南,2024.gpkg"])
+    ('C:/atlases/济南,2024.gpkg',)
     """
     from placegeo.storage import is_database_url
 
-    parts = [text] if isinstance(text, str) else list(text)
+    if not isinstance(text, str):
+        return tuple(str(p).strip() for p in text if str(p).strip())
     out: list[str] = []
-    for part in (p.strip() for chunk in parts for p in chunk.split(",")):
+    for part in (p.strip() for p in text.split(",")):
         if is_database_url(part):
             out.append(part)
         else:
@@ -77,7 +79,10 @@ class WebSettings:
                 if f.type == "int" and not re.fullmatch(r"\d{1,9}", env[key].strip()):
                     raise ValueError(f"{key}={env[key]!r}; give a whole number")
                 values[f.name] = int(env[key]) if f.type == "int" else env[key]
-        values.update({k.lower(): v for k, v in overrides.items()})
+        overrides = {k.lower(): v for k, v in overrides.items()}
+        if "atlas" in overrides and "atlases" not in overrides:
+            overrides["atlases"] = ()  # one atlas given outright: not the list of the environment
+        values.update(overrides)
         values["atlases"] = split_locations(values.get("atlases", ()))
         settings = cls(**values)
         if settings.tiles not in TILES:
