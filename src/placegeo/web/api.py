@@ -90,10 +90,11 @@ def _search(views: list[AtlasView], max_limit: int) -> Response:
     if district and not re.fullmatch(r"\d{6}", district):
         raise BadParameter("district", "'district' must be a 6-digit code")
     datum = datum_arg()
-    # the best of every city's best: scores of one index formula compare across atlases
-    scored = [(h, w) for w in views for h in w.index.query(q, limit=limit, layer=layer, category=category,
-                                                            district=district)]
-    scored = sorted(scored, key=lambda hw: -hw[0].score)[:limit] if len(views) > 1 else scored
+    # the best of every city's best (scores of one index formula compare across atlases); on a tie,
+    # the cities take turns
+    ranked = [(-h.score, i, h, w) for w in views for i, h in enumerate(
+        w.index.query(q, limit=limit, layer=layer, category=category, district=district))]
+    scored = [(h, w) for *_, h, w in sorted(ranked, key=lambda r: r[:2])[:limit]]
     hits = [h for h, _ in scored]
     # built by hand, not through a GeoDataFrame: this endpoint answers every keystroke
     lon = np.array([h.record.lon for h in hits], dtype="float64")

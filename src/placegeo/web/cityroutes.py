@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, has_request_context, request
+from flask import Blueprint, Flask, Response, has_request_context, request
 from werkzeug.exceptions import NotFound
 
 from placegeo.errors import CityError
@@ -49,7 +49,7 @@ class CityPrefix:
 def _unknown_city(first_segments: set[str], cities: list[str]) -> Blueprint:
     bp = Blueprint("cityroutes", __name__)
 
-    def not_found(city: str, rest: str = "") -> None:
+    def not_found(city: str, rest: str = "") -> Response:
         if city in first_segments or not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", city):
             raise NotFound()
         served = ", ".join(cities) or "none (a single atlas of no known city)"
