@@ -10,7 +10,8 @@ or ``gunicorn -w 4 -c webmap/gunicorn.conf.py wsgi:app`` from ``webmap/``.
 
 The package: :mod:`~placegeo.web.settings` (settings), :mod:`~placegeo.web.params` (request
 parameters), :mod:`~placegeo.web.geojson` (answers), :mod:`~placegeo.web.state` (what a worker
-holds per atlas revision), :mod:`~placegeo.web.errors` (exception → status table), and the
+holds per atlas revision, and the atlases served, one per city), :mod:`~placegeo.web.cityroutes`
+(``/<city>/`` routes), :mod:`~placegeo.web.errors` (exception → status table), and the
 blueprints :mod:`~placegeo.web.page`, :mod:`~placegeo.web.api`, :mod:`~placegeo.web.ogc` and
 :mod:`~placegeo.web.downloads`, wired by :func:`~placegeo.web.app.create_app`.
 """
