@@ -98,3 +98,15 @@ def demo_postgis(demo_gpkg) -> Atlas:
 def demo_atlas(request, backend) -> Atlas:
     """The demo atlas on the test's back end."""
     return request.getfixturevalue("demo_gpkg" if backend == "gpkg" else "demo_postgis")
+
+
+@pytest.fixture(scope="session")
+def demo_cities(demo_gpkg, tmp_path_factory) -> dict[str, str]:
+    """The demo atlases of the three cities (GeoPackage paths by city), built once per session (~10 s each)."""
+    from placegeo.demo import build_demo_atlas
+
+    folder = tmp_path_factory.mktemp("cities")
+    paths = {"jinan": demo_gpkg.location}
+    for city in ("jining", "weifang"):
+        paths[city] = build_demo_atlas(folder / f"{city}.gpkg", city=city).location
+    return paths

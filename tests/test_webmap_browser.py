@@ -97,3 +97,74 @@ def test_sample_mark_attribution_english_switch_and_screenshot(page):
     shot = ARTIFACTS / "webmap.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
+
+
+@pytest.fixture(scope="module")
+def cities_server(demo_cities, tmp_path_factory):
+    """One server with the three cities' demo atlases (Jinan first: the site's root)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (run .ci/install-chromium as root)")
+    from werkzeug.serving import make_server
+
+    from placegeo.web import create_app
+
+    tmp = tmp_path_factory.mktemp("browser-cities")
+    paths = []
+    for city in ("jinan", "jining", "weifang"):
+        paths.append(str(tmp / f"{city}.gpkg"))
+        shutil.copy(demo_cities[city], paths[-1])
+    app = create_app({"atlases": paths, "export_dir": str(tmp / "exports")})
+    assert app.test_client().get("/api/search?q=济&city=all").status_code == 200  # builds the indexes first
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+DRAWN = "(window.placegeo.overlays.{0} ? window.placegeo.overlays.{0}.getLayers().length : -1)"
+BOUNDARIES = ("fetch('{0}/collections/admin_units/items?limit=5000').then(r => r.json())"
+              ".then(d => d.features.filter(f => f.properties.level !== 'village').length)")
+
+
+def test_city_switch_changes_title_layers_and_url(cities_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True).new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(cities_server)
+        pg.wait_for_function("document.querySelector('h1').textContent === '济南地名查询'", timeout=15_000)
+        assert pg.locator("#city option").all_inner_texts() == ["济南市", "济宁市", "潍坊市"]
+        jinan = pg.evaluate(BOUNDARIES.format(""))
+        pg.wait_for_function(f"{DRAWN.format('boundaries')} === {jinan}", timeout=15_000)
+
+        pg.select_option("#city", "weifang")
+        pg.wait_for_function("document.querySelector('h1').textContent === '潍坊地名查询'", timeout=15_000)
+        assert pg.url == f"{cities_server}/weifang/"
+        weifang = pg.evaluate(BOUNDARIES.format("/weifang"))
+        assert weifang != jinan
+        pg.wait_for_function(f"{DRAWN.format('boundaries')} === {weifang}", timeout=15_000)
+        pg.check("[data-layer='relief_points']")
+        relief = pg.evaluate("fetch('/weifang/collections/relief_points/items?limit=1').then(r => r.json())"
+                             ".then(d => d.numberMatched)")
+        pg.wait_for_function(f"{DRAWN.format('relief_points')} === {relief}", timeout=15_000)
+        assert "救助点" in pg.inner_text("#layers")
+
+        # a province-wide search: a place of another city shows that city
+        pg.type("#q", "任城区", delay=30)
+        item = pg.wait_for_selector("#suggestions li:has-text('济宁市')", timeout=10_000)
+        item.click()
+        pg.wait_for_selector("#detail h3:has-text('任城区')", timeout=10_000)
+        assert pg.inner_text("h1") == "济宁地名查询" and pg.url == f"{cities_server}/jining/"
+        assert pg.eval_on_selector("#city", "s => s.value") == "jining"
+
+        pg.go_back()  # the browser's history walks back through the cities
+        pg.wait_for_function("document.querySelector('h1').textContent === '潍坊地名查询'", timeout=15_000)
+        pg.go_back()
+        pg.wait_for_function("document.querySelector('h1').textContent === '济南地名查询'", timeout=15_000)
+        pg.wait_for_function(f"{DRAWN.format('boundaries')} === {jinan}", timeout=15_000)
+        assert not errors, errors
+        browser.close()

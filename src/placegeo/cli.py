@@ -691,17 +691,20 @@ def atlas_copy(src, dst, overwrite) -> None:
 
 # -- serve ----------------------------------------------------------------------------------------
 @main.command()
-@_atlas_option
+@click.option("--atlas", "atlas_paths", metavar="FILE|URL", multiple=True,
+              help="An atlas to serve (repeatable: one per city, the first is the default). "
+                   "Default: $PLACEGEO_ATLASES (a comma-separated list), else $PLACEGEO_ATLAS, else ./atlas.gpkg.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @_handle_errors
-def serve(atlas_path, host, port) -> None:
+def serve(atlas_paths, host, port) -> None:
     """Serve the public web map on HOST:PORT (development server; see the README for gunicorn)."""
-    from placegeo.atlas import default_atlas_path
     from placegeo.web import create_app
 
-    app = create_app({"atlas": atlas_path or default_atlas_path()})
-    _err(f"serving the web map on http://{host}:{port}/ (Ctrl-C to stop)")
+    app = create_app({"atlases": list(atlas_paths)} if atlas_paths else None)
+    cities = app.extensions["placegeo"].cities
+    where = f" with {len(cities)} cities under /<city>/: {', '.join(cities)}" if len(cities) > 1 else ""
+    _err(f"serving the web map on http://{host}:{port}/{where} (Ctrl-C to stop)")
     app.run(host=host, port=port)
 
 

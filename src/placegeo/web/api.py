@@ -17,7 +17,7 @@ from placegeo.pinyin import romanize, to_pinyin
 from placegeo.web.geojson import clean, features, geojson_response, records, url
 from placegeo.web.params import datum_arg, float_arg, int_arg, text_arg
 from placegeo.web.settings import TILES
-from placegeo.web.state import view
+from placegeo.web.state import AtlasView, atlases, view
 
 __all__ = ["api"]
 
@@ -36,8 +36,11 @@ def config():
     tiles = TILES.get(settings.tiles)
     if tiles:
         tiles = {**tiles, "url": tiles["url"].replace("{key}", settings.tianditu_key)}
+    served = atlases()
     return jsonify({"tiles": tiles, "name": view().meta.get("name", ""),
-                    "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city()})
+                    "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city(),
+                    "base": request.script_root, "default_city": served.default.city_id,
+                    "cities": [{"id": c, **(served.views[c].city_info() or {})} for c in served.cities]})
 
 
 def _city() -> dict | None:
@@ -59,19 +62,20 @@ def _city() -> dict | None:
 def search():
     # typeahead asks the same few prefixes again and again: answers are kept, keyed by the query string
     settings = current_app.config["PLACEGEO"]
-    cache = view().state.answers
+    views = atlases().scope(text_arg("city", 40))  # one city, or several: see AtlasSet.scope
+    cache = atlases().answers(views)
     key = request.query_string.decode("latin-1")
     found = cache.get(key)
     if found is not None:
         return Response(found, mimetype="application/geo+json")
-    resp = _search(settings.max_search_limit)
+    resp = _search(views, settings.max_search_limit)
     if resp.status_code == 200:
         cache[key] = resp.get_data()
     return resp
 
 
-def _search(max_limit: int) -> Response:
-    v = view()
+def _search(views: list[AtlasView], max_limit: int) -> Response:
+    v = views[0]
     q = text_arg("q", 64, required=True)
     limit = int_arg("limit", 10, 1, max_limit)
     layer = text_arg("layer", 40)
@@ -82,14 +86,19 @@ def _search(max_limit: int) -> Response:
     if district and not re.fullmatch(r"\d{6}", district):
         raise BadParameter("district", "'district' must be a 6-digit code")
     datum = datum_arg()
-    hits = v.index.query(q, limit=limit, layer=layer, category=category, district=district)
+    # the best of every city's best (scores of one index formula compare across atlases); on a tie,
+    # the cities take turns
+    ranked = [(-h.score, i, h, w) for w in views for i, h in enumerate(
+        w.index.query(q, limit=limit, layer=layer, category=category, district=district))]
+    scored = [(h, w) for *_, h, w in sorted(ranked, key=lambda r: r[:2])[:limit]]
+    hits = [h for h, _ in scored]
     # built by hand, not through a GeoDataFrame: this endpoint answers every keystroke
     lon = np.array([h.record.lon for h in hits], dtype="float64")
     lat = np.array([h.record.lat for h in hits], dtype="float64")
     if datum not in ("cgcs2000", "wgs84") and len(hits):
         lon, lat = convert(lon, lat, src="cgcs2000", dst=datum)
     found = []
-    for h, x, y in zip(hits, lon.tolist(), lat.tolist(), strict=True):
+    for (h, w), x, y in zip(scored, lon.tolist(), lat.tolist(), strict=True):
         r = h.record
         found.append({"type": "Feature", "id": r.id,
                       "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]}
@@ -98,7 +107,7 @@ def _search(max_limit: int) -> Response:
                                      "romanized": romanize(r.name), "layer": r.layer,
                                      "layer_title": v.titles.get(r.layer, ""), "category": r.category,
                                      "district_code": r.district_code, "town_code": r.town_code,
-                                     "match": h.match, "sample": r.sample}})
+                                     "match": h.match, "sample": r.sample, "city": w.city_info()}})
     return geojson_response({"type": "FeatureCollection", "query": q, "datum": datum, "features": found})
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
-from placegeo.web import caching, compress, cors, errors, links
+from placegeo.web import caching, cityroutes, compress, cors, errors, links
 from placegeo.web.api import api
 from placegeo.web.downloads import downloads
 from placegeo.web.geojson import StrictJSONProvider
 from placegeo.web.ogc import ogc
 from placegeo.web.page import page
 from placegeo.web.settings import TILES, WebSettings, webmap_dir
-from placegeo.web.state import AtlasView
+from placegeo.web.state import AtlasSet
 
 __all__ = ["create_app"]
 
@@ -24,7 +24,9 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     Parameters
     ----------
     settings : WebSettings or dict, optional
-        A dict overrides the ``PLACEGEO_`` environment variables key by key (``{"atlas": "x.gpkg"}``).
+        A dict overrides the ``PLACEGEO_`` environment variables key by key (``{"atlas": "x.gpkg"}``;
+        several atlases, one per city: ``{"atlases": ["jinan.gpkg", "jining.gpkg"]}``, each then also
+        served under ``/<city>/``).
     """
     if not isinstance(settings, WebSettings):
         settings = WebSettings.from_env(**(settings or {}))
@@ -35,12 +37,13 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     app.json = StrictJSONProvider(app)  # no NaN in any answer
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    atlas_view = AtlasView(settings)
-    app.extensions["placegeo"] = atlas_view
+    atlas_set = AtlasSet(settings)
+    app.extensions["placegeo"] = atlas_set
     for blueprint in (page, api, ogc, downloads):
         app.register_blueprint(blueprint)
+    cityroutes.install(app, atlas_set.cities)
     errors.install(app)
-    app.before_request(_read_only(atlas_view))
+    app.before_request(_read_only)
     app.after_request(_security_headers(settings))
     # web conventions, one module each (after_request hooks run last-registered first)
     links.install(app)
@@ -50,14 +53,10 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _read_only(atlas_view: AtlasView):
-    def before() -> Any:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            return errors.error_response(405, "this site is read-only: only GET requests are answered")
-        g.placegeo_state = atlas_view.begin()
-        return None
-
-    return before
+def _read_only() -> Any:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return errors.error_response(405, "this site is read-only: only GET requests are answered")
+    return None
 
 
 def _security_headers(settings: WebSettings):

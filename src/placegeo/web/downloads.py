@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, request, send_from_directory
+from flask import Blueprint, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
 from placegeo.errors import BadParameter
@@ -27,7 +27,7 @@ def download(filename: str):
     crs_key = request.args.get("crs", "4490")
     if crs_key not in DOWNLOAD_CRS:
         raise BadParameter("crs", f"'crs' must be one of {', '.join(DOWNLOAD_CRS)}")
-    folder = current_app.config["PLACEGEO"].export_path / crs_key
+    folder = view().export_dir / crs_key
     target = folder / filename
     made_from = folder / f".{filename}.revision"  # the atlas revision the file was made from
     revision = view().state.revision

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 
 __all__ = ["install", "public_url"]
 
 
 def public_url(path: str, args: dict[str, str] | None = None) -> str:
-    """A link to ``path`` on the public site: ``PLACEGEO_PUBLIC_URL`` + path (+ query), or just the path."""
-    root = current_app.config["PLACEGEO"].public_url.rstrip("/")
-    return f"{root}{path.rstrip('?')}" + (f"?{urlencode(args)}" if args else "")
+    """A link to ``path`` on the public site: ``PLACEGEO_PUBLIC_URL`` + the city's prefix (``/jining``, see
+    :mod:`placegeo.web.cityroutes`) + path (+ query); root-relative when no public URL is set."""
+    prefix = request.script_root if has_request_context() else ""
+    return _on_public_root(f"{prefix}{path.rstrip('?')}" + (f"?{urlencode(args)}" if args else ""))
+
+
+def _on_public_root(target: str) -> str:
+    return current_app.config["PLACEGEO"].public_url.rstrip("/") + target
 
 
 def install(app: Flask) -> None:
@@ -30,5 +35,5 @@ def install(app: Flask) -> None:
             parts = urlsplit(location)
             if parts.netloc and parts.netloc == request.host:
                 target = parts.path + (f"?{parts.query}" if parts.query else "")
-                resp.headers["Location"] = public_url(target)
+                resp.headers["Location"] = _on_public_root(target)  # the path already holds the city's prefix
         return resp

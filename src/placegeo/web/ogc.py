@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from placegeo.atlas import CHINA_EXTENT
 from placegeo.web.geojson import features, geojson_response, shift, url
 from placegeo.web.params import bbox_arg, datum_arg, int_arg
-from placegeo.web.state import view
+from placegeo.web.state import collections_view as view  # every city's collections at /collections
 
 __all__ = ["ogc"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TILES", "WebSettings", "default_export_dir", "webmap_dir"]
+__all__ = ["TILES", "WebSettings", "default_export_dir", "split_locations", "webmap_dir"]
 
 TILES = {
     "none": None,
@@ -43,11 +43,36 @@ def default_export_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(cache) / "placegeo" / "exports"
 
 
+def split_locations(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Atlas locations from text: separated by commas, or by ``os.pathsep`` between file paths (a
+    PostGIS URL holds ``:`` itself, so URLs are separated from the rest by commas). A list is taken as it is.
+
+    >>> split_locations("jinan.gpkg, postgresql://gis:pw@db:5432/mz?schema=jining,weifang.gpkg")
+    ('jinan.gpkg', 'postgresql://gis:pw@db:5432/mz?schema=jining', 'weifang.gpkg')
+    >>> split_locations(os.pathsep.join(["a.gpkg", "b.gpkg"]))
+    ('a.gpkg', 'b.gpkg')
+    >>> split_locations(["C:/atlases/济南,2024.gpkg"])
+    ('C:/atlases/济南,2024.gpkg',)
+    """
+    from placegeo.storage import is_database_url
+
+    if not isinstance(text, str):
+        return tuple(str(p).strip() for p in text if str(p).strip())
+    out: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if is_database_url(part):
+            out.append(part)
+        else:
+            out.extend(p.strip() for p in part.split(os.pathsep) if p.strip())
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """Settings of the web map; each can be set by an environment variable ``PLACEGEO_<NAME>``."""
 
     atlas: str = "atlas.gpkg"
+    atlases: tuple[str, ...] = ()  # several atlases, one per city (PLACEGEO_ATLASES); when set, `atlas` is unused
     export_dir: str = ""  # downloads made once per revision; "": placegeo/exports in the user's cache folder
     tiles: str = "none"  # none, osm, tianditu or amap
     tianditu_key: str = ""
@@ -73,7 +98,11 @@ class WebSettings:
                 if f.type == "int" and not re.fullmatch(r"\d{1,9}", env[key].strip()):
                     raise ValueError(f"{key}={env[key]!r}; give a whole number")
                 values[f.name] = int(env[key]) if f.type == "int" else env[key]
-        values.update({k.lower(): v for k, v in overrides.items()})
+        overrides = {k.lower(): v for k, v in overrides.items()}
+        if "atlas" in overrides and "atlases" not in overrides:
+            overrides["atlases"] = ()  # one atlas given outright: not the list of the environment
+        values.update(overrides)
+        values["atlases"] = split_locations(values.get("atlases", ()))
         settings = cls(**values)
         if settings.public_url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", settings.public_url):
             raise ValueError(f"PLACEGEO_PUBLIC_URL={settings.public_url!r}; "
@@ -91,3 +120,8 @@ class WebSettings:
     def allowed_origins(self) -> frozenset[str]:
         """The origins of ``cors_origins`` (``{"*"}`` for any)."""
         return frozenset(self.cors_origins.split())
+
+    @property
+    def locations(self) -> tuple[str, ...]:
+        """The atlases to serve, the default one first: ``atlases`` if set, else ``atlas``."""
+        return self.atlases or (self.atlas,)

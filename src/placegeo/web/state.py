@@ -9,6 +9,11 @@ search index while the others wait for it in their background threads and then l
 A request keeps the snapshot it started with (:meth:`AtlasView.begin`), and each layer is read
 whole in one go, so a response shows a layer as it was before an import or after it, never a mix.
 Pages and single features come from the atlas's store, which answers them from its own indexes.
+
+An app serves one atlas or several, one per city (:class:`AtlasSet`): each is known by the id of
+its city profile (``jinan`` …), the first is the default that the unprefixed routes answer with,
+and :class:`Province` shows every city's layers as one OGC service with ids ``<city>-<layer>``.
+Which atlas a request reads is decided by its path alone (see :mod:`placegeo.web.cityroutes`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import logging
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +33,15 @@ import geopandas as gpd
 import pandas as pd
 from flask import current_app, g, has_request_context
 
-from placegeo.atlas import Atlas
-from placegeo.registry import load_registry
+from placegeo.atlas import CHINA_EXTENT, Atlas
+from placegeo.cities import City, city_of_atlas
+from placegeo.errors import BadParameter, CityError
+from placegeo.registry import LayerSpec, load_registry
+from placegeo.web.cityroutes import request_city
 from placegeo.web.lru import LRU
 from placegeo.web.settings import WebSettings
 
-__all__ = ["AtlasView", "Snapshot", "view"]
+__all__ = ["AtlasSet", "AtlasView", "Province", "Snapshot", "atlases", "collections_view", "view"]
 
 log = logging.getLogger("placegeo.web")
 
@@ -60,15 +68,29 @@ class Snapshot:
 class AtlasView:
     """The atlas as the app reads it: snapshots per revision (see the module's description)."""
 
-    def __init__(self, settings: WebSettings):
+    def __init__(self, settings: WebSettings, location: str | None = None, *, export_dir: str | None = None):
         self.settings = settings
-        self.atlas = Atlas(settings.atlas)
+        self.atlas = Atlas(location or settings.atlas)
+        self.export_dir: Path = Path(export_dir) if export_dir else settings.export_path  # downloads of this atlas
         self.registry = load_registry()
         self.titles = {**{name: spec.title_zh for name, spec in self.registry.items()}, **EXTRA_TITLES}
         self._lock = threading.Lock()
         self._refreshing: threading.Thread | None = None
         self._state = self._read_state()
         self._checked = time.monotonic()
+        try:
+            self.city: City | None = city_of_atlas(self.atlas)
+        except CityError:
+            self.city = None  # an atlas of no known city is served alone, as before city profiles
+
+    @property
+    def city_id(self) -> str:
+        """The city profile's id (``jinan`` …), or "" for an atlas of no known city."""
+        return self.city.name if self.city else ""
+
+    def city_info(self) -> dict[str, str] | None:
+        """Which city the atlas holds, as answers name it: id and Chinese name."""
+        return {"id": self.city.name, "name": self.city.names["zh"]} if self.city else None
 
     def _read_state(self) -> Snapshot:
         revision = self.atlas.revision  # first: a change made while reading shows as a newer revision
@@ -117,12 +139,18 @@ class AtlasView:
         """The search index of the atlas's revision: one worker of the machine builds and saves it at a time."""
         from placegeo.search import SearchIndex
 
-        with _machine_lock(f"search-{self.settings.atlas}"):
+        with _machine_lock(f"search-{self.atlas.location}"):
             return SearchIndex.for_atlas(self.atlas)
 
     @property
     def state(self) -> Snapshot:
-        return (g.get("placegeo_state") or self._state) if has_request_context() else self._state
+        """The request's snapshot of this atlas, taken when the request first reads it."""
+        if not has_request_context():
+            return self._state
+        states = g.setdefault("placegeo_states", {})
+        if id(self) not in states:
+            states[id(self)] = self.begin()
+        return states[id(self)]
 
     @property
     def names(self) -> dict[str, str]:
@@ -181,6 +209,135 @@ def _machine_lock(name: str):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def view() -> AtlasView:
-    """The app's view of its atlas (inside a request or app context)."""
+class AtlasSet:
+    """The atlases an app serves, by city id, the default (first) one first.
+
+    Raises :class:`~placegeo.errors.CityError` when two atlases hold the same city, or when one of
+    several names no city (each must be told apart by its city).
+    """
+
+    def __init__(self, settings: WebSettings):
+        locations = settings.locations
+        several = len(locations) > 1
+        self.views: dict[str, AtlasView] = {}
+        for location in locations:
+            v = AtlasView(settings, location, export_dir=None)
+            if several and v.city is None:
+                raise CityError(f"the atlas {v.atlas.location} names no city, so it cannot be served beside "
+                                "others; set its city with atlas.set_meta(city=NAME) (a profile under cities/)")
+            if v.city_id in self.views:
+                raise CityError(f"the atlases {self.views[v.city_id].atlas.location} and {v.atlas.location} both "
+                                f"hold the city '{v.city_id}'; serve each city once")
+            if several:  # each city's downloads in a folder of its own
+                v.export_dir = settings.export_path / v.city_id
+            self.views[v.city_id] = v
+        self.default = next(iter(self.views.values()))
+        self.province = Province(self) if several else None
+        self._answers: tuple[tuple[str, ...], LRU] = ((), LRU(settings.search_cache))
+
+    @property
+    def cities(self) -> list[str]:
+        """The ids of the cities served (none for a single atlas of no known city)."""
+        return [c for c in self.views if c]
+
+    def for_request(self) -> AtlasView:
+        """The atlas the request's path names (``/<city>/…``), else the default one."""
+        city = request_city()
+        return self.views[city] if city else self.default
+
+    def scope(self, city: str | None) -> list[AtlasView]:
+        """The atlases a search covers: ``city`` (an id or ``all``), else the request's city, else every
+        city at the unprefixed routes."""
+        if city == "all":
+            return list(self.views.values())
+        if city:
+            if city not in self.cities:
+                raise BadParameter("city", f"'city' must be all or one of {', '.join(self.cities)}")
+            return [self.views[city]]
+        if request_city():
+            return [self.for_request()]
+        return list(self.views.values())
+
+    def answers(self, views: list[AtlasView]) -> LRU:
+        """The answer cache for a search over ``views``: one atlas's own, or one for these revisions."""
+        if len(views) == 1:
+            return views[0].state.answers
+        revisions = tuple(f"{v.city_id}@{v.state.revision}" for v in views)
+        if self._answers[0] != revisions:
+            self._answers = (revisions, LRU(self.default.settings.search_cache))
+        return self._answers[1]
+
+
+class _CollectionIds(list):
+    """Collection ids as listed, which also hold the default city's plain layer names (old links)."""
+
+    def __init__(self, listed: list[str], aliases: list[str]):
+        super().__init__(listed)
+        self.aliases = frozenset(aliases)
+
+    def __contains__(self, name: object) -> bool:
+        return list.__contains__(self, name) or name in self.aliases
+
+
+class Province:
+    """Every city's layers as one OGC API - Features service: collection ids ``<city>-<layer>``.
+
+    It answers what the OGC blueprint asks of an :class:`AtlasView` (registry, layers, meta, page,
+    feature). A plain layer name is still answered from the default city, so links made when the
+    server held one city keep working; it is not listed.
+    """
+
+    def __init__(self, atlas_set: AtlasSet):
+        self.atlas_set = atlas_set
+        self.registry: dict[str, LayerSpec] = dict(atlas_set.default.registry)
+        for city, v in atlas_set.views.items():
+            assert v.city is not None  # AtlasSet requires a city of each of several atlases
+            zh, en = v.city.names["zh"], v.city.names["en"]
+            for name, spec in v.registry.items():
+                self.registry[f"{city}-{name}"] = replace(spec, title_zh=f"{zh} {spec.title_zh}",
+                                                          title_en=f"{en}: {spec.title_en}")
+
+    def _split(self, collection: str) -> tuple[AtlasView, str]:
+        city, sep, layer = collection.partition("-")
+        if sep and city in self.atlas_set.views:
+            return self.atlas_set.views[city], layer
+        return self.atlas_set.default, collection
+
+    def layers(self) -> list[str]:
+        views = self.atlas_set.views
+        return _CollectionIds([f"{c}-{name}" for c, v in views.items() for name in v.layers()],
+                              self.atlas_set.default.layers())
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        views = list(self.atlas_set.views.values())
+        extents = [v.meta.get("extent", CHINA_EXTENT) for v in views]
+        return {"name": "placegeo: " + " · ".join(v.city.names["zh"] for v in views if v.city),
+                "extent": [min(e[0] for e in extents), min(e[1] for e in extents),
+                           max(e[2] for e in extents), max(e[3] for e in extents)]}
+
+    def page(self, name: str, bbox, *, limit: int, offset: int) -> tuple[gpd.GeoDataFrame, int]:
+        v, layer = self._split(name)
+        return v.page(layer, bbox, limit=limit, offset=offset)
+
+    def feature(self, name: str, key: str) -> gpd.GeoDataFrame:
+        v, layer = self._split(name)
+        return v.feature(layer, key)
+
+
+def atlases() -> AtlasSet:
+    """The app's atlases (inside a request or app context)."""
     return current_app.extensions["placegeo"]
+
+
+def view() -> AtlasView:
+    """The atlas the request reads: the city its path names, else the default (first) one."""
+    return atlases().for_request()
+
+
+def collections_view() -> AtlasView | Province:
+    """What the OGC routes show: the city the path names; at the unprefixed routes, every city when
+    several are served."""
+    s = atlases()
+    city = request_city()
+    return s.province if s.province is not None and not city else s.for_request()
