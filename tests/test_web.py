@@ -206,7 +206,7 @@ def test_etag_and_cache_control_follow_the_atlas_revision(atlas, tmp_path):
     assert bad.status_code == 400 and "ETag" not in bad.headers
 
     atlas.write("relief_points", relief_points(5))  # an import: a new revision
-    c.get("/api/health")  # the worker notices and reads the new revision in the background
+    c.get("/api/layers")  # the worker notices and reads the new revision in the background
     app.extensions["placegeo"].wait_refreshed()
     after = c.get("/collections/relief_points/items", headers={"If-None-Match": tag})
     assert after.status_code == 200 and after.get_json()["numberMatched"] == 5 and after.headers["ETag"] != tag

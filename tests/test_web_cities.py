@@ -110,7 +110,7 @@ def test_province_collection_items_come_from_their_city(client):
         fid = doc["features"][0]["id"]
         assert client.get(f"/collections/{city}-relief_points/items/{fid}").get_json()["id"] == fid
         nxt = next(x for x in own["links"] if x["rel"] == "next")["href"]
-        assert nxt.startswith(f"http://localhost/{city}/collections/relief_points/items?")
+        assert nxt.startswith(f"/{city}/collections/relief_points/items?")  # root-relative: no public URL set
     # a plain id, as a one-city server listed it, still answers with the default city
     assert client.get("/collections/relief_points/items?limit=1").get_json()["numberMatched"] == 167
     assert client.get("/collections/weifang-nothing/items").status_code == 404

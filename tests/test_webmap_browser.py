@@ -27,7 +27,7 @@ def server(demo_atlas, tmp_path_factory):
     atlas = tmp / "atlas.gpkg"
     shutil.copy(demo_atlas.location, atlas)
     app = create_app({"atlas": str(atlas), "export_dir": str(tmp / "exports")})
-    _ = app.extensions["placegeo"].index  # the copy has no saved search index: build it before the clock runs
+    _ = app.extensions["placegeo"].default.index  # the copy has no saved search index: build it before the clock runs
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

@@ -13,7 +13,7 @@ import hashlib
 from flask import Flask, Response, g, request
 
 from placegeo.web.settings import WebSettings
-from placegeo.web.state import view
+from placegeo.web.state import atlases
 
 __all__ = ["DATA_PREFIXES", "install", "revision_etag"]
 
@@ -43,7 +43,9 @@ def install(app: Flask, settings: WebSettings) -> None:
         if request.path.startswith(NEVER_CACHED):
             g.placegeo_etag = None
             return None
-        tag = revision_etag(view().state.revision, request.full_path)
+        # every atlas served: a province-wide search or OGC page reads several
+        revision = "|".join(v.state.revision for v in atlases().views.values())
+        tag = revision_etag(revision, request.full_path)
         g.placegeo_etag = tag
         if request.if_none_match.contains_weak(tag):
             return Response(status=304)

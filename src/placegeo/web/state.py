@@ -240,6 +240,11 @@ class AtlasSet:
         """The ids of the cities served (none for a single atlas of no known city)."""
         return [c for c in self.views if c]
 
+    def wait_refreshed(self, timeout_s: float = 60.0) -> None:
+        """Wait for the background refreshes under way in every atlas (tests, and a clean shutdown)."""
+        for v in self.views.values():
+            v.wait_refreshed(timeout_s)
+
     def for_request(self) -> AtlasView:
         """The atlas the request's path names (``/<city>/…``), else the default one."""
         city = request_city()
