@@ -538,18 +538,25 @@ def _write_table(gdf, path: Path) -> None:
 @click.option("--weekday", type=click.IntRange(1, 7), default=None,
               help="With --hour: the day, 1 (Monday) to 7 (Sunday); needed where hours differ by day.")
 @click.option("--no-network", is_flag=True, help="Straight line x detour factor even if the atlas has a network.")
+@click.option("--central", is_flag=True, help="Only the central districts of the atlas's city profile, with their total.")
 @click.option("--write", is_flag=True, help="Store coverage_units and coverage_gaps in the atlas.")
 @click.option("--service-areas", "with_areas", is_flag=True, help="With --write, also store service areas.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_handle_errors
 def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, weekday,
-             no_network, write, with_areas, as_json) -> None:
+             no_network, central, write, with_areas, as_json) -> None:
     """Who lives within a 5/10/15-minute walk of care: shares per town or district, gaps, and more."""
     from placegeo import coverage as cov
     from placegeo.network import WalkNetwork
 
     atlas = _open(atlas_path)
     units = atlas.read("population_units")
+    central_codes: tuple[str, ...] = ()
+    if central:
+        from placegeo.cities import city_of_atlas
+
+        central_codes = city_of_atlas(atlas).central_districts
+        units = units[units["district_code"].isin(central_codes)]
     facilities = atlas.read(facility_layer)
     if types:
         col = "type" if "type" in facilities else "kind"
@@ -593,6 +600,12 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
                    f"{'yes' if r['meets_target'] else 'NO'}")
     met = int(table["meets_target"].sum())
     click.echo(f"{met} of {len(table)} {by}s meet the target")
+    if central:
+        whole = cov.area_coverage(result, central_codes, target_min=target_min, target_share=target_share,
+                                  label="central").loc["central"]
+        click.echo(f"central districts ({', '.join(central_codes)}): {whole[f'share60_{target_min}min']:.1%} of "
+                   f"{whole['residents_60plus']:,} residents 60+ within {target_min} min; target {target_share:.0%}: "
+                   f"{'met' if whole['meets_target'] else 'NOT met'}")
 
 
 def _write_coverage(atlas, result, facility_layer, target_min, network, facilities, with_areas) -> None:
