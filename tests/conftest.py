@@ -98,3 +98,19 @@ def demo_postgis(demo_gpkg) -> Atlas:
 def demo_atlas(request, backend) -> Atlas:
     """The demo atlas on the test's back end."""
     return request.getfixturevalue("demo_gpkg" if backend == "gpkg" else "demo_postgis")
+
+
+@pytest.fixture(scope="session")
+def jining_atlas(tmp_path_factory) -> Atlas:
+    """The Jining demo atlas, built once per test session (under ten seconds)."""
+    from placegeo.demo import build_demo_atlas
+
+    return build_demo_atlas(tmp_path_factory.mktemp("jining") / "jining.gpkg", city="jining")
+
+
+@pytest.fixture(scope="session")
+def weifang_atlas(tmp_path_factory) -> Atlas:
+    """The Weifang demo atlas, built once per test session."""
+    from placegeo.demo import build_demo_atlas
+
+    return build_demo_atlas(tmp_path_factory.mktemp("weifang") / "weifang.gpkg", city="weifang")
