@@ -130,7 +130,8 @@ class BurialParams:
                                                                        "cemeteries and ash halls)"))
     eco_share_start: float = field(default=0.3, metadata=_source(_ASSUMPTION + " (eco burials in the base year)"))
     eco_share_target: float = field(default=0.6, metadata=_source(
-        "target of the city's burial plan (60% or more in Jinan's); national guidance: 关于推行节地生态安葬的"
+        "target of the city's burial plan (its profile's policy.eco_burial_target_share: 60% or more in each plan "
+        "collected); national guidance: 关于推行节地生态安葬的"
         "指导意见 (Ministry of Civil Affairs and others, 2016)"))
     eco_target_year: int = field(default=2030, metadata=_source("planning assumption: the plan's horizon"))
     remains_per_grave: float = field(default=1.6, metadata=_source(

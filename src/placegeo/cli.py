@@ -81,23 +81,24 @@ def _handle_errors(f):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="placegeo")
 def main() -> None:
-    """placegeo: civil-affairs planning layers for Chinese cities (济南, 济宁, 潍坊)."""
+    """placegeo: civil-affairs planning layers for Chinese cities (one profile per city under cities/)."""
 
 
 # -- demo -----------------------------------------------------------------------------------------
 @main.command()
 @_atlas_option
-@click.option("--city", default="jinan", show_default=True,
-              help="The city whose demo to build: a profile name under cities/ (jinan, jining, weifang).")
+@click.option("--city", default=None,
+              help="The city whose demo to build: a profile name under cities/ (default: $PLACEGEO_CITY, else the "
+                   "first profile by name).")
 @click.option("--seed", default=20240101, show_default=True, help="Seed of the generated sample layers.")
 @_handle_errors
 def demo(atlas_path, city, seed) -> None:
     """Build a city's demo atlas (real boundaries, codes and census; marked sample facilities)."""
     from placegeo.atlas import default_atlas_path
-    from placegeo.cities import load_city
+    from placegeo.cities import default_city, load_city
     from placegeo.demo import build_demo_atlas
 
-    profile = load_city(city)
+    profile = load_city(city) if city else load_city(default_city())
     path = atlas_path or default_atlas_path()
     label = f"building the {profile.names['en']} demo atlas"
     with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
@@ -623,7 +624,7 @@ def _write_coverage(atlas, result, facility_layer, target_min, network, faciliti
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--layer", default=None, help="Only this layer (e.g. traditional_place_names).")
 @click.option("--category", default=None, help="Only this category or type (e.g. 泉水).")
-@click.option("--district", default=None, help="Only this district code (e.g. 370102).")
+@click.option("--district", default=None, help="Only this district (its 6-digit code).")
 @click.option("--json", "as_json", is_flag=True, help="Print GeoJSON.")
 @_handle_errors
 def search(query, atlas_path, limit, layer, category, district, as_json) -> None:

@@ -646,7 +646,7 @@ def relief_reach(
     hour: float | None = None,
     weekday: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Reach of the 泉城避风港 network: as :func:`travel_to_nearest`, counting only points open then.
+    """Reach of the relief network: as :func:`travel_to_nearest`, counting only points open then.
 
     With ``hour`` (0-24) only points open at that hour on ``weekday`` (1 = Monday … 7 = Sunday) count,
     as :func:`placegeo.hours.open_mask` reads their ``open_24h`` and ``hours``; ``weekday`` may be left

@@ -38,7 +38,7 @@ import shapely
 import yaml
 
 from placegeo.atlas import Atlas
-from placegeo.cities import City, load_city
+from placegeo.cities import City, default_city, load_city
 from placegeo.crs import CGCS2000, shift_datum
 from placegeo.pinyin import to_pinyin
 from placegeo.registry import layers_dir
@@ -56,15 +56,18 @@ Progress = Callable[[float, str], None]
 CityLike = str | City
 
 
-def _city(city: CityLike) -> City:
-    return city if isinstance(city, City) else load_city(city)
+def _city(city: CityLike | None) -> City:
+    """A profile, by name or as given; ``None``: the default city (:func:`placegeo.cities.default_city`)."""
+    if isinstance(city, City):
+        return city
+    return load_city(city if city is not None else default_city())
 
 
 def data_path(name: str) -> Path:
     return layers_dir() / "data" / name
 
 
-def load_code_tree(city: CityLike = "jinan") -> pd.DataFrame:
+def load_code_tree(city: CityLike | None = None) -> pd.DataFrame:
     """A city's code tree: code, name, level (district/town/village), parent_code.
 
     >>> load_code_tree("jining")["level"].value_counts().to_dict()
@@ -75,7 +78,7 @@ def load_code_tree(city: CityLike = "jinan") -> pd.DataFrame:
     return df
 
 
-def load_census(city: CityLike = "jinan") -> pd.DataFrame:
+def load_census(city: CityLike | None = None) -> pd.DataFrame:
     """2020 census per district, keyed by code-tree code (census codes of functional zones mapped)."""
     c = _city(city)
     df = pd.read_csv(data_path(c.data["census"]), dtype={"code": str})
@@ -85,7 +88,7 @@ def load_census(city: CityLike = "jinan") -> pd.DataFrame:
                               "age65plus": "residents_65plus"}).set_index("code")
 
 
-def load_districts(city: CityLike = "jinan") -> gpd.GeoDataFrame:
+def load_districts(city: CityLike | None = None) -> gpd.GeoDataFrame:
     """A city's real district polygons, converted from GCJ-02 to CGCS2000."""
     raw = gpd.read_file(data_path(_city(city).data["districts"]))
     raw = raw[raw["level"] == "区县"]
@@ -705,7 +708,7 @@ def _protection_zones(districts_m, towns_m, centre, city: City, seed: int) -> tu
     return line_gdf, area_gdf
 
 
-def demo_layers(city: CityLike = "jinan", *, seed: int = 20240101,
+def demo_layers(city: CityLike | None = None, *, seed: int = 20240101,
                 progress: Progress | None = None) -> tuple[pd.DataFrame, list[tuple[str, gpd.GeoDataFrame, str]]]:
     """Generate a city's demo: its code tree, and (layer, GeoDataFrame in CGCS2000, licence) to write.
 
@@ -773,7 +776,7 @@ def _extent(city: City) -> tuple[float, float, float, float]:
     return minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05
 
 
-def build_demo_atlas(path: str | Path, *, city: str = "jinan", seed: int = 20240101,
+def build_demo_atlas(path: str | Path, *, city: str | None = None, seed: int = 20240101,
                      progress: Progress | None = None) -> Atlas:
     """Build the demo atlas of ``city`` at ``path`` (replacing any atlas there, atomically).
 
@@ -788,7 +791,7 @@ def build_demo_atlas(path: str | Path, *, city: str = "jinan", seed: int = 20240
     1227
     """
     say = progress or (lambda share, what: None)
-    profile = load_city(city)  # an unknown city fails here, before anything is written
+    profile = _city(city)  # an unknown city fails here, before anything is written
     codes, steps = demo_layers(profile, seed=seed, progress=say)
 
     def fill(atlas: Atlas) -> None:
