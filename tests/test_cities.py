@@ -302,7 +302,8 @@ def test_cli_demo_takes_a_city(monkeypatch, tmp_path):
 # the figures of issue 15, written out here so that a profile edited by mistake cannot pass its own check
 ISSUE_FIGURES = {
     "jining": {("elderly_facilities", "type", "养老院"): 217, ("elderly_facilities", "type", "日间照料中心"): 148,
-               ("elderly_facilities", "type", "农村幸福院"): 701, ("elderly_facilities", "type", "综合养老服务中心"): 51,
+               ("elderly_facilities", "type", "农村幸福院"): 701,
+               ("elderly_facilities", "type", "综合养老服务中心"): 51,
                ("elderly_facilities", "type", "长者助餐站点"): 110},
     "weifang": {("elderly_facilities", "type", "养老院"): 170, ("elderly_facilities", "type", "日间照料中心"): 497,
                 ("elderly_facilities", "type", "农村幸福院"): 563, ("elderly_facilities", "type", "长者助餐站点"): 766,

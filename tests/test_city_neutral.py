@@ -15,10 +15,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "placegeo"
-WEB_ASSETS = [p for p in (ROOT / "webmap").rglob("*") if p.suffix in {".js", ".css", ".html"} and "vendor" not in p.parts]
+WEB_ASSETS = [p for p in (ROOT / "webmap").rglob("*")
+              if p.suffix in {".js", ".css", ".html"} and "vendor" not in p.parts]
 # Jinan's names (city, districts, landmarks of the demo), its code prefix, and its published figures
-MARKERS = re.compile(r"济南|泉城|历下|历城|市中区|槐荫|天桥区|长清|章丘|莱芜|钢城|平阴|商河|济阳|趵突|大明湖|芙蓉街|千佛山"
-                     r"|蟠龙山|北康|[Jj]inan|(?<!\d)3701\d*|(?<![\d,])(?:166|232|55,?548|184)(?![\d,])")
+MARKERS = re.compile(r"济南|泉城|历下|历城|市中区|槐荫|天桥区|长清|章丘|莱芜|钢城|平阴|商河|济阳"
+                     r"|趵突|大明湖|芙蓉街|千佛山|蟠龙山|北康|[Jj]inan|(?<!\d)3701\d*|(?<![\d,])(?:166|232|55,?548|184)(?![\d,])")
 FIGURES = {166, 232, 55548, 184}
 # data files the engines read, beside the profiles under cities/: allowed to name the city
 ALLOWED = {"data"}

@@ -133,7 +133,7 @@ def test_jining_priority_zones_on_the_demo(jining_atlas):
                                                    city.metric_epsg)
     result = CliRunner().invoke(main, ["relocation", "--atlas", jining_atlas.location, "--priority", "--json"])
     assert result.exit_code == 0, result.output
-    assert '"graves": %d' % len(out) in result.output and '"sample": true' in result.output
+    assert f'"graves": {len(out)}' in result.output and '"sample": true' in result.output
     wider = CliRunner().invoke(main, ["relocation", "--atlas", jining_atlas.location, "--priority",
                                       "--dist", "highway=1500", "--json"])
     assert wider.exit_code == 0 and '"highway": 1500.0' in wider.output

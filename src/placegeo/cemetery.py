@@ -521,7 +521,7 @@ def capacity_by_area(
     built = cem["opens"] == -np.inf
     soon = (cem["opens"] >= start) & (cem["opens"] <= end)  # a plan opening after the horizon is left out
     counts = pd.crosstab(cem.loc[built, "district_code"], level[built])
-    order = get_layer("cemeteries").field("level").enum or []  # 市, 县, 镇, 村: the layer's order
+    order: list[str] = list(get_layer("cemeteries").field("level").enum or [])  # 市, 县, 镇, 村: the layer's order
     counts = counts[sorted(counts.columns, key=lambda v: order.index(v) if v in order else len(order))]
     counts = counts.add_prefix("built_")
     free = cem["capacity_plots"] - cem["used_plots"] - cem["reserved_plots"]

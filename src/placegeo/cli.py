@@ -539,7 +539,8 @@ def _write_table(gdf, path: Path) -> None:
 @click.option("--weekday", type=click.IntRange(1, 7), default=None,
               help="With --hour: the day, 1 (Monday) to 7 (Sunday); needed where hours differ by day.")
 @click.option("--no-network", is_flag=True, help="Straight line x detour factor even if the atlas has a network.")
-@click.option("--central", is_flag=True, help="Only the central districts of the atlas's city profile, with their total.")
+@click.option("--central", is_flag=True,
+              help="Only the central districts of the atlas's city profile, with their total.")
 @click.option("--write", is_flag=True, help="Store coverage_units and coverage_gaps in the atlas.")
 @click.option("--service-areas", "with_areas", is_flag=True, help="With --write, also store service areas.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

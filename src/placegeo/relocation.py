@@ -156,12 +156,12 @@ def priority_zones(
     out.insert(1, "reason", kind_of[best[inside]] if len(kinds) else [])
     out.insert(2, "reasons", [";".join(kind_of[row]) for row in hits[inside]])
     zone_ids = {kind: _zone_ids(zones[kind]) for kind in kinds}
-    zone_names = {kind: (zones[kind]["name"].astype(str).to_numpy() if "name" in zones[kind] else None)
+    no_name = np.full(max(len(z) for z in zones.values()) if zones else 0, None, dtype=object)
+    zone_names = {kind: (zones[kind]["name"].astype(str).to_numpy() if "name" in zones[kind] else no_name)
                   for kind in kinds}
     reasons, positions = out["reason"].to_numpy(), best_pos[inside]
     out.insert(3, "zone_id", [zone_ids[r][p] for r, p in zip(reasons, positions, strict=True)])
-    out.insert(4, "zone_name", [zone_names[r][p] if zone_names[r] is not None else None
-                                for r, p in zip(reasons, positions, strict=True)])
+    out.insert(4, "zone_name", [zone_names[r][p] for r, p in zip(reasons, positions, strict=True)])
     out.insert(5, "zone_dist_m", np.round(best_d[inside], 1))
     based_on: dict[str, Any] | None = None
     if cemeteries is not None:
