@@ -511,7 +511,7 @@ def _check_area(area_code: str | None) -> str | None:
     code = str(area_code).strip()
     if not re.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{9}|\d{12}", code):
         raise NameCheckError(f"area_code {area_code!r}: give the 6-digit county or 9-digit town code of the "
-                             "place where the name would be used (a 6-digit district or 9-digit town code)")
+                             "place where the name would be used (e.g. the first 6 or 9 digits of a village's code)")
     return code[:9]
 
 
