@@ -376,3 +376,28 @@ def test_jining_central_districts_care_coverage(jining_atlas):
     weighted = (per["share60_15min"] * per["residents_60plus"]).sum() / per["residents_60plus"].sum()
     assert 0 < share < 1 and share == pytest.approx(weighted, abs=0.002)
     assert table.attrs["sample"] and table.attrs["parameters"]["districts"] == list(city.central_districts)
+
+
+def test_cli_answers_the_jining_questions(jining_atlas):
+    run = CliRunner().invoke
+    cem = run(main, ["cemetery", "--atlas", jining_atlas.location, "--by-level"])
+    assert cem.exit_code == 0, cem.output
+    assert "60% by 2025" in cem.output  # the eco-burial policy of Jining's profile, not the default 2030
+    city_row = [line.split() for line in cem.output.splitlines() if line.startswith("city ")][-1]
+    assert city_row[-5:] == ["1", "14", "107", "216", "130"]
+    cov = run(main, ["coverage", "--atlas", jining_atlas.location, "--central", "--by", "district", "--no-network"])
+    assert cov.exit_code == 0, cov.output
+    assert "central districts (370811, 370812, 370871):" in cov.output and "residents 60+ within 15 min" in cov.output
+    assert not any(line.startswith("370826") for line in cov.output.splitlines())  # a county outside the centre
+
+
+def test_default_city(monkeypatch):
+    from placegeo.cities import default_city
+
+    monkeypatch.delenv("PLACEGEO_CITY", raising=False)
+    assert default_city() == list_cities()[0]
+    monkeypatch.setenv("PLACEGEO_CITY", " Weifang ")
+    assert default_city() == "weifang" and load_code_tree(None)["code"].str.startswith("3707").all()
+    monkeypatch.setenv("PLACEGEO_CITY", "qingdao")
+    with pytest.raises(CityError, match="no city profile named 'qingdao'"):
+        default_city()
