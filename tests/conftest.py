@@ -101,12 +101,22 @@ def demo_atlas(request, backend) -> Atlas:
 
 
 @pytest.fixture(scope="session")
-def demo_cities(demo_gpkg, tmp_path_factory) -> dict[str, str]:
-    """The demo atlases of the three cities (GeoPackage paths by city), built once per session (~10 s each)."""
+def jining_atlas(tmp_path_factory) -> Atlas:
+    """The Jining demo atlas, built once per test session (under ten seconds)."""
     from placegeo.demo import build_demo_atlas
 
-    folder = tmp_path_factory.mktemp("cities")
-    paths = {"jinan": demo_gpkg.location}
-    for city in ("jining", "weifang"):
-        paths[city] = build_demo_atlas(folder / f"{city}.gpkg", city=city).location
-    return paths
+    return build_demo_atlas(tmp_path_factory.mktemp("jining") / "jining.gpkg", city="jining")
+
+
+@pytest.fixture(scope="session")
+def weifang_atlas(tmp_path_factory) -> Atlas:
+    """The Weifang demo atlas, built once per test session."""
+    from placegeo.demo import build_demo_atlas
+
+    return build_demo_atlas(tmp_path_factory.mktemp("weifang") / "weifang.gpkg", city="weifang")
+
+
+@pytest.fixture(scope="session")
+def demo_cities(demo_gpkg, jining_atlas, weifang_atlas) -> dict[str, str]:
+    """The demo atlases of the three cities (GeoPackage paths by city), each built once per session."""
+    return {"jinan": demo_gpkg.location, "jining": jining_atlas.location, "weifang": weifang_atlas.location}

@@ -22,20 +22,6 @@ CENSUS = {"jinan": (9_202_432, 1_837_112, 1_294_977), "jining": (8_357_897, 1_63
 COLUMNS = ["residents", "residents_60plus", "residents_65plus"]
 
 
-@pytest.fixture(scope="session")
-def jining_atlas(tmp_path_factory):
-    from placegeo.demo import build_demo_atlas
-
-    return build_demo_atlas(tmp_path_factory.mktemp("jining") / "jining.gpkg", city="jining")
-
-
-@pytest.fixture(scope="session")
-def weifang_atlas(tmp_path_factory):
-    from placegeo.demo import build_demo_atlas
-
-    return build_demo_atlas(tmp_path_factory.mktemp("weifang") / "weifang.gpkg", city="weifang")
-
-
 @pytest.fixture(params=["jining", "weifang"])
 def city_atlas(request):
     return load_city(request.param), request.getfixturevalue(f"{request.param}_atlas")
@@ -311,3 +297,107 @@ def test_cli_demo_takes_a_city(monkeypatch, tmp_path):
     assert seen == {"path": str(tmp_path / "w.gpkg"), "city": "weifang", "seed": 20240101}
     result = CliRunner().invoke(main, ["demo", "--city", "qingdao", "--atlas", str(tmp_path / "q.gpkg")])
     assert result.exit_code == 2 and "no city profile named 'qingdao'" in result.output
+
+
+# the figures of issue 15, written out here so that a profile edited by mistake cannot pass its own check
+ISSUE_FIGURES = {
+    "jining": {("elderly_facilities", "type", "养老院"): 217, ("elderly_facilities", "type", "日间照料中心"): 148,
+               ("elderly_facilities", "type", "农村幸福院"): 701,
+               ("elderly_facilities", "type", "综合养老服务中心"): 51,
+               ("elderly_facilities", "type", "长者助餐站点"): 110},
+    "weifang": {("elderly_facilities", "type", "养老院"): 170, ("elderly_facilities", "type", "日间照料中心"): 497,
+                ("elderly_facilities", "type", "农村幸福院"): 563, ("elderly_facilities", "type", "长者助餐站点"): 766,
+                ("elderly_facilities", "type", "综合养老服务中心"): 12 + 120},
+}
+
+
+def test_published_figures_of_the_issue(city_atlas):
+    city, atlas = city_atlas
+    for (layer, field, value), n in ISSUE_FIGURES[city.name].items():
+        assert (atlas.read(layer)[field] == value).sum() == n, (layer, value)
+    if city.name == "jining":
+        cem = atlas.read("cemeteries")
+        built = cem[cem["status"] == "built"]
+        assert built["level"].value_counts().to_dict() == {"市": 1, "县": 14, "镇": 107, "村": 216}
+        assert ((cem["status"] == "planned") & (cem["level"] == "村")).sum() >= 130
+        assert atlas.count("place_names") >= 50_000
+
+
+def test_jining_protection_zones_are_sample_lines_and_areas(jining_atlas):
+    lines, areas = jining_atlas.read("protection_lines"), jining_atlas.read("protection_areas")
+    assert lines["kind"].value_counts().to_dict() == {"highway": 6, "railway": 3}
+    assert (areas["kind"] == "scenic_area").sum() == 12
+    assert lines.geom_type.eq("MultiLineString").all() and areas.geom_type.eq("MultiPolygon").all()
+    outline = jining_atlas.read("admin_units").query("level == 'district'").to_crs(4548).union_all().buffer(1)
+    assert lines.to_crs(4548).within(outline).all() and areas.to_crs(4548).within(outline).all()
+    assert (lines.to_crs(4548).length > 20_000).all()  # they cross the city, not stubs
+    assert lines["sample"].all() and areas["sample"].all()
+
+
+def test_jining_cemetery_capacity_by_county(jining_atlas):
+    from placegeo.cemetery import BurialParams, capacity_by_area
+
+    city = load_city("jining")
+    params = BurialParams.from_policy(city.policy)
+    table = capacity_by_area(jining_atlas.read("cemeteries"), jining_atlas.read("population_units"),
+                             horizon_years=10, params=params, names=jining_atlas.code_names())
+    districts = set(jining_atlas.codes.query("level == 'district'")["code"])
+    assert set(table.index) == districts | {"city"}
+    whole = table.loc["city"]
+    assert (whole["built_市"], whole["built_县"], whole["built_镇"] + whole["built_村"]) == (1, 14, 323)
+    assert whole["planned"] == 130  # all open 2021-2025, within 2021-2030
+    per = table.drop(index="city")
+    assert per[["built_市", "built_县", "built_镇", "built_村", "planned"]].sum().tolist() == [1, 14, 107, 216, 130]
+    assert per["demand_plots"].sum() == pytest.approx(whole["demand_plots"], abs=len(per))
+    assert table.attrs["start_year"] == 2021 and table.attrs["horizon_years"] == 10
+    assert table.attrs["parameters"]["eco_share_target"] == 0.6 and table.attrs["parameters"]["eco_target_year"] == 2025
+    assert table.attrs["sample"] and table["meets"].dtype == bool
+    # a lower eco-burial share needs more plots: the model answers the planners' question, not a constant
+    low = capacity_by_area(jining_atlas.read("cemeteries"), jining_atlas.read("population_units"),
+                           params=params.with_(eco_share_target=0.3))
+    assert (low.loc[per.index, "demand_plots"] > per["demand_plots"]).all()
+
+
+def test_jining_central_districts_care_coverage(jining_atlas):
+    from placegeo.coverage import area_coverage, travel_to_nearest
+
+    city = load_city("jining")
+    units = jining_atlas.read("population_units")
+    central = units[units["district_code"].isin(city.central_districts)]
+    result = travel_to_nearest(central, jining_atlas.read("elderly_facilities"))
+    table = area_coverage(result, city.central_districts, target_min=city.policy["care_circle_min"],
+                          target_share=city.policy["care_target_share"], label="central")
+    assert list(table.index) == [*sorted(city.central_districts), "central"]
+    census = load_census(city)
+    assert table.loc["central", "residents_60plus"] == census.loc[list(city.central_districts),
+                                                                  "residents_60plus"].sum()
+    share = table.loc["central", "share60_15min"]
+    per = table.drop(index="central")
+    weighted = (per["share60_15min"] * per["residents_60plus"]).sum() / per["residents_60plus"].sum()
+    assert 0 < share < 1 and share == pytest.approx(weighted, abs=0.002)
+    assert table.attrs["sample"] and table.attrs["parameters"]["districts"] == list(city.central_districts)
+
+
+def test_cli_answers_the_jining_questions(jining_atlas):
+    run = CliRunner().invoke
+    cem = run(main, ["cemetery", "--atlas", jining_atlas.location, "--by-level"])
+    assert cem.exit_code == 0, cem.output
+    assert "60% by 2025" in cem.output  # the eco-burial policy of Jining's profile, not the default 2030
+    city_row = [line.split() for line in cem.output.splitlines() if line.startswith("city ")][-1]
+    assert city_row[-5:] == ["1", "14", "107", "216", "130"]
+    cov = run(main, ["coverage", "--atlas", jining_atlas.location, "--central", "--by", "district", "--no-network"])
+    assert cov.exit_code == 0, cov.output
+    assert "central districts (370811, 370812, 370871):" in cov.output and "residents 60+ within 15 min" in cov.output
+    assert not any(line.startswith("370826") for line in cov.output.splitlines())  # a county outside the centre
+
+
+def test_default_city(monkeypatch):
+    from placegeo.cities import default_city
+
+    monkeypatch.delenv("PLACEGEO_CITY", raising=False)
+    assert default_city() == list_cities()[0]
+    monkeypatch.setenv("PLACEGEO_CITY", " Weifang ")
+    assert default_city() == "weifang" and load_code_tree(None)["code"].str.startswith("3707").all()
+    monkeypatch.setenv("PLACEGEO_CITY", "qingdao")
+    with pytest.raises(CityError, match="no city profile named 'qingdao'"):
+        default_city()

@@ -61,7 +61,8 @@ def test_population_units_add_up_exactly_to_the_census(demo_atlas):
 
 def test_every_layer_is_present_with_the_published_scale(demo_atlas):
     results = {"coverage_units", "coverage_gaps", "service_areas"}  # written by `placegeo coverage --write`
-    other_cities = {"place_names", "scattered_graves"}  # Jining's demo has them, Jinan's profile does not ask
+    # Jining's demo has them, Jinan's profile does not ask
+    other_cities = {"place_names", "scattered_graves", "protection_lines", "protection_areas"}
     assert set(demo_atlas.layers()) == set(load_registry()) - results - other_cities
     assert demo_atlas.count("traditional_place_names") == 232
     relief = demo_atlas.read("relief_points")

@@ -10,7 +10,7 @@ from placegeo.registry import get_layer, layers_dir, load_registry, validate_reg
 
 LAYERS = {"admin_units", "traditional_place_names", "cemeteries", "elderly_facilities", "relief_points",
           "population_units", "walk_edges", "coverage_units", "coverage_gaps", "service_areas", "place_names",
-          "scattered_graves"}
+          "scattered_graves", "protection_lines", "protection_areas"}
 
 
 def test_all_layers_are_registered_and_valid():

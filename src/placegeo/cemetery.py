@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 from placegeo.crs import to_metric
 from placegeo.errors import ParameterError, PlacegeoError, Problem, ValidationError
 from placegeo.provenance import SAMPLE_NOTICE, provenance
+from placegeo.registry import get_layer
 
 __all__ = [
     "PARAM_SOURCES",
@@ -47,6 +48,7 @@ __all__ = [
     "ParameterError",
     "RelocationResult",
     "access_map",
+    "capacity_by_area",
     "cemetery_access",
     "compare_scenarios",
     "meets_demand",
@@ -127,7 +129,8 @@ class BurialParams:
                                                                        "cemeteries and ash halls)"))
     eco_share_start: float = field(default=0.3, metadata=_source(_ASSUMPTION + " (eco burials in the base year)"))
     eco_share_target: float = field(default=0.6, metadata=_source(
-        "target of the city's burial plan (60% or more in Jinan's); national guidance: 关于推行节地生态安葬的"
+        "target of the city's burial plan (its profile's policy.eco_burial_target_share: 60% or more in each plan "
+        "collected); national guidance: 关于推行节地生态安葬的"
         "指导意见 (Ministry of Civil Affairs and others, 2016)"))
     eco_target_year: int = field(default=2030, metadata=_source("planning assumption: the plan's horizon"))
     remains_per_grave: float = field(default=1.6, metadata=_source(
@@ -156,6 +159,17 @@ class BurialParams:
         for v in values:
             if not isinstance(v, int | float) or not 0 <= v <= 50:
                 raise ParameterError(f"death_rate_per_1000 = {v!r} is outside 0-50 deaths per 1,000 residents")
+
+    @classmethod
+    def from_policy(cls, policy: Mapping[str, Any], **changes: Any) -> BurialParams:
+        """The defaults with a city's eco-burial target (``eco_burial_target_share`` and ``_year`` of a
+        city profile's ``policy``), then ``changes``.
+
+        >>> BurialParams.from_policy({"eco_burial_target_share": 0.6, "eco_burial_target_year": 2025}).eco_target_year
+        2025
+        """
+        return cls().with_(eco_share_target=policy["eco_burial_target_share"],
+                           eco_target_year=policy["eco_burial_target_year"], **changes)
 
     def with_(self, **changes: Any) -> BurialParams:
         """A copy with some parameters changed (checked again)."""
@@ -477,6 +491,47 @@ def meets_demand(
                                 inputs={"cemeteries": cemeteries, "population": population,
                                         "expansions": expansions})}
     return table
+
+
+def capacity_by_area(
+    cemeteries: pd.DataFrame,
+    population: pd.DataFrame,
+    *,
+    horizon_years: int = 10,
+    params: BurialParams | None = None,
+    start_year: int | None = None,
+    expansions: pd.DataFrame | None = None,
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """:func:`meets_demand` with the network behind each row: cemeteries by level, built and planned.
+
+    Returns
+    -------
+    DataFrame
+        Index: district code and ``city``. Columns ``built_<level>`` (one per ``level`` value, e.g.
+        built_市, built_县, built_镇, built_村), ``planned`` (cemeteries planned to open within the
+        horizon) and ``planned_plots`` (their free plots), then the columns of :func:`meets_demand`.
+    """
+    table = meets_demand(cemeteries, population, horizon_years=horizon_years, params=params, start_year=start_year,
+                         expansions=expansions, names=names)
+    start, end = table.attrs["start_year"], table.attrs["start_year"] + horizon_years - 1
+    cem = _check_cemeteries(cemeteries)
+    level = cemeteries["level"].astype(str) if "level" in cemeteries else pd.Series("", index=cemeteries.index)
+    built = cem["opens"] == -np.inf
+    soon = (cem["opens"] >= start) & (cem["opens"] <= end)  # a plan opening after the horizon is left out
+    counts = pd.crosstab(cem.loc[built, "district_code"], level[built])
+    order: list[str] = list(get_layer("cemeteries").field("level").enum or [])  # 市, 县, 镇, 村: the layer's order
+    counts = counts[sorted(counts.columns, key=lambda v: order.index(v) if v in order else len(order))]
+    counts = counts.add_prefix("built_")
+    free = cem["capacity_plots"] - cem["used_plots"] - cem["reserved_plots"]
+    plan = pd.DataFrame({"planned": soon.groupby(cem["district_code"]).sum(),
+                         "planned_plots": free.where(soon, 0).groupby(cem["district_code"]).sum()})
+    network = counts.join(plan, how="outer").fillna(0).astype("int64")
+    network.loc[CITY] = network.sum()
+    out = network.reindex(table.index).fillna(0).astype("int64").join(table)
+    out = out[["name", *network.columns, *[c for c in table.columns if c != "name"]]]
+    out.attrs = dict(table.attrs)
+    return out
 
 
 def compare_scenarios(

@@ -182,6 +182,16 @@ def list_cities(directory: Path | str | None = None) -> list[str]:
     return sorted(_cities(directory))
 
 
+def default_city(directory: Path | str | None = None) -> str:
+    """The city used when none is named: ``$PLACEGEO_CITY``, else the first profile by name.
+
+    >>> default_city() in list_cities()
+    True
+    """
+    name = os.environ.get("PLACEGEO_CITY", "").strip().lower()
+    return load_city(name, directory).name if name else list_cities(directory)[0]
+
+
 def load_city(name: str, directory: Path | str | None = None) -> City:
     """The profile of city ``name`` (``jinan``, ``jining``, ``weifang`` …), validated.
 

@@ -64,6 +64,12 @@ def _pad(text: str, width: int) -> str:
     return out + " " * (width - used)
 
 
+def _rpad(text: str, width: int) -> str:
+    """Right-align ``text`` in ``width`` terminal columns."""
+    padded = _pad(text, width)
+    return padded[len(padded.rstrip()):] + padded.rstrip()
+
+
 def _handle_errors(f):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
@@ -84,23 +90,24 @@ def _handle_errors(f):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="placegeo")
 def main() -> None:
-    """placegeo: civil-affairs planning layers for Chinese cities (济南, 济宁, 潍坊)."""
+    """placegeo: civil-affairs planning layers for Chinese cities (one profile per city under cities/)."""
 
 
 # -- demo -----------------------------------------------------------------------------------------
 @main.command()
 @_atlas_option
-@click.option("--city", default="jinan", show_default=True,
-              help="The city whose demo to build: a profile name under cities/ (jinan, jining, weifang).")
+@click.option("--city", default=None,
+              help="The city whose demo to build: a profile name under cities/ (default: $PLACEGEO_CITY, else the "
+                   "first profile by name).")
 @click.option("--seed", default=20240101, show_default=True, help="Seed of the generated sample layers.")
 @_handle_errors
 def demo(atlas_path, city, seed) -> None:
     """Build a city's demo atlas (real boundaries, codes and census; marked sample facilities)."""
     from placegeo.atlas import default_atlas_path
-    from placegeo.cities import load_city
+    from placegeo.cities import default_city, load_city
     from placegeo.demo import build_demo_atlas
 
-    profile = load_city(city)
+    profile = load_city(city) if city else load_city(default_city())
     path = atlas_path or default_atlas_path()
     label = f"building the {profile.names['en']} demo atlas"
     with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
@@ -369,17 +376,24 @@ def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
               help="Share of remains laid to rest in public-welfare cemeteries (default 0.55).")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a PNG comparing eco-burial targets 40/60/80% (and yours).")
+@click.option("--by-level", is_flag=True, help="Also list each district's cemeteries by level and those planned.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_handle_errors
-def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
-    """Do public-welfare cemeteries meet HORIZON years of burial demand? Per district and for the city."""
-    from placegeo.cemetery import BurialParams, compare_scenarios, meets_demand, plot_scenarios
+def cemetery(atlas_path, horizon_years, chart, by_level, as_json, **overrides) -> None:
+    """Do public-welfare cemeteries meet HORIZON years of burial demand? Per district and for the city.
+
+    The eco-burial target and its year default to the atlas's city profile (policy).
+    """
+    from placegeo.cemetery import capacity_by_area, compare_scenarios, plot_scenarios
 
     atlas = _open(atlas_path)
-    params = BurialParams().with_(**{k: v for k, v in overrides.items() if v is not None})
+    params = _burial_params(atlas, overrides)
     cemeteries, population = atlas.read("cemeteries"), atlas.read("population_units")
     names = atlas.code_names()
-    table = meets_demand(cemeteries, population, horizon_years=horizon_years, params=params, names=names)
+    table = capacity_by_area(cemeteries, population, horizon_years=horizon_years, params=params, names=names)
+    levels = [c for c in table.columns if c.startswith("built_")] + ["planned"]
+    if not by_level:
+        table = table.drop(columns=[*levels, "planned_plots"])
     if chart is not None:
         from placegeo.pinyin import romanize
 
@@ -414,6 +428,110 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
     if table.loc[["city"], "meets"].all() and not table["meets"].all():
         click.echo("The city as a whole has room, but some districts do not: their residents must be served "
                    "by other districts' cemeteries or new sites.")
+    if by_level:
+        click.echo("\ncemeteries by level (built) and planned to open within the horizon")
+        click.echo(f"{'area':<8} {'name':<14} " + " ".join(_rpad(c.removeprefix("built_"), 7) for c in levels))
+        for code, r in table.iterrows():
+            click.echo(f"{code:<8} {_pad(r['name'], 14)} " + " ".join(f"{r[c]:>7,}" for c in levels))
+
+
+def _burial_params(atlas, overrides):
+    """The city profile's eco-burial policy (defaults without one), then the options given."""
+    from placegeo.cemetery import BurialParams
+    from placegeo.cities import city_of_atlas
+    from placegeo.errors import CityError
+
+    try:
+        base = BurialParams.from_policy(city_of_atlas(atlas).policy)
+    except CityError:
+        base = BurialParams()
+    return base.with_(**{k: v for k, v in overrides.items() if v is not None})
+
+
+# -- relocation -----------------------------------------------------------------------------------
+@main.command()
+@_atlas_option
+@click.option("--priority", is_flag=True,
+              help="Only graves in the priority zones: near protection_lines and protection_areas features.")
+@click.option("--dist", "dists", multiple=True, metavar="KIND=METRES",
+              help="Width of a kind's priority zone, e.g. highway=500 (repeatable; default: the city profile's "
+                   "policy.grave_priority_dist_m).")
+@click.option("--method", type=click.Choice(["optimal", "greedy"]), default="optimal", show_default=True)
+@click.option("--max-dist-km", type=float, default=None, help="Leave graves farther than this from any room unplaced.")
+@click.option("--year", type=int, default=None, help="Count planned cemeteries open by this year.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the list of graves (.csv or .geojson).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def relocation(atlas_path, priority, dists, method, max_dist_km, year, out, as_json) -> None:
+    """Where scattered graves go (never above a cemetery's free plots); --priority: those to move first."""
+    atlas = _open(atlas_path)
+    graves, cemeteries = atlas.read("scattered_graves"), atlas.read("cemeteries")
+    if priority:
+        result = _priority(atlas, graves, cemeteries, dists, method=method, max_dist_km=max_dist_km, year=year)
+    else:
+        from placegeo.cemetery import relocate_graves
+
+        todo = graves[graves["status"] == "in_place"]
+        moved = relocate_graves(todo, cemeteries, method=method, max_dist_km=max_dist_km, year=year).graves
+        result = moved.rename(columns={"dist_km": "move_km"})
+    if out is not None:
+        _write_table(result, out)
+        _err(f"wrote {len(result):,} graves to {out}")
+    placed = result[result["placed"]]
+    summary = {"graves": len(result), "placed": len(placed), "total_move_km": round(float(placed["move_km"].sum()), 1),
+               "by_reason": result["reason"].value_counts().to_dict() if priority else None,
+               "by_cemetery": placed["cemetery_id"].value_counts().head(10).to_dict()}
+    if as_json:
+        _echo_json({**summary, "method": result.attrs["method"], "parameters": result.attrs["parameters"],
+                    "sample": result.attrs["sample"], "sample_inputs": result.attrs["sample_inputs"]})
+        return
+    what = "graves in priority zones" if priority else "graves in place"
+    click.echo(f"{len(result):,} {what}; {len(placed):,} placed, {summary['total_move_km']:,.1f} km in all "
+               f"({result.attrs['method']})")
+    if priority:
+        for reason, n in summary["by_reason"].items():
+            click.echo(f"  {reason:<14} {n:>7,}  within {result.attrs['parameters']['dist_m'][reason]:g} m")
+    if result.attrs["sample"]:
+        click.echo(f"note: rests on sample data ({', '.join(result.attrs['sample_inputs'])})")
+
+
+def _priority(atlas, graves, cemeteries, dists, **options):
+    from placegeo.cities import city_of_atlas
+    from placegeo.errors import CityError
+    from placegeo.relocation import priority_zones, split_by_kind
+
+    zones = {}
+    for layer in ("protection_lines", "protection_areas"):
+        if layer in atlas.layers():
+            zones.update(split_by_kind(atlas.read(layer)))
+    if not zones:
+        raise click.UsageError("the atlas has no protection_lines or protection_areas layer; import the highways, "
+                               "railways and scenic areas first (placegeo import --layer protection_lines FILE)")
+    dist_m: dict[str, float] = {}
+    try:
+        city = city_of_atlas(atlas)
+        dist_m.update(city.policy.get("grave_priority_dist_m", {}))
+        epsg = city.metric_epsg
+    except CityError:
+        epsg = None
+    for item in dists:
+        kind, _, value = item.partition("=")
+        try:
+            dist_m[kind.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: write KIND=METRES, e.g. highway=500", param_hint="--dist") from None
+    return priority_zones(graves, zones, dist_m, cemeteries=cemeteries, epsg=epsg, **options)
+
+
+def _write_table(gdf, path: Path) -> None:
+    if path.suffix.lower() == ".csv":
+        gdf.drop(columns="geometry").assign(lon=gdf.geometry.x, lat=gdf.geometry.y).to_csv(
+            path, index=False, encoding="utf-8-sig")
+    elif path.suffix.lower() in (".geojson", ".json"):
+        gdf.to_file(path, driver="GeoJSON")
+    else:
+        raise click.BadParameter(f"{path.name}: write .csv or .geojson", param_hint="--out")
 
 
 
@@ -434,18 +552,26 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
 @click.option("--weekday", type=click.IntRange(1, 7), default=None,
               help="With --hour: the day, 1 (Monday) to 7 (Sunday); needed where hours differ by day.")
 @click.option("--no-network", is_flag=True, help="Straight line x detour factor even if the atlas has a network.")
+@click.option("--central", is_flag=True,
+              help="Only the central districts of the atlas's city profile, with their total.")
 @click.option("--write", is_flag=True, help="Store coverage_units and coverage_gaps in the atlas.")
 @click.option("--service-areas", "with_areas", is_flag=True, help="With --write, also store service areas.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_handle_errors
 def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, weekday,
-             no_network, write, with_areas, as_json) -> None:
+             no_network, central, write, with_areas, as_json) -> None:
     """Who lives within a 5/10/15-minute walk of care: shares per town or district, gaps, and more."""
     from placegeo import coverage as cov
     from placegeo.network import WalkNetwork
 
     atlas = _open(atlas_path)
     units = atlas.read("population_units")
+    central_codes: tuple[str, ...] = ()
+    if central:
+        from placegeo.cities import city_of_atlas
+
+        central_codes = city_of_atlas(atlas).central_districts
+        units = units[units["district_code"].isin(central_codes)]
     facilities = atlas.read(facility_layer)
     if types:
         col = "type" if "type" in facilities else "kind"
@@ -493,6 +619,12 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
                    f"{'yes' if r['meets_target'] else 'NO'}")
     met = int(table["meets_target"].sum())
     click.echo(f"{met} of {len(table)} {by}s meet the target")
+    if central:
+        whole = cov.area_coverage(result, central_codes, target_min=target_min, target_share=target_share,
+                                  label="central").loc["central"]
+        click.echo(f"central districts ({', '.join(central_codes)}): {whole[f'share60_{target_min}min']:.1%} of "
+                   f"{whole['residents_60plus']:,} residents 60+ within {target_min} min; target {target_share:.0%}: "
+                   f"{'met' if whole['meets_target'] else 'NOT met'}")
 
 
 def _write_coverage(atlas, result, facility_layer, target_min, network, facilities, with_areas) -> None:
@@ -557,7 +689,7 @@ def report(atlas_path, city, out, no_network) -> None:
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--layer", default=None, help="Only this layer (e.g. traditional_place_names).")
 @click.option("--category", default=None, help="Only this category or type (e.g. 泉水).")
-@click.option("--district", default=None, help="Only this district code (e.g. 370102).")
+@click.option("--district", default=None, help="Only this district (its 6-digit code).")
 @click.option("--json", "as_json", is_flag=True, help="Print GeoJSON.")
 @_handle_errors
 def search(query, atlas_path, limit, layer, category, district, as_json) -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "NETWORK_METHOD",
     "CoverageError",
     "CoverageRule",
+    "area_coverage",
     "coverage_gaps",
     "coverage_summary",
     "facility_load",
@@ -255,6 +256,64 @@ def coverage_summary(
     out.attrs.update({"target_min": target_min, "target_share": target_share,
                       **provenance(parameters={"by": by, "target_min": target_min, "target_share": target_share},
                                    based_on=result)})
+    return out
+
+
+def area_coverage(
+    result: gpd.GeoDataFrame,
+    districts,
+    *,
+    target_min: int = 15,
+    target_share: float = 0.9,
+    names: dict[str, str] | None = None,
+    label: str = "total",
+) -> pd.DataFrame:
+    """Coverage of an area made of whole districts (a city's central districts): per district and in all.
+
+    Parameters
+    ----------
+    result : GeoDataFrame
+        From :func:`travel_to_nearest` (units with ``district_code``); units of other districts are left out.
+    districts : iterable of str
+        The district codes of the area, e.g. ``load_city("jining").central_districts``.
+    target_min, target_share, names
+        As in :func:`coverage_summary`.
+    label : str
+        Index of the row for the whole area.
+
+    Returns
+    -------
+    DataFrame
+        :func:`coverage_summary` by ``district_code`` for the area's districts, then the row ``label``
+        for the whole area (shares weighted by residents).
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> homes = gpd.GeoDataFrame({"facility_id": ["f1"]}, geometry=[Point(117.0, 36.6)], crs=4490)
+    >>> units = gpd.GeoDataFrame({"unit_id": ["a", "b", "c"], "district_code": ["370811", "370812", "370826"],
+    ...                           "residents": [10, 20, 5], "residents_60plus": [2, 6, 1]},
+    ...                          geometry=[Point(117.002, 36.6), Point(117.02, 36.6), Point(117.0, 36.601)], crs=4490)
+    >>> t = area_coverage(travel_to_nearest(units, homes), ["370811", "370812"])
+    >>> t["share60_15min"].to_dict()
+    {'370811': 1.0, '370812': 0.0, 'total': 0.25}
+    """
+    codes = [str(c) for c in districts]
+    if "district_code" not in result:
+        raise CoverageError("the result has no column 'district_code'; pass units with their district codes")
+    inside = result[result["district_code"].astype(str).isin(codes)]
+    if inside.empty:
+        raise CoverageError(f"no unit lies in the districts {', '.join(codes)}; check the codes against the "
+                            "units' district_code")
+    per = coverage_summary(inside, by="district_code", target_min=target_min, target_share=target_share,
+                           names=names)
+    whole = coverage_summary(inside.assign(district_code=label), by="district_code", target_min=target_min,
+                             target_share=target_share)
+    if names:
+        whole.insert(0, "name", label)
+    out = pd.concat([per, whole])
+    out.index.name = "district_code"
+    out.attrs.update({**per.attrs, **provenance(parameters={"districts": codes, "label": label}, based_on=per)})
     return out
 
 
@@ -587,7 +646,7 @@ def relief_reach(
     hour: float | None = None,
     weekday: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Reach of the 泉城避风港 network: as :func:`travel_to_nearest`, counting only points open then.
+    """Reach of the relief network: as :func:`travel_to_nearest`, counting only points open then.
 
     With ``hour`` (0-24) only points open at that hour on ``weekday`` (1 = Monday … 7 = Sunday) count,
     as :func:`placegeo.hours.open_mask` reads their ``open_24h`` and ``hours``; ``weekday`` may be left

@@ -38,7 +38,7 @@ import shapely
 import yaml
 
 from placegeo.atlas import Atlas
-from placegeo.cities import City, load_city
+from placegeo.cities import City, default_city, load_city
 from placegeo.crs import CGCS2000, shift_datum
 from placegeo.pinyin import to_pinyin
 from placegeo.registry import layers_dir
@@ -56,15 +56,18 @@ Progress = Callable[[float, str], None]
 CityLike = str | City
 
 
-def _city(city: CityLike) -> City:
-    return city if isinstance(city, City) else load_city(city)
+def _city(city: CityLike | None) -> City:
+    """A profile, by name or as given; ``None``: the default city (:func:`placegeo.cities.default_city`)."""
+    if isinstance(city, City):
+        return city
+    return load_city(city if city is not None else default_city())
 
 
 def data_path(name: str) -> Path:
     return layers_dir() / "data" / name
 
 
-def load_code_tree(city: CityLike = "jinan") -> pd.DataFrame:
+def load_code_tree(city: CityLike | None = None) -> pd.DataFrame:
     """A city's code tree: code, name, level (district/town/village), parent_code.
 
     >>> load_code_tree("jining")["level"].value_counts().to_dict()
@@ -75,7 +78,7 @@ def load_code_tree(city: CityLike = "jinan") -> pd.DataFrame:
     return df
 
 
-def load_census(city: CityLike = "jinan") -> pd.DataFrame:
+def load_census(city: CityLike | None = None) -> pd.DataFrame:
     """2020 census per district, keyed by code-tree code (census codes of functional zones mapped)."""
     c = _city(city)
     df = pd.read_csv(data_path(c.data["census"]), dtype={"code": str})
@@ -85,7 +88,7 @@ def load_census(city: CityLike = "jinan") -> pd.DataFrame:
                               "age65plus": "residents_65plus"}).set_index("code")
 
 
-def load_districts(city: CityLike = "jinan") -> gpd.GeoDataFrame:
+def load_districts(city: CityLike | None = None) -> gpd.GeoDataFrame:
     """A city's real district polygons, converted from GCJ-02 to CGCS2000."""
     raw = gpd.read_file(data_path(_city(city).data["districts"]))
     raw = raw[raw["level"] == "区县"]
@@ -652,7 +655,60 @@ def _scattered_graves(units_m, codes, city: City, rng, seed: int) -> gpd.GeoData
     return gpd.GeoDataFrame(df, geometry=pts, crs=units_m.crs)
 
 
-def demo_layers(city: CityLike = "jinan", *, seed: int = 20240101,
+def _wandering_line(through: np.ndarray, angle: float, rng, length_m: float = 300_000.0) -> shapely.LineString:
+    """A long line through ``through`` at ``angle``, bending a little every 5 km (a road or railway)."""
+    s = np.arange(-length_m / 2, length_m / 2 + 1, 5_000.0)
+    side = np.cumsum(rng.normal(0, 300.0, len(s)))
+    side -= side[len(s) // 2]  # it does pass through the point
+    d, n = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+    return shapely.LineString(through + s[:, None] * d + side[:, None] * n)
+
+
+def _protection_zones(districts_m, towns_m, centre, city: City, seed: int) -> tuple[gpd.GeoDataFrame, ...]:
+    """Sample highways and railways crossing the city, and scenic areas in the countryside.
+
+    A generator of its own (seeded from ``seed``) keeps the other layers as they were without them.
+    """
+    spec, rng = city.demo["protection_zones"], np.random.default_rng([seed, 15])
+    outline = shapely.union_all(districts_m.geometry.values)
+    source = SAMPLE.format(seed=seed) + f"; {spec['basis'].strip()}"
+    lines, names, kinds = [], [], []
+    for kind, label, count, offset_m in (("highway", "示例高速{}号线", spec["highways"], 25_000.0),
+                                         ("railway", "示例铁路{}号线", spec["railways"], 3_000.0)):
+        angles = rng.permutation(np.linspace(0, np.pi, count, endpoint=False)) + rng.uniform(-0.2, 0.2, count)
+        for i, angle in enumerate(angles):  # spread in direction; railways meet near the centre's station
+            through = centre + rng.uniform(-offset_m, offset_m, 2)
+            lines.append(shapely.intersection(_wandering_line(through, float(angle), rng), outline))
+            names.append(label.format(i + 1))
+            kinds.append(kind)
+    line_gdf = gpd.GeoDataFrame({"zone_id": [f"PL{i:03d}" for i in range(len(lines))], "name": names,
+                                 "kind": kinds}, geometry=lines,
+                                crs=districts_m.crs)
+    line_gdf["geometry"] = [g if g.geom_type == "MultiLineString" else shapely.MultiLineString([g])
+                            for g in line_gdf.geometry]
+    central = towns_m["code"].str[:6].isin(city.central_districts).to_numpy()
+    rural = towns_m[~central].reset_index(drop=True)
+    pick = rng.choice(len(rural), min(spec["scenic_areas"], len(rural)), replace=False)
+    centres = _random_points(rural.geometry.values[pick], rng)
+    areas = []
+    for pt in centres:
+        radius = rng.uniform(800, 3000) * rng.uniform(0.7, 1.3, 24)
+        theta = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+        ring = np.column_stack([pt.x + radius * np.cos(theta), pt.y + radius * np.sin(theta)])
+        area = shapely.intersection(shapely.Polygon(ring), outline)
+        areas.append(area if area.geom_type == "MultiPolygon" else shapely.MultiPolygon([area]))
+    short = rural["name"].iloc[pick].str.replace(r"(街道|镇|乡)$", "", regex=True).to_numpy()
+    area_gdf = gpd.GeoDataFrame({"zone_id": [f"PA{i:03d}" for i in range(len(areas))],
+                                 "name": [f"{s}风景区" for s in short], "kind": "scenic_area",
+                                 "district_code": rural["parent_code"].iloc[pick].to_numpy()},
+                                geometry=areas, crs=districts_m.crs)
+    for gdf in (line_gdf, area_gdf):
+        gdf["source"] = source
+        gdf["sample"] = True
+    return line_gdf, area_gdf
+
+
+def demo_layers(city: CityLike | None = None, *, seed: int = 20240101,
                 progress: Progress | None = None) -> tuple[pd.DataFrame, list[tuple[str, gpd.GeoDataFrame, str]]]:
     """Generate a city's demo: its code tree, and (layer, GeoDataFrame in CGCS2000, licence) to write.
 
@@ -693,6 +749,9 @@ def demo_layers(city: CityLike = "jinan", *, seed: int = 20240101,
                        "codes and names: NBS public standard; generated names: sample"))
     if "scattered_graves" in c.demo:
         layers.append(("scattered_graves", _scattered_graves(units_m, codes, c, rng, seed), "sample data"))
+    if "protection_zones" in c.demo:
+        lines, areas = _protection_zones(districts_m, towns_m, centre, c, seed)
+        layers += [("protection_lines", lines, "sample data"), ("protection_areas", areas, "sample data")]
 
     zones = [gpd.GeoDataFrame({"code": [z], "name": [codes.set_index("code").loc[z, "name"]], "level": ["district"],
                                "parent_code": [None],
@@ -717,7 +776,7 @@ def _extent(city: City) -> tuple[float, float, float, float]:
     return minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05
 
 
-def build_demo_atlas(path: str | Path, *, city: str = "jinan", seed: int = 20240101,
+def build_demo_atlas(path: str | Path, *, city: str | None = None, seed: int = 20240101,
                      progress: Progress | None = None) -> Atlas:
     """Build the demo atlas of ``city`` at ``path`` (replacing any atlas there, atomically).
 
@@ -732,7 +791,7 @@ def build_demo_atlas(path: str | Path, *, city: str = "jinan", seed: int = 20240
     1227
     """
     say = progress or (lambda share, what: None)
-    profile = load_city(city)  # an unknown city fails here, before anything is written
+    profile = _city(city)  # an unknown city fails here, before anything is written
     codes, steps = demo_layers(profile, seed=seed, progress=say)
 
     def fill(atlas: Atlas) -> None:

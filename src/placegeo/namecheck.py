@@ -212,7 +212,7 @@ def record_type(record: NameRecord, *, rules: dict[str, Any] | None = None) -> s
 def _short(name: str, rules: dict[str, Any]) -> str:
     for s in rules["admin_suffixes"]:
         if name.endswith(s) and len(name) > len(s) + 1:
-            # a community keeps its generic term: 芙蓉街社区居民委员会 -> 芙蓉街社区
+            # a community keeps its generic term: 建设路社区居民委员会 -> 建设路社区
             return name[: -len(s)] + ("社区" if s.startswith("社区") else "")
     return name
 
@@ -511,7 +511,7 @@ def _check_area(area_code: str | None) -> str | None:
     code = str(area_code).strip()
     if not re.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{9}|\d{12}", code):
         raise NameCheckError(f"area_code {area_code!r}: give the 6-digit county or 9-digit town code of the "
-                             "place where the name would be used (e.g. 370102 or 370102001)")
+                             "place where the name would be used (e.g. the first 6 or 9 digits of a village's code)")
     return code[:9]
 
 

@@ -127,7 +127,7 @@ def _rename_aliases(df: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, li
 def _as_text(s: pd.Series) -> pd.Series:
     """Strings with surrounding space removed; empty strings and NaN become <NA>."""
     if pd.api.types.is_float_dtype(s):
-        # Excel turns codes and ids into floats: 370102.0 -> "370102"
+        # Excel turns codes and ids into floats: 110101.0 -> "110101"
         whole = s.notna() & (s == np.floor(s))
         out = s.astype(object).where(~whole, s.where(whole).astype("Int64").astype(str))
         s = out.astype(object).where(s.notna(), None)

@@ -79,7 +79,7 @@ def split_url(url: str) -> tuple[str, str, str]:
     schema = next((v for k, v in query if k == "schema"), "public") or "public"
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema):
         raise AtlasError(f"schema={schema!r} in the atlas URL: use letters, digits and _ (at most 63), "
-                         "not starting with a digit, e.g. ?schema=jinan")
+                         "not starting with a digit, e.g. ?schema=city_atlas")
     libpq = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "schema"])))
     netloc = parts.netloc
     if parts.password is not None:
