@@ -292,7 +292,7 @@ def _row_datums(df: pd.DataFrame, rows: np.ndarray, datum: str | None, name: str
         raise DatumError(f"column '{col}' of '{name}' names datums placegeo does not know ({', '.join(unknown[:5])}) "
                          f"on rows {_row_list(bad)}; write one of GCJ-02 (高德), BD-09 (百度), WGS84 (GPS) "
                          "or CGCS2000 (2000国家大地坐标系)")
-    per_row = cells.map(lambda v: known.get(v) if isinstance(v, str) else None).to_numpy(dtype=object, na_value=None)
+    per_row = cells.map(lambda v: known.get(v) if isinstance(v, str) else None).to_numpy(dtype=object, na_value=None).copy()
     said = sorted({d for d in per_row if d})
     if datum is not None and any(d != datum for d in said):
         other = [d for d in said if d != datum]
