@@ -146,14 +146,13 @@ def _derive_hours(gdf, spec: LayerSpec, rows, result: Derivation) -> list[pd.Dat
     unread = hc["problem"].notna().to_numpy()
     still_missing = _empty(gdf, "open_24h") if spec.has_field("open_24h") else np.zeros(len(gdf), dtype=bool)
     for i in np.flatnonzero(unread):
-        msg = f"the hours '{text.iloc[i]}' could not be read ({hc['problem'].iloc[i]})"
-        fix = "write them as e.g. 8:30-17:30, 24小时 or 周一至周五 9:00-17:00"
+        fix = f"{hc['problem'].iloc[i]}"
         if still_missing[i]:
-            result.problems.append(Problem(int(rows[i]), "hours", msg + "; open_24h cannot be derived from them",
-                                           fix + ", or fill in open_24h", "hours"))
+            result.problems.append(Problem(int(rows[i]), "open_24h", f"cannot be derived: the hours '{text.iloc[i]}' "
+                                           "could not be read", fix + "; or fill in open_24h", "hours"))
         else:
-            result.warnings.append(Problem(int(rows[i]), "hours", msg + "; kept as text, opening_hours left empty",
-                                           fix, "hours"))
+            result.warnings.append(Problem(int(rows[i]), "hours", f"the hours '{text.iloc[i]}' could not be read; kept "
+                                           "as text, opening_hours left empty", fix, "hours"))
     return found
 
 
@@ -190,7 +189,8 @@ def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation
         border[mask] = hits > 1
         unit_name = pd.Series(values).map(names).fillna("").to_numpy(dtype=object)
         how[inside] = "position inside " + unit_name[inside] + " (atlas admin_units)"
-        how[border] = "position on a border; the smaller code, " + unit_name[border]
+        how[border] = "position in more than one unit (on a border, or in an overlapping zone); the smallest code, " \
+            + unit_name[border]
         if inside.any():
             _fill(gdf, f.name, inside, values)
             found.append(_record(rows, inside, f.name, values, how))
@@ -264,5 +264,5 @@ def derive_fields(
     found += _derive_keys(out, spec, rows, atlas)
     found = [f for f in found if len(f)]
     if found:
-        result.derived = pd.concat(found, ignore_index=True)
+        result.derived = pd.concat(found, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
     return result

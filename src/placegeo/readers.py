@@ -176,7 +176,9 @@ def _read_table_rows(path: Path, *, encoding: str | None, sheet: str | int | Non
         header = raw_bytes.split(b"\n", 1)[0]
         # the delimiter the header uses most (Chinese office exports use commas, tabs or semicolons)
         sep = max([",", "\t", ";"], key=lambda c: header.count(c.encode()))
-        top = _header_row(pd.DataFrame([ln.split(sep) for ln in lines])) if lines else 0
+        cells = [ln.split(sep) for ln in lines]
+        width = max((len(c) for c in cells), default=0)
+        top = _header_row(pd.DataFrame([c + [""] * (width - len(c)) for c in cells])) if cells else 0
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep, skiprows=top)
         rows = np.arange(len(df)) + top + 2
     df.index = pd.RangeIndex(len(df))
@@ -292,7 +294,8 @@ def _row_datums(df: pd.DataFrame, rows: np.ndarray, datum: str | None, name: str
         raise DatumError(f"column '{col}' of '{name}' names datums placegeo does not know ({', '.join(unknown[:5])}) "
                          f"on rows {_row_list(bad)}; write one of GCJ-02 (高德), BD-09 (百度), WGS84 (GPS) "
                          "or CGCS2000 (2000国家大地坐标系)")
-    per_row = cells.map(lambda v: known.get(v) if isinstance(v, str) else None).to_numpy(dtype=object, na_value=None).copy()
+    per_row = cells.map(lambda v: known.get(v) if isinstance(v, str) else None).to_numpy(dtype=object, na_value=None)
+    per_row = per_row.copy()  # pandas hands out read-only views
     said = sorted({d for d in per_row if d})
     if datum is not None and any(d != datum for d in said):
         other = [d for d in said if d != datum]
