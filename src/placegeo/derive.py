@@ -253,8 +253,8 @@ def derive_fields(
     >>> g = gpd.GeoDataFrame({"name": ["芙蓉街避风港"], "hours": ["8:30-17:30"]}, geometry=[Point(117.02, 36.66)],
     ...                      crs="EPSG:4490")
     >>> d = derive_fields(g, get_layer("relief_points"), rows=np.array([2]))
-    >>> d.derived[["row", "field", "value"]].values.tolist()
-    [[2, 'kind', 'relief_point'], [2, 'opening_hours', '08:30-17:30'], [2, 'open_24h', 'false'], [2, 'point_id', 'RP-00001']]
+    >>> d.derived[["field", "value"]].values.tolist()
+    [['kind', 'relief_point'], ['opening_hours', '08:30-17:30'], ['open_24h', 'false'], ['point_id', 'RP-00001']]
     """
     out = gdf.copy()
     result = Derivation(out, pd.DataFrame(columns=DERIVED_COLUMNS))

@@ -137,7 +137,7 @@ def find_duplicates(
             near = tree.sparse_distance_matrix(s_tree, distance_m, output_type="ndarray")
             s_names = stored[name_field].reset_index(drop=True)
             s_keys = stored[key_field].reset_index(drop=True) if key_field in stored else None
-            order = np.lexsort((near["v"], near["i"])) if len(near) else []
+            order = np.lexsort((near["v"], near["i"])) if len(near) else np.zeros(0, dtype=int)
             for k in order:
                 i, j, dist = int(where[near["i"][k]]), int(s_ok[near["j"][k]]), float(near["v"][k])
                 if mask[i] or name_key(names.iloc[i]) is None or name_key(names.iloc[i]) != name_key(s_names.iloc[j]):
@@ -170,6 +170,11 @@ class DatumOffset:
                        f"in {self.likely}",
                        f"check where the coordinates come from; import again with --datum {self.likely} "
                        "(or correct the file's 坐标系 column)", "datum_offset")
+
+
+def _median_off_m(x: np.ndarray, y: np.ndarray, target: np.ndarray, lat0: float) -> float:
+    dx = (x - target[:, 0]) * _M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0))
+    return float(np.median(np.hypot(dx, (y - target[:, 1]) * _M_PER_DEG_LAT)))
 
 
 def datum_offset(
@@ -217,15 +222,11 @@ def datum_offset(
         target = s_xy[[by_name[nm] for nm in names[sel]]]
         lat0 = float(xy[:, 1].mean())
 
-        def off(px, py):
-            dx = (px - target[:, 0]) * _M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0))
-            return float(np.median(np.hypot(dx, (py - target[:, 1]) * _M_PER_DEG_LAT)))
-
-        now = off(xy[:, 0], xy[:, 1])
+        now = _median_off_m(xy[:, 0], xy[:, 1], target, lat0)
         if now < 100:
             continue
         ox, oy = convert(xy[:, 0], xy[:, 1], src="cgcs2000", dst=declared)  # the numbers as the file wrote them
-        alts = {d: off(*convert(ox, oy, src=d, dst="cgcs2000")) for d in DATUMS if d != declared}
+        alts = {d: _median_off_m(*convert(ox, oy, src=d, dst="cgcs2000"), target, lat0) for d in DATUMS if d != declared}
         best = min(alts, key=alts.__getitem__)
         if alts[best] < now / 4:
             found.append(DatumOffset(str(declared), best, len(sel), now, alts[best]))

@@ -141,7 +141,7 @@ def _header_row(raw: pd.DataFrame) -> int:
 
 
 def _is_note(row: pd.Series) -> bool:
-    cells = [v for v in row if isinstance(v, str) and v.strip() or not (isinstance(v, str) or pd.isna(v))]
+    cells = [v for v in row if (isinstance(v, str) and v.strip()) or not (isinstance(v, str) or pd.isna(v))]
     if not cells:
         return True  # an empty row
     prefixes = tuple(_fold(p) for p in _table_words()["note_prefixes"])
