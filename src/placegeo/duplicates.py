@@ -226,7 +226,8 @@ def datum_offset(
         if now < 100:
             continue
         ox, oy = convert(xy[:, 0], xy[:, 1], src="cgcs2000", dst=declared)  # the numbers as the file wrote them
-        alts = {d: _median_off_m(*convert(ox, oy, src=d, dst="cgcs2000"), target, lat0) for d in DATUMS if d != declared}
+        alts = {d: _median_off_m(*convert(ox, oy, src=d, dst="cgcs2000"), target, lat0)
+                for d in DATUMS if d != declared}
         best = min(alts, key=alts.__getitem__)
         if alts[best] < now / 4:
             found.append(DatumOffset(str(declared), best, len(sel), now, alts[best]))
