@@ -62,10 +62,12 @@ def _empty(gdf: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _record(rows: np.ndarray, mask: np.ndarray, name: str, values, how) -> pd.DataFrame:
-    how_values = how[mask] if isinstance(how, np.ndarray | pd.Series) else how
-    return pd.DataFrame({"row": rows[mask], "field": name,
-                         "value": pd.Series(np.asarray(values, dtype=object)[mask]).astype(str).to_numpy(),
-                         "how": how_values})
+    n = int(mask.sum())
+    how_values = np.asarray(how, dtype=object)[mask] if isinstance(how, np.ndarray) else np.full(n, how, dtype=object)
+    text = np.array([str(v) for v in np.asarray(values, dtype=object)[mask]], dtype=object)
+    # object columns: building Arrow strings for 100,000 values costs more than the rest of the derivation
+    return pd.DataFrame({"row": rows[mask], "field": pd.Series(np.full(n, name, dtype=object), dtype=object),
+                         "value": pd.Series(text, dtype=object), "how": pd.Series(how_values, dtype=object)})
 
 
 def _fill(gdf: pd.DataFrame, name: str, mask: np.ndarray, values) -> None:
@@ -103,8 +105,16 @@ def admin_codes_at(points: np.ndarray, units: gpd.GeoDataFrame) -> tuple[np.ndar
     (['370102', '370102', None], [1, 2, 0])
     """
     codes = units["code"].astype(str).to_numpy(dtype=object)
-    tree = shapely.STRtree(np.asarray(units.geometry.values))
-    pi, ui = tree.query(points, predicate="intersects")
+    shapes = np.asarray(units.geometry.values)
+    xy = shapely.get_coordinates(points)
+    # boxes first (cheap), then each unit's prepared polygon against only the points in its box
+    box_pt, box_unit = shapely.STRtree(shapes).query(points)
+    keep = np.zeros(len(box_pt), dtype=bool)
+    for u in np.unique(box_unit):
+        sel = np.flatnonzero(box_unit == u)
+        shapely.prepare(shapes[u])
+        keep[sel] = shapely.intersects_xy(shapes[u], xy[box_pt[sel], 0], xy[box_pt[sel], 1])
+    pi, ui = box_pt[keep], box_unit[keep]
     out = np.full(len(points), None, dtype=object)
     hits = np.bincount(pi, minlength=len(points)) if len(pi) else np.zeros(len(points), dtype=int)
     if len(pi):
@@ -112,6 +122,15 @@ def admin_codes_at(points: np.ndarray, units: gpd.GeoDataFrame) -> tuple[np.ndar
         first = np.unique(pi[order], return_index=True)[1]
         out[pi[order][first]] = codes[ui[order][first]]
     return out, hits
+
+
+def _as_points(geoms: np.ndarray) -> np.ndarray:
+    """Points as they are; other geometries by a point on their surface."""
+    out = geoms.copy()
+    other = np.asarray(shapely.get_type_id(geoms)) != 0
+    if other.any():
+        out[other] = shapely.point_on_surface(geoms[other])
+    return out
 
 
 def _derive_defaults(gdf, spec: LayerSpec, rows) -> list[pd.DataFrame]:
@@ -130,7 +149,8 @@ def _derive_hours(gdf, spec: LayerSpec, rows, result: Derivation) -> list[pd.Dat
         return []
     text = gdf["hours"].astype(object).where(~_empty(gdf, "hours"), None)
     hc = hours_columns(text)
-    how = ("from the hours '" + text.astype("string").fillna("") + "'").to_numpy(dtype=object)
+    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    how = np.array([*(f"from the hours '{u}'" for u in uniques), ""], dtype=object)[codes]
     found = []
     if spec.has_field("opening_hours"):
         mask = _empty(gdf, "opening_hours") & hc["opening_hours"].notna().to_numpy()
@@ -173,7 +193,7 @@ def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation
         mask = _empty(gdf, f.name) & usable
         if not mask.any():
             continue
-        pts = shapely.point_on_surface(geoms[mask])
+        pts = _as_points(geoms[mask])
         units = _admin_units(atlas, f.levels[0], shapely.total_bounds(pts))
         if units is None:
             result.notes.append(f"{f.name} cannot be derived: the atlas holds no {f.levels[0]} units (admin_units)")

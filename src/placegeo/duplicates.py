@@ -13,6 +13,7 @@ puts them on top of each other, the file's datum is probably that one.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -51,9 +52,23 @@ def _keys(names: pd.Series, idx: np.ndarray) -> dict[int, str | None]:
     return {int(i): name_key(names.iloc[i]) for i in np.unique(idx)}
 
 
+def _xy(geoms: np.ndarray) -> np.ndarray:
+    """Lon/lat of points as they are, of other geometries a point on their surface."""
+    if (np.asarray(shapely.get_type_id(geoms)) == 0).all():
+        return shapely.get_coordinates(geoms)
+    return shapely.get_coordinates(shapely.point_on_surface(geoms))
+
+
+def _fold(names: pd.Series) -> np.ndarray:
+    """Names folded cheaply and vectorised (full-width, spaces, case) for exact matching."""
+    # a comprehension over Python strings is several times faster here than pandas' string methods
+    return np.array([None if not isinstance(v, str) else "".join(unicodedata.normalize("NFKC", v).split()).lower()
+                     for v in names.astype(object).tolist()], dtype=object)
+
+
 def _metric(geoms: np.ndarray, lat0: float) -> np.ndarray:
     """Local east/north metres (equirectangular about ``lat0``): exact enough at tens of metres."""
-    xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    xy = _xy(geoms)
     return np.column_stack([xy[:, 0] * _M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0)), xy[:, 1] * _M_PER_DEG_LAT])
 
 
@@ -113,7 +128,7 @@ def find_duplicates(
     if n == 0 or not ok.any():
         return problems, mask
     where = np.flatnonzero(ok)
-    lat0 = float(np.nanmean(shapely.get_coordinates(shapely.point_on_surface(geoms[where]))[:, 1]))
+    lat0 = float(np.nanmean(_xy(geoms[where])[:, 1]))
     xy = _metric(geoms[where], lat0)
     names = data[name_field].reset_index(drop=True) if name_field in data else pd.Series([None] * n)
     tree = cKDTree(xy)
@@ -187,7 +202,8 @@ def datum_offset(
 ) -> list[DatumOffset]:
     """For each declared datum of the file, the datum its coordinates are more likely in, if any.
 
-    Features are matched by exact (normalised) name to stored features whose name is unique. A
+    Features are matched by name (full-width, spaces and case folded) to stored features whose name
+    is unique. A
     finding needs ``min_matches`` matches, a median offset of 100 m or more, and another datum
     that brings the median under a quarter of it.
 
@@ -206,19 +222,19 @@ def datum_offset(
     """
     if not len(data) or not len(stored) or name_field not in data or name_field not in stored:
         return []
-    s_names = stored[name_field].map(lambda v: normalize(str(v)) if isinstance(v, str) else None)
+    s_names = pd.Series(_fold(stored[name_field]))
     keep = (~s_names.duplicated(keep=False) & s_names.notna()).to_numpy(dtype=bool)
     keep = keep & _usable(np.asarray(stored.geometry.values))
-    s_xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(stored.geometry.values)[keep]))
+    s_xy = _xy(np.asarray(stored.geometry.values)[keep])
     by_name = dict(zip(s_names[keep].tolist(), range(int(keep.sum())), strict=True))
-    names = data[name_field].map(lambda v: normalize(str(v)) if isinstance(v, str) else None).to_numpy(dtype=object)
+    names = _fold(data[name_field])
     geoms = np.asarray(data.geometry.values)
     found = []
     for declared in pd.unique(datums):
         sel = np.flatnonzero((datums == declared) & _usable(geoms) & pd.Series(names).isin(by_name).to_numpy())
         if len(sel) < min_matches:
             continue
-        xy = shapely.get_coordinates(shapely.point_on_surface(geoms[sel]))
+        xy = _xy(geoms[sel])
         target = s_xy[[by_name[nm] for nm in names[sel]]]
         lat0 = float(xy[:, 1].mean())
 
