@@ -29,7 +29,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-
 import shapely
 
 from placegeo.atlas import Atlas

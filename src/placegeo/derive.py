@@ -64,16 +64,18 @@ def _empty(gdf: pd.DataFrame, name: str) -> np.ndarray:
 def _record(rows: np.ndarray, mask: np.ndarray, name: str, values, how) -> pd.DataFrame:
     n = int(mask.sum())
     how_values = np.asarray(how, dtype=object)[mask] if isinstance(how, np.ndarray) else np.full(n, how, dtype=object)
-    text = np.array([str(v) for v in np.asarray(values, dtype=object)[mask]], dtype=object)
+    text = np.asarray(values, dtype=object)[mask]
     # object columns: building Arrow strings for 100,000 values costs more than the rest of the derivation
     return pd.DataFrame({"row": rows[mask], "field": pd.Series(np.full(n, name, dtype=object), dtype=object),
                          "value": pd.Series(text, dtype=object), "how": pd.Series(how_values, dtype=object)})
 
 
 def _fill(gdf: pd.DataFrame, name: str, mask: np.ndarray, values) -> None:
-    col = gdf[name].astype(object) if name in gdf.columns else pd.Series(None, index=gdf.index, dtype=object)
-    col = col.where(~mask, pd.Series(np.asarray(values, dtype=object), index=gdf.index))
-    gdf[name] = col
+    """Put ``values`` into column ``name`` where ``mask`` (``gdf`` is the function's own copy)."""
+    col = gdf[name].to_numpy(dtype=object, na_value=None).copy() if name in gdf.columns \
+        else np.full(len(gdf), None, dtype=object)
+    col[mask] = np.asarray(values, dtype=object)[mask]
+    gdf[name] = pd.Series(col, index=gdf.index, dtype=object)
 
 
 def new_keys(prefix: str, n: int, *, taken_in_file: set[str], atlas: Atlas | None, layer: str) -> list[str]:

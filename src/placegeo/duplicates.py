@@ -13,8 +13,10 @@ puts them on top of each other, the file's datum is probably that one.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +35,21 @@ _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0
 
 
+_PUNCT = re.compile(r"[\s'’·\-_.()（）]")
+
+
+@lru_cache(maxsize=65536)
+def _folded(text: str) -> str:
+    """:func:`placegeo.text.normalize`, skipping its traditional-to-simplified step for text that is
+    all simplified already (it fits GB2312), which is most names and the slow part."""
+    quick = _PUNCT.sub("", unicodedata.normalize("NFKC", text).strip().lower())
+    try:
+        quick.encode("gb2312")
+    except UnicodeEncodeError:
+        return normalize(text)
+    return quick
+
+
 def name_key(name: object) -> str | None:
     """A name folded for comparison: normalised, generic suffix reduced to its class.
 
@@ -41,15 +58,15 @@ def name_key(name: object) -> str | None:
     """
     if name is None or (isinstance(name, float) and np.isnan(name)) or name is pd.NA:
         return None
-    text = normalize(str(name))
+    text = _folded(str(name))
     if not text:
         return None
     key = equivalence_key(text)
     return f"{key[0]}|{key[1]}" if key else text
 
 
-def _keys(names: pd.Series, idx: np.ndarray) -> dict[int, str | None]:
-    return {int(i): name_key(names.iloc[i]) for i in np.unique(idx)}
+def _keys(names: np.ndarray, idx: np.ndarray) -> dict[int, str | None]:
+    return {int(i): name_key(names[i]) for i in np.unique(idx)}
 
 
 def _xy(geoms: np.ndarray) -> np.ndarray:
@@ -130,7 +147,7 @@ def find_duplicates(
     where = np.flatnonzero(ok)
     lat0 = float(np.nanmean(_xy(geoms[where])[:, 1]))
     xy = _metric(geoms[where], lat0)
-    names = data[name_field].reset_index(drop=True) if name_field in data else pd.Series([None] * n)
+    names = data[name_field].to_numpy(dtype=object, na_value=None) if name_field in data else np.full(n, None)
     tree = cKDTree(xy)
     pairs = tree.query_pairs(distance_m, output_type="ndarray")
     if len(pairs):
@@ -141,8 +158,8 @@ def find_duplicates(
                 continue
             mask[j] = True
             dist = float(np.hypot(*(_metric(geoms[[i]], lat0)[0] - _metric(geoms[[j]], lat0)[0])))
-            problems.append(Problem(int(rows[j]), name_field, f"'{names.iloc[j]}' repeats row {rows[i]} "
-                                    f"('{names.iloc[i]}', {dist:.0f} m away)",
+            problems.append(Problem(int(rows[j]), name_field, f"'{names[j]}' repeats row {rows[i]} "
+                                    f"('{names[i]}', {dist:.0f} m away)",
                                     "remove one of the two rows, or import with --allow-duplicates", "duplicate"))
     if stored is not None and len(stored):
         s_geoms = np.asarray(stored.geometry.values)
@@ -150,17 +167,17 @@ def find_duplicates(
         if len(s_ok):
             s_tree = cKDTree(_metric(s_geoms[s_ok], lat0))
             near = tree.sparse_distance_matrix(s_tree, distance_m, output_type="ndarray")
-            s_names = stored[name_field].reset_index(drop=True)
-            s_keys = stored[key_field].reset_index(drop=True) if key_field in stored else None
+            s_names = stored[name_field].to_numpy(dtype=object, na_value=None)
+            s_keys = stored[key_field].to_numpy(dtype=object, na_value=None) if key_field in stored else None
             order = np.lexsort((near["v"], near["i"])) if len(near) else np.zeros(0, dtype=int)
             for k in order:
                 i, j, dist = int(where[near["i"][k]]), int(s_ok[near["j"][k]]), float(near["v"][k])
-                if mask[i] or name_key(names.iloc[i]) is None or name_key(names.iloc[i]) != name_key(s_names.iloc[j]):
+                if mask[i] or name_key(names[i]) is None or name_key(names[i]) != name_key(s_names[j]):
                     continue
                 mask[i] = True
-                key = f" {s_keys.iloc[j]}" if s_keys is not None else ""
-                problems.append(Problem(int(rows[i]), name_field, f"'{names.iloc[i]}' is already in the atlas as"
-                                        f"{key} '{s_names.iloc[j]}', {dist:.0f} m away",
+                key = f" {s_keys[j]}" if s_keys is not None else ""
+                problems.append(Problem(int(rows[i]), name_field, f"'{names[i]}' is already in the atlas as"
+                                        f"{key} '{s_names[j]}', {dist:.0f} m away",
                                         "leave the row out, use --mode replace, or import with --allow-duplicates",
                                         "duplicate"))
     problems.sort(key=lambda p: p.row or 0)
@@ -227,7 +244,13 @@ def datum_offset(
     keep = keep & _usable(np.asarray(stored.geometry.values))
     s_xy = _xy(np.asarray(stored.geometry.values)[keep])
     by_name = dict(zip(s_names[keep].tolist(), range(int(keep.sum())), strict=True))
-    names = _fold(data[name_field])
+    raw = data[name_field]
+    # fold only the names that might match: those written as a stored one, or with spaces or full-width forms
+    maybe = raw.isin(set(stored[name_field].dropna()) | set(by_name)).to_numpy(dtype=bool)
+    odd = raw.astype("string").str.contains(r"[\s\u3000\uff01-\uff5e]", regex=True).fillna(False)
+    maybe = maybe | odd.to_numpy(dtype=bool)
+    names = np.full(len(raw), None, dtype=object)
+    names[maybe] = _fold(raw[maybe])
     geoms = np.asarray(data.geometry.values)
     found = []
     for declared in pd.unique(datums):
