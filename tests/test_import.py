@@ -222,5 +222,7 @@ def test_missing_required_column_is_reported_once(atlas, tmp_path):
     path = tmp_path / "nokind.csv"
     path.write_text("point_id,name,open_24h,district_code,lon,lat\nrp1,a,是,370102,117.02,36.66\n", encoding="utf-8")
     with pytest.raises(ValidationError) as info:
-        atlas.import_file(path, "relief_points", datum="wgs84")
+        atlas.import_file(path, "relief_points", datum="wgs84", derive=False)
     assert [(p.row, p.field, p.code) for p in info.value.problems] == [(None, "kind", "missing_field")]
+    result = atlas.import_file(path, "relief_points", datum="wgs84")  # the layer's default fills it, reported
+    assert result.derived[["row", "field", "value"]].values.tolist() == [[2, "kind", "relief_point"]]

@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -298,6 +298,21 @@ class Atlas:
         if name not in self.layers():
             return pd.Index([], dtype=object)
         return pd.Index(self.store.read_keys(name, spec.primary_key).astype(str))
+
+    def keys_present(self, name: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` layer ``name`` already holds (an index lookup where the store offers one).
+
+        >>> import tempfile
+        >>> Atlas.create(tempfile.mkdtemp() + "/a.gpkg").keys_present("relief_points", ["RP001"])
+        set()
+        """
+        keys = [str(k) for k in keys]
+        if not keys or name not in self.layers():
+            return set()
+        lookup = getattr(self.store, "keys_present", None)
+        if lookup is not None:
+            return set(lookup(name, get_layer(name).primary_key, keys))
+        return set(self.keys(name)) & set(keys)
 
     def write(
         self,

@@ -224,16 +224,36 @@ def layers_show(name, as_json) -> None:
 
 
 # -- import / validate ----------------------------------------------------------------------------
+def _echo_report(report, *, max_derived: int = 200) -> None:
+    """Notes, every derived value (row, field, value, how) and warnings, on stderr."""
+    for note in report.notes:
+        _err(f"note: {note}")
+    derived = report.derived
+    for r in derived.head(max_derived).itertuples(index=False):
+        _err(f"derived: row {r.row}, {r.field} = {r.value} ({r.how})")
+    if len(derived) > max_derived:
+        _err(f"derived: … and {len(derived) - max_derived} more values (--json lists them all)")
+    for w in report.warnings[:50]:
+        _err(f"warning: {w}")
+
+
 def _input_options(f):
     for opt in reversed([
         click.option("--layer", "layer", required=True, help="Target layer (see `placegeo layers`)."),
         click.option("--datum", type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]), default=None,
-                     help="Datum of the coordinates (required for CSV/XLSX and files without a CRS)."),
+                     help="Datum of the coordinates, when the file does not say it (no 坐标系 column, no CRS); "
+                          "refused if it contradicts the file."),
         click.option("--encoding", default=None, help="Text encoding (detected when omitted)."),
         click.option("--lon-col", default=None, help="Longitude column of a table."),
         click.option("--lat-col", default=None, help="Latitude column of a table."),
         click.option("--source-layer", default=None, help="Layer to read from a multi-layer file."),
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
+        click.option("--no-derive", "no_derive", is_flag=True,
+                     help="Do not fill in keys, admin codes, open_24h/opening_hours or layer defaults."),
+        click.option("--allow-duplicates", is_flag=True,
+                     help="Accept rows that repeat another (same or near-same name, close by) as warnings."),
+        click.option("--duplicate-distance-m", type=click.FloatRange(min=0, min_open=True), default=50.0,
+                     show_default=True, help="Same-name features this close (metres) are duplicates."),
     ]):
         f = opt(f)
     return f
@@ -247,18 +267,19 @@ def _input_options(f):
 @click.option("--source", default=None, help="Value of `source` where the file has none (default: file name).")
 @_atlas_option
 @_handle_errors
-def import_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, mode, strict, source,
-            atlas_path) -> None:
+def import_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, no_derive, allow_duplicates,
+            duplicate_distance_m, mode, strict, source, atlas_path) -> None:
     """Import FILE (CSV, XLSX, Shapefile, GeoJSON, GeoPackage, KML) into a layer, validating every row."""
     atlas = _open(atlas_path)
     with click.progressbar(length=1, label=f"importing {file.name}", file=sys.stderr) as bar:
         result = atlas.import_file(file, layer, datum=datum, encoding=encoding, mode=mode, strict=strict,
-                                   source=source, lon_col=lon_col, lat_col=lat_col, source_layer=source_layer)
+                                   source=source, lon_col=lon_col, lat_col=lat_col, source_layer=source_layer,
+                                   derive=not no_derive, allow_duplicates=allow_duplicates,
+                                   duplicate_distance_m=duplicate_distance_m)
         bar.update(1)
     if as_json:
         _echo_json({"ok": True, **result.to_dict()})
-    for note in result.report.notes:
-        _err(f"note: {note}")
+    _echo_report(result.report)
     for p in result.report.problems[:50]:
         _err(f"skipped: {p}")
     _err(f"{result.n_written} of {result.n_read} rows written to '{layer}' ({mode}); {result.n_skipped} skipped")
@@ -269,7 +290,8 @@ def import_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_jso
 @_input_options
 @_atlas_option
 @_handle_errors
-def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, atlas_path) -> None:
+def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_json, no_derive, allow_duplicates,
+              duplicate_distance_m, atlas_path) -> None:
     """Check FILE for a layer without writing anything (exit 2 if it has problems)."""
     from placegeo.atlas import Atlas, atlas_exists, default_atlas_path
     from placegeo.ingest import check_file
@@ -277,12 +299,14 @@ def validate_(file, layer, datum, encoding, lon_col, lat_col, source_layer, as_j
     path = atlas_path or default_atlas_path()
     atlas = Atlas(path) if atlas_exists(path) else None
     report = check_file(file, layer, atlas=atlas, datum=datum, encoding=encoding, lon_col=lon_col, lat_col=lat_col,
-                        source_layer=source_layer)
+                        source_layer=source_layer, derive=not no_derive, allow_duplicates=allow_duplicates,
+                        duplicate_distance_m=duplicate_distance_m)
     if as_json:
         _echo_json({"ok": report.ok, "rows": report.n_rows, "rows_with_problems": report.n_bad,
-                    "notes": report.notes, "problems": [p.to_dict() for p in report.problems]})
-    for note in report.notes:
-        _err(f"note: {note}")
+                    "notes": report.notes, "derived": report.derived.astype({"row": int}).to_dict(orient="records"),
+                    "warnings": [p.to_dict() for p in report.warnings],
+                    "problems": [p.to_dict() for p in report.problems]})
+    _echo_report(report)
     if not report.ok:
         for p in report.problems[:100]:
             _err(f"  - {p}")

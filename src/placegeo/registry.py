@@ -109,10 +109,15 @@ class LayerSpec:
     display_field: str = "name"
     rules: tuple[dict[str, Any], ...] = ()
     path: Path | None = None
+    key_prefix: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    def has_field(self, name: str) -> bool:
+        return any(f.name == name for f in self.fields)
 
     @property
     def field_titles(self) -> dict[str, str]:
@@ -165,6 +170,12 @@ def _check_consistency(spec: dict[str, Any], where: str) -> list[str]:
             errors.append(f"{where}: field '{f['name']}' has levels but is not an admin_code")
         if f.get("min") is not None and f.get("max") is not None and f["min"] > f["max"]:
             errors.append(f"{where}: field '{f['name']}' has min above max")
+    by_name = {f["name"]: f for f in spec["fields"]}
+    for name, value in spec.get("defaults", {}).items():
+        if name not in by_name:
+            errors.append(f"{where}: defaults names '{name}', which is not one of the fields")
+        elif "enum" in by_name[name] and value not in by_name[name]["enum"]:
+            errors.append(f"{where}: the default of '{name}' ({value!r}) is not one of its enum values")
     return errors
 
 
@@ -204,6 +215,8 @@ def _load(directory: str) -> dict[str, LayerSpec]:
             display_field=raw.get("display_field", "name"),
             rules=tuple(raw.get("rules", [])),
             path=path,
+            key_prefix=raw.get("key_prefix"),
+            defaults=dict(raw.get("defaults", {})),
         )
     return registry
 

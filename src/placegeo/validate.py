@@ -11,6 +11,7 @@ clean rows costs a few hundred milliseconds.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -21,12 +22,11 @@ import shapely
 
 from placegeo.crs import CGCS2000
 from placegeo.errors import Problem, ValidationError
+from placegeo.hours import parse_yes_no
 from placegeo.registry import FieldSpec, LayerSpec, shorten_field_names
 
-__all__ = ["ValidationReport", "conform", "validate_layer"]
+__all__ = ["ValidationReport", "conform", "rename_columns", "validate_layer"]
 
-_TRUE = {"true", "t", "yes", "y", "1", "是", "有", "√", "24h", "24小时"}
-_FALSE = {"false", "f", "no", "n", "0", "否", "无", "×"}
 _LIST_SPLIT = re.compile(r"\s*[、,，;；|/]\s*")
 _MAX_PROBLEMS_PER_CHECK = 10_000
 
@@ -40,6 +40,10 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     notes: list[str] = field(default_factory=list)
+    #: values an import filled in: row, field, value and how (see placegeo.derive)
+    derived: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "field", "value", "how"]))
+    #: what deserves a look but spoils no row (e.g. hours that could not be read beside a given open_24h)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -93,22 +97,38 @@ class _Collector:
 
 
 def _norm_col(name: str) -> str:
-    return str(name).strip().lower().replace(" ", "_")
+    """A column name folded: full-width to half-width (（穴） -> (穴)), lower case, spaces as underscores."""
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    return re.sub(r"\s+", "_", text)
 
 
-def _rename_aliases(df: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, list[str]]:
+def rename_columns(df: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, list[str]]:
+    """``df`` with its columns named as the layer's fields, and notes on each renaming.
+
+    A column is recognised by the field's name, its Chinese title (as ``placegeo layers show``
+    prints it), its aliases, or the 10-byte Shapefile cut, after folding full-width characters
+    and spaces.
+
+    >>> import pandas as pd
+    >>> from placegeo.registry import get_layer
+    >>> out, notes = rename_columns(pd.DataFrame(columns=["设计容量(穴)", "Name ", "24小时开放"]),
+    ...                             get_layer("cemeteries"))
+    >>> list(out.columns)
+    ['capacity_plots', 'name', '24小时开放']
+    """
     lookup: dict[str, str] = {}
     # Shapefiles cut names to 10 bytes: accept GDAL's cut and placegeo's own export names too
     short = shorten_field_names(spec.columns)
     for f in spec.fields:
-        for alias in (f.name, *f.aliases, f.name[:10], short[f.name]):
-            lookup.setdefault(_norm_col(alias), f.name)
+        for alias in (f.name, f.title_zh, *f.aliases, f.name[:10], short[f.name]):
+            if alias:
+                lookup.setdefault(_norm_col(alias), f.name)
     mapping: dict[str, str] = {}
     notes: list[str] = []
     names = {f.name for f in spec.fields}
     taken = {c for c in df.columns if c in names}  # a column already named as a field wins over aliases
     for col in df.columns:
-        if col == df.geometry.name:
+        if isinstance(df, gpd.GeoDataFrame) and col == df.geometry.name:
             continue
         if col in names:
             mapping[col] = col
@@ -118,10 +138,23 @@ def _rename_aliases(df: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, li
             mapping[col] = target
             taken.add(target)
             notes.append(f"column '{col}' read as '{target}'")
-    extra = [c for c in df.columns if c not in mapping and c != df.geometry.name]
+    geom = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+    extra = [c for c in df.columns if c not in mapping and c != geom]
     if extra:
         notes.append(f"columns not in layer '{spec.name}' were ignored: {', '.join(map(str, extra))}")
     return df.rename(columns=mapping), notes
+
+
+_rename_aliases = rename_columns
+
+
+def _yes_no(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Which values read as yes and which as no (hours.parse_yes_no, once per distinct value)."""
+    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    answers = (parse_yes_no(u) for u in uniques)
+    table = np.array([*(-1 if a is None else int(a) for a in answers), -1], dtype=np.int8)
+    flags = table[codes]  # code -1 (missing) takes the last entry
+    return flags == 1, flags == 0
 
 
 def _as_text(s: pd.Series) -> pd.Series:
@@ -169,8 +202,7 @@ def _check_field(
                          f"use a value of at most {f.max:g}" + (" (a share is written 0-1, not in %)"
                                                               if f.max == 1 else ""), "range", vals)
     elif f.type == "boolean":
-        low = text.str.lower()
-        is_true, is_false = low.isin(_TRUE).to_numpy(), low.isin(_FALSE).to_numpy()
+        is_true, is_false = _yes_no(text)
         unknown = present & ~is_true & ~is_false
         col.add_mask(unknown, f.name, lambda v: f"'{v}' is not yes/no", "write true/false (or 是/否)", "type", vals)
         flags = np.full(len(text), None, dtype=object)
@@ -224,7 +256,8 @@ def _check_field(
     return out
 
 
-def _check_geometry(gs: gpd.GeoSeries, spec: LayerSpec, col: _Collector, extent) -> gpd.GeoSeries:
+def _check_geometry(gs: gpd.GeoSeries, spec: LayerSpec, col: _Collector, extent,
+                    written: np.ndarray | None = None) -> gpd.GeoSeries:
     arr = np.asarray(gs.values)
     missing = shapely.is_missing(arr)
     col.add_mask(missing, "geometry", "no geometry (empty or non-numeric coordinates)",
@@ -240,30 +273,41 @@ def _check_geometry(gs: gpd.GeoSeries, spec: LayerSpec, col: _Collector, extent)
                  f"give {spec.geometry} geometries" + (" (use a point inside each area)" if spec.geometry == "Point"
                                                        else ""), "geometry_type", type_names)
     ok = ~missing & ~empty
-    if spec.geometry != "Point":
-        valid = shapely.is_valid(arr)
-        invalid = ok & ~valid
+    # every problem of a value: a bow-tie polygon offered to a point layer is both of the wrong type and invalid
+    check = ok & (types != 0)  # points are always valid
+    if check.any():
+        invalid = np.zeros(len(arr), dtype=bool)
+        invalid[check] = ~shapely.is_valid(arr[check])
+        reasons = np.full(len(arr), None, dtype=object)
         if invalid.any():
-            reasons = np.full(len(arr), None, dtype=object)
             reasons[invalid] = shapely.is_valid_reason(arr[invalid])
-            col.add_mask(invalid, "geometry", lambda r: f"invalid geometry ({r})",
-                         "repair it (QGIS: Fix geometries; shapely.make_valid)", "invalid_geometry", reasons)
+        col.add_mask(invalid, "geometry", lambda r: f"invalid geometry ({r})",
+                     "repair it with shapely.make_valid (QGIS: Fix geometries)", "invalid_geometry", reasons)
     if extent is not None and ok.any():
         minx, miny, maxx, maxy = extent
         b = shapely.bounds(arr)
         inside = (b[:, 0] >= minx) & (b[:, 2] <= maxx) & (b[:, 1] >= miny) & (b[:, 3] <= maxy)
         swapped_inside = (b[:, 1] >= minx) & (b[:, 3] <= maxx) & (b[:, 0] >= miny) & (b[:, 2] <= maxy)
         swapped = ok & ~inside & swapped_inside
-        col.add_mask(swapped, "geometry", "longitude and latitude look swapped (the point falls inside the atlas "
-                     "only when they are exchanged)", "exchange the longitude and latitude columns", "swapped")
         outside = ok & ~inside & ~swapped_inside
-        where = np.full(len(arr), None, dtype=object)
-        if outside.any():
-            xy = shapely.get_coordinates(shapely.centroid(arr[outside]))
-            where[outside] = [f"({x:.5f}, {y:.5f})" for x, y in xy]
+
+        def where(mask):
+            def build():
+                out = np.full(len(arr), None, dtype=object)
+                if written is not None:
+                    out[mask] = [f"({w})" for w in written[mask]]
+                else:
+                    xy = shapely.get_coordinates(shapely.centroid(arr[mask]))
+                    out[mask] = [f"({x:.6f}, {y:.6f})" for x, y in xy]
+                return out
+            return build
+
+        col.add_mask(swapped, "geometry", lambda w: f"longitude and latitude {w} look swapped (the point falls inside "
+                     "the atlas only when they are exchanged)", "exchange the longitude and latitude columns",
+                     "swapped", where(swapped))
         col.add_mask(outside, "geometry", lambda w: f"location {w} is outside the atlas extent",
                      f"check the coordinates and the declared datum (extent {minx:g},{miny:g},{maxx:g},{maxy:g})",
-                     "extent", where)
+                     "extent", where(outside))
     if spec.geometry.startswith("Multi"):
         single = ok & (type_names != spec.geometry)
         if single.any():
@@ -284,6 +328,7 @@ def validate_layer(
     existing_keys: Iterable[str] | None = None,
     row_numbers: np.ndarray | None = None,
     defaults: dict[str, object] | None = None,
+    written: np.ndarray | None = None,
 ) -> ValidationReport:
     """Validate ``gdf`` for layer ``spec``; returns a report, never raises for bad data.
 
@@ -304,6 +349,9 @@ def validate_layer(
         ``gdf.attrs['first_row']``, or from 1).
     defaults : dict, optional
         Values for fields the input lacks or leaves empty (an import fills ``source`` this way).
+    written : array of str, optional
+        Each feature's coordinates as its file writes them, quoted in messages instead of the
+        converted ones.
 
     Examples
     --------
@@ -338,10 +386,10 @@ def validate_layer(
             raw = pd.Series([defaults[f.name]] * n, index=gdf.index, dtype=object)
         else:
             if f.required and f.default is None:
-                col.add_input(f.name, f"the required field '{f.name}' ({f.title_zh}) is missing; the input has "
-                              f"columns {', '.join(map(str, gdf.columns.drop(gdf.geometry.name)))}",
-                              f"add a column named '{f.name}' or one of {', '.join(f.aliases) or 'its aliases'}",
-                              "missing_field")
+                names = ", ".join(dict.fromkeys([f.name, *filter(None, [f.title_zh]), *f.aliases]))
+                col.add_input(f.name, f"no column holds the required field '{f.name}' ({f.title_zh}); the input's "
+                              f"columns are {', '.join(map(str, gdf.columns.drop(gdf.geometry.name)))}",
+                              f"add a column named {names}", "missing_field")
             raw = pd.Series([None] * n, index=gdf.index, dtype=object)
             absent = True
         out[f.name] = _check_field(f, raw, col, codes, check_required=not absent)
@@ -367,7 +415,7 @@ def validate_layer(
         col.add_mask(taken, spec.primary_key, lambda v: f"key '{v}' is already stored in the atlas",
                      "use --mode replace, or give new keys", "duplicate_key", lambda: key.to_numpy(dtype=object))
 
-    geom = _check_geometry(renamed.geometry.set_crs(CGCS2000, allow_override=True), spec, col, extent)
+    geom = _check_geometry(renamed.geometry.set_crs(CGCS2000, allow_override=True), spec, col, extent, written)
     result = gpd.GeoDataFrame(data, geometry=geom, crs=CGCS2000)
     return ValidationReport(spec.name, result, col.problems, col.bad, notes)
 
