@@ -48,6 +48,7 @@ from placegeo.crs import CGCS2000
 from placegeo.errors import AtlasError, LayerNotFoundError, ReadOnlyError
 from placegeo.registry import LayerSpec
 from placegeo.storage.base import LAYER_INFO_COLUMNS, BBox
+from placegeo.tiles import BUFFER, EXTENT, POINT_CELL
 
 __all__ = ["PostGISStore", "split_url"]
 
@@ -412,6 +413,27 @@ class PostGISStore:
             "LEFT JOIN (p JOIN {t} t USING (fid)) ON true ORDER BY t.fid"
         ).format(t=self._t(name), where=where, cols=self._select(stored, prefix="t"))
         return query, [*params, int(limit), int(offset)]
+
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
+        # ST_AsMVTGeom clips, snaps and simplifies to the tile grid; points are thinned to one per
+        # POINT_CELL units as placegeo.tiles does; the box test uses the GiST index in EPSG:4490
+        with self._conn() as conn:
+            stored = self._columns(conn, name)
+            props = [sql.SQL("{}::text AS {}").format(sql.Identifier(c), sql.Identifier(c)) if stored[c] == "date"
+                     else sql.Identifier(c) for c in columns if c in stored]
+            query = sql.SQL(
+                "WITH f AS (SELECT t.fid, ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, "
+                "%(y)s), %(extent)s, %(buffer)s, true) AS geom{props} FROM {t} t "
+                "WHERE t.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4490)), "
+                "thin AS (SELECT DISTINCT ON (CASE WHEN GeometryType(geom) = 'POINT' "
+                "THEN ST_AsBinary(ST_SnapToGrid(geom, %(cell)s)) ELSE int8send(fid) END) * FROM f "
+                "WHERE geom IS NOT NULL) "
+                "SELECT ST_AsMVT(thin, %(layer)s, %(extent)s, 'geom') FROM (SELECT geom{names} FROM thin) thin"
+            ).format(t=self._t(name), props=sql.SQL("").join(sql.SQL(", ") + p for p in props),
+                     names=sql.SQL("").join(sql.SQL(", ") + sql.Identifier(c) for c in columns if c in stored))
+            row = conn.execute(query, {"z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER,
+                                       "margin": BUFFER / EXTENT, "cell": POINT_CELL, "layer": name}).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else b""
 
     def read_keys(self, name: str, key: str) -> pd.Series:
         with self._conn() as conn:

@@ -37,7 +37,8 @@ def config():
     if tiles:
         tiles = {**tiles, "url": tiles["url"].replace("{key}", settings.tianditu_key)}
     return jsonify({"tiles": tiles, "name": view().meta.get("name", ""),
-                    "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city()})
+                    "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city(),
+                    "vector_tiles_above": settings.vector_tiles_above})
 
 
 def _city() -> dict | None:
@@ -155,7 +156,8 @@ def layers():
                     "geometry": spec.geometry, "features": int(s["features"]),
                     "sample_share": float(s["sample_share"]), "sources": s["sources"],
                     "attribution": s["attribution"], "drawn": name not in HIDDEN_COLLECTIONS,
-                    "links": {"items": f"/collections/{name}/items", "download": f"/download/{name}.geojson"}})
+                    "links": {"items": f"/collections/{name}/items", "download": f"/download/{name}.geojson",
+                              "tiles": f"/collections/{name}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"}})
     return jsonify({"layers": out})
 
 

@@ -10,6 +10,7 @@ from placegeo.web import errors
 from placegeo.web.api import api
 from placegeo.web.downloads import downloads
 from placegeo.web.ogc import ogc
+from placegeo.web.ogc_tiles import ogc_tiles
 from placegeo.web.page import page
 from placegeo.web.settings import TILES, WebSettings, webmap_dir
 from placegeo.web.state import AtlasView
@@ -35,7 +36,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     atlas_view = AtlasView(settings)
     app.extensions["placegeo"] = atlas_view
-    for blueprint in (page, api, ogc, downloads):
+    for blueprint in (page, api, ogc, ogc_tiles, downloads):
         app.register_blueprint(blueprint)
     errors.install(app)
     app.before_request(_read_only(atlas_view))

@@ -42,6 +42,7 @@ class WebSettings:
     refresh_ms: int = 1000  # how often a worker checks whether the atlas changed (an import); 0: every request
     max_items: int = 5000
     default_items: int = 100
+    vector_tiles_above: int = 20000  # the page draws a layer with more features than this from vector tiles
     namecheck: int = 0  # 1: answer /api/namecheck (for the bureau's internal use; off on a public site)
 
     @classmethod
