@@ -336,3 +336,27 @@ def test_encoder_thins_points_clips_and_simplifies():
     coords = np.array(one["geometry"]["coordinates"][0])
     assert len(coords) < 500 and coords.min() >= -64 and coords.max() <= 4096 + 64
     assert encode_tile(poly, 6, 0, 0, layer="a") == b""
+
+
+def test_point_tiles_decode_as_the_generic_encoder_writes_them():
+    rng = np.random.default_rng(3)
+    n = 500
+    pts = gpd.GeoDataFrame({"k": [f"名{i}" for i in range(n)], "n": rng.integers(-10**12, 10**12, n),
+                            "f": rng.random(n), "s": [[True, False, None][i % 3] for i in range(n)]},
+                           geometry=gpd.points_from_xy(117 + rng.random(n) * 0.02, 36.65 + rng.random(n) * 0.02),
+                           crs=4490)
+    x, y = _tile_of(117.01, 36.66, 12)
+    ours = mapbox_vector_tile.decode(encode_tile(pts, 12, x, y, layer="p"))["p"]["features"]
+    multi = gpd.GeoDataFrame(pts.drop(columns="geometry"), crs=4490,
+                             geometry=[shapely.MultiPoint([p]) for p in pts.geometry])  # the generic path
+    assert len(ours) > 100
+    keys = {f["properties"]["k"] for f in ours}
+    generic = [f for f in mapbox_vector_tile.decode(encode_tile(multi, 12, x, y, layer="p"))["p"]["features"]
+               if f["properties"]["k"] in keys]
+    by_key = {f["properties"]["k"]: f for f in generic}
+    assert len(by_key) > 100
+    for f in ours:
+        g = by_key.get(f["properties"]["k"])
+        if g is not None:
+            assert f["properties"] == g["properties"]
+            assert f["geometry"]["coordinates"] == g["geometry"]["coordinates"]

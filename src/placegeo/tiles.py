@@ -4,12 +4,15 @@ A store that can make tiles itself (PostGIS: ``ST_AsMVT``) does; for the others 
 the features in the tile's box and :func:`encode_tile` writes them. Both follow the same rules:
 geometries clipped to the tile plus a small buffer, polygons and lines simplified to a pixel of the
 zoom, points thinned to one per cell of :data:`POINT_CELL` tile units (a tile of 4096 units drawn
-on 256 pixels: one point per 2 x 2 pixels), so a tile of a million-point layer stays small.
+on 256 pixels: one point per 4 x 4 pixels, at most 4,096 points a tile), so a tile of a
+million-point layer stays small and quick to draw.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import struct
 from typing import Any
 
 import geopandas as gpd
@@ -24,7 +27,7 @@ __all__ = ["BUFFER", "EXTENT", "MAX_ZOOM", "POINT_CELL", "WEB_MERCATOR_HALF_M", 
 EXTENT = 4096
 BUFFER = 64
 #: points closer than this many tile units keep one of them
-POINT_CELL = 32
+POINT_CELL = 64
 MAX_ZOOM = 22
 #: half the width of the WebMercatorQuad square, in metres
 WEB_MERCATOR_HALF_M = 20037508.342789244
@@ -108,12 +111,70 @@ def encode_tile(gdf: gpd.GeoDataFrame, z: int, x: int, y: int, *, layer: str,
         return b""
     names = [c for c in (columns if columns is not None else gdf.columns) if c != gdf.geometry.name]
     values = [[_mvt_value(v) for v in gdf[c].to_numpy()[keep].tolist()] for c in names]
+    geoms = geoms[keep]
+    if (shapely.get_type_id(geoms) == 0).all():  # points: written directly, ~20x faster than the generic encoder
+        return _point_layer(layer, np.rint(shapely.get_coordinates(geoms)).astype(np.int64), names, values)
     features = [{"geometry": g, "properties": {n: col[i] for n, col in zip(names, values, strict=True)
                                                if col[i] is not None}}
-                for i, g in enumerate(geoms[keep].tolist())]
+                for i, g in enumerate(geoms.tolist())]
     return mapbox_vector_tile.encode([{"name": layer, "features": features}],
                                      default_options={"quantize_bounds": None, "y_coord_down": True,
                                                       "extents": EXTENT})
+
+
+# -- points, written straight to the protocol buffer of the vector tile specification 2.1 ---------------
+@functools.lru_cache(maxsize=1 << 16)
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _zigzag(n: int) -> int:
+    return (n << 1) ^ (n >> 63)
+
+
+def _field(tag: int, payload: bytes) -> bytes:
+    """A length-delimited field."""
+    return _varint(tag) + _varint(len(payload)) + payload
+
+
+def _value(v: Any) -> bytes:
+    """A tile's Value message: string, double, signed integer or bool."""
+    if isinstance(v, bool):
+        return b"\x38" + _varint(int(v))
+    if isinstance(v, int) and -(2**63) <= v < 2**63:
+        return b"\x30" + _varint(_zigzag(v))
+    if isinstance(v, float):
+        return b"\x19" + struct.pack("<d", v)
+    return _field(0x0A, str(v).encode("utf-8"))
+
+
+def _point_layer(layer: str, xy: np.ndarray, names: list[str], values: list[list[Any]]) -> bytes:
+    """One layer of point features (tile units, y down) with properties, as a whole tile."""
+    index: dict[tuple[type, Any], int] = {}
+    encoded: list[bytes] = []
+    features = []
+    for i, (x, y) in enumerate(xy.tolist()):
+        tags = bytearray()
+        for k, col in enumerate(values):
+            v = col[i]
+            if v is None:
+                continue
+            j = index.get((type(v), v))
+            if j is None:
+                j = index[(type(v), v)] = len(encoded)
+                encoded.append(_value(v))
+            tags += _varint(k) + _varint(j)
+        geometry = b"\x09" + _varint(_zigzag(x)) + _varint(_zigzag(y))  # MoveTo, one point
+        features.append(_field(0x12, _field(0x12, bytes(tags)) + b"\x18\x01" + _field(0x22, geometry)))
+    body = [b"\x78\x02", _field(0x0A, layer.encode("utf-8")), *features,
+            *(_field(0x1A, n.encode("utf-8")) for n in names), *(_field(0x22, v) for v in encoded),
+            b"\x28" + _varint(EXTENT)]
+    return _field(0x1A, b"".join(body))
 
 
 def _one_point_per_cell(geoms: np.ndarray) -> np.ndarray:

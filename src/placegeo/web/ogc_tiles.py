@@ -80,9 +80,9 @@ def _tileset(name: str, fmt: str, *, listed: bool = False) -> dict[str, Any]:
 
 
 def tile_properties(name: str) -> list[str]:
-    """The fields a tile's features carry: the key, the display name and the sample mark (those the layer has)."""
+    """The fields a tile's features carry: key, display name, sample mark and admin level (those the layer has)."""
     spec = view().registry[name]
-    return [c for c in dict.fromkeys([spec.primary_key, spec.display_field, "sample"]) if c in spec.columns]
+    return [c for c in dict.fromkeys([spec.primary_key, spec.display_field, "sample", "level"]) if c in spec.columns]
 
 
 @ogc_tiles.get("/collections/<name>/tiles")
