@@ -301,7 +301,7 @@ class Atlas:
         """
         from placegeo.tiles import BUFFER, encode_tile, tile_bounds_lonlat
 
-        self._require(name)
+        # no layer listing first (tens of ms on a GeoPackage): the store names a missing layer itself
         made = self.store.tile(name, z, x, y, columns=columns)
         if made is not None:
             return made
