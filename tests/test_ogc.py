@@ -126,8 +126,9 @@ def check_geojson(client, openapi):
 
 
 def check_html(client, openapi):
+    fid = client.get(f"{ITEMS}?limit=1").get_json()["features"][0]["id"]
     for path in ("/ogc", "/conformance", "/collections", "/collections/traditional_place_names", ITEMS,
-                 "/collections/traditional_place_names/tiles"):
+                 f"{ITEMS}/{fid}", "/collections/traditional_place_names/tiles", "/tileMatrixSets"):
         resp = client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
         assert resp.mimetype == "text/html", path
         assert client.get(f"{path}?f=html").mimetype == "text/html", path
@@ -181,6 +182,7 @@ def check_tiles_core(client, openapi):
     for bad in ("12/4096/0", "23/0/0", "2/0/4"):
         assert client.get(f"/collections/traditional_place_names/tiles/WebMercatorQuad/{bad}").status_code == 404
     assert client.get("/collections/traditional_place_names/tiles/WorldCRS84Quad/1/0/0").status_code == 404
+    assert client.get(f"/collections/traditional_place_names/tiles/WebMercatorQuad/12/{y}/{x}?f=png").status_code == 400
     assert client.get("/collections/nowhere/tiles/WebMercatorQuad/1/0/0").status_code == 404
 
 

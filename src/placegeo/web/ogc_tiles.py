@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
+from placegeo.errors import BadParameter
 from placegeo.tiles import MAX_ZOOM, WEB_MERCATOR_HALF_M, tile_in_range
 from placegeo.web.geojson import url
 from placegeo.web.ogc import check_params, output_format, require_collection, respond, self_links
@@ -109,6 +110,8 @@ def tile(name: str, tms: str, z: int, y: int, x: int):
     require_collection(name)
     _require_tms(tms)
     check_params("f")
+    if request.args.get("f", "mvt") != "mvt":
+        raise BadParameter("f", "'f' must be mvt: tiles are Mapbox vector tiles")
     if not tile_in_range(z, x, y):
         raise NotFound(f"no tile {z}/{y}/{x} in {TMS_ID}: tileMatrix 0 to {MAX_ZOOM}, tileRow and tileCol "
                        "0 to 2^tileMatrix - 1")
