@@ -171,6 +171,7 @@ def check_crs(client, openapi):
             resp = client.get(f"{ITEMS}?bbox={BOX}&{param}={bad}")
             assert resp.status_code == 400 and resp.get_json()["error"]["parameter"] == param
     assert client.get(f"{ITEMS}?crs={EPSG4326}&datum=gcj02").status_code == 400
+    assert client.get(f"{ITEMS}?bbox-crs={EPSG4326}").get_json()["error"]["parameter"] == "bbox-crs"
 
 
 def check_tiles_core(client, openapi):

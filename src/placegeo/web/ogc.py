@@ -1,10 +1,13 @@
 """OGC API - Features over the atlas's layers, read-only: Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0)
 and Part 2 (coordinate reference systems by reference).
 
-Where the standard leaves room this follows pygeoapi: an unknown query parameter is a 400 that
-lists the ones the resource takes; ``crs`` and ``bbox-crs`` take URIs; coordinates follow the axis
-order of the CRS (EPSG:4326 and EPSG:4490 are latitude first, CRS84 longitude first). The layers
-carry no time, so ``datetime`` is refused rather than ignored.
+Where the standard leaves room this follows pygeoapi: ``crs`` and ``bbox-crs`` take URIs from the
+collection's list (400 otherwise), ``Content-Crs`` is sent with every feature answer, ``bbox-crs``
+without ``bbox`` is a 400, ``prev`` appears when ``offset > 0``, and coordinates follow the axis
+order of the CRS (EPSG:4326 and EPSG:4490 latitude first, CRS84 longitude first). Two choices are
+stricter than pygeoapi, which drops unknown parameters and passes ``datetime`` to providers that may
+ignore it: here an unknown parameter is a 400 listing those the resource takes (a typo never
+silently widens an answer), and ``datetime`` is a 400 because the layers carry no time.
 """
 
 from __future__ import annotations
@@ -271,6 +274,8 @@ def items(name: str):
     limit = int_arg("limit", settings.default_items, 1, settings.max_items)
     offset = int_arg("offset", 0, 0, 10**8)
     crs, datum = _output_crs()
+    if request.args.get("bbox-crs") and not request.args.get("bbox"):
+        raise BadParameter("bbox-crs", "'bbox-crs' was given without 'bbox'; give both or neither")
     boxes = bbox_boxes(request.args.get("bbox"), _crs_arg("bbox-crs"))
     _datetime_arg()
     found, matched = _page(name, boxes, limit=limit, offset=offset)
