@@ -161,10 +161,12 @@ def _schemas() -> dict[str, Any]:
 
 def _ogc_paths(collection: dict[str, Any]) -> dict[str, Any]:
     crs = {"type": "string", "format": "uri"}
-    items = _answer("Features (Content-Crs names their CRS)", _ref("featureCollectionGeoJSON"),
-                    "application/geo+json", html=True)
-    feature = _answer("One feature (Content-Crs names its CRS)", _ref("featureGeoJSON"), "application/geo+json",
-                      html=True)
+    content_crs = {"Content-Crs": {"description": "URI of the coordinates' CRS in angle brackets",
+                                   "schema": {"type": "string"}}}
+    items = {**_answer("Features", _ref("featureCollectionGeoJSON"), "application/geo+json", html=True),
+             "headers": content_crs}
+    feature = {**_answer("One feature", _ref("featureGeoJSON"), "application/geo+json", html=True),
+               "headers": content_crs}
     tms = _param("tileMatrixSetId", "Tiling scheme", {"type": "string", "enum": ["WebMercatorQuad"]},
                  where="path")
     tile_params = [collection, tms,
