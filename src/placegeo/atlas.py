@@ -292,6 +292,23 @@ class Atlas:
         """The feature of layer ``name`` whose primary key is ``key`` (no rows when there is none)."""
         return self.query(name, key=key, limit=1)[0]
 
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes:
+        """Tile ``z/x/y`` (WebMercatorQuad) of layer ``name`` as a Mapbox vector tile whose features carry
+        ``columns``; empty bytes when no feature falls in it. See :mod:`placegeo.tiles` for the rules.
+
+        The store makes it when it can (PostGIS: ``ST_AsMVT``); otherwise the features in the tile's
+        box come from the store's index and :func:`placegeo.tiles.encode_tile` writes them.
+        """
+        from placegeo.tiles import BUFFER, encode_tile, tile_bounds_lonlat
+
+        # no layer listing first (tens of ms on a GeoPackage): the store names a missing layer itself
+        made = self.store.tile(name, z, x, y, columns=columns)
+        if made is not None:
+            return made
+        box = tile_bounds_lonlat(z, x, y, buffer=BUFFER)
+        found, _ = self.store.page(name, bbox=box, limit=2**62, offset=0)
+        return encode_tile(found, z, x, y, layer=name, columns=[c for c in columns if c in found.columns])
+
     def keys(self, name: str) -> pd.Index:
         """The primary keys stored in a layer."""
         spec = get_layer(name)

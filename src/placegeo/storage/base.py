@@ -125,6 +125,12 @@ class Store(Protocol):
         """Distinct sources, feature count and sample count of a stored layer."""
         ...
 
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
+        """Tile ``z/x/y`` (WebMercatorQuad) of a layer as a Mapbox vector tile with ``columns`` as properties,
+        made by the store itself following :mod:`placegeo.tiles`' rules (empty bytes: no feature in it);
+        None when the store does not make tiles and the atlas encodes the features it reads."""
+        ...
+
 
 def none_for_missing(df: pd.DataFrame) -> pd.DataFrame:
     """The frame as Python objects with None where a value is missing, as the stores take rows."""

@@ -296,6 +296,9 @@ class GeoPackageStore:
             n, n_sample = con.execute(f'SELECT count(*), {sample} FROM "{table}"').fetchone()
         return sources, int(n), int(n_sample)
 
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
+        return None  # SQLite has no tile encoder: the atlas encodes this process's held features
+
 
 def _check_format(path: Path) -> None:
     try:
