@@ -87,15 +87,15 @@ def check_core(client, openapi):
     assert {"self", "alternate", "next", "prev", "collection"} <= set(rels)
     assert "offset=14" in rels["next"] and "offset=0" in rels["prev"]
     # bbox: four numbers, six (heights ignored), and a box across the antimeridian
-    four = client.get(f"{ITEMS}?bbox={BOX}&limit=5000").get_json()
-    six = client.get(f"{ITEMS}?bbox=117.0,36.6,-50,117.1,36.7,8848&limit=5000").get_json()
+    four = client.get(f"{ITEMS}?bbox={BOX}&limit=1000").get_json()
+    six = client.get(f"{ITEMS}?bbox=117.0,36.6,-50,117.1,36.7,8848&limit=1000").get_json()
     assert four["numberMatched"] > 0 and _keys(four) == _keys(six)
     assert client.get(f"{ITEMS}?bbox=170,-10,-170,10").get_json()["numberMatched"] == 0
-    east = client.get(f"{ITEMS}?bbox=117.0,-90,-179,90&limit=5000").get_json()
-    assert _keys(east) == _keys(client.get(f"{ITEMS}?bbox=117.0,-90,180,90&limit=5000").get_json())
+    east = client.get(f"{ITEMS}?bbox=117.0,-90,-179,90&limit=1000").get_json()
+    assert _keys(east) == _keys(client.get(f"{ITEMS}?bbox=117.0,-90,180,90&limit=1000").get_json())
     # a box whose two halves both hold features: pages run through both, each feature once
-    every = _all_keys(client, f"{ITEMS}?limit=5000")
-    strip = _keys(client.get(f"{ITEMS}?bbox=117.01,-90,117.02,90&limit=5000").get_json())
+    every = _all_keys(client, f"{ITEMS}?limit=1000")
+    strip = _keys(client.get(f"{ITEMS}?bbox=117.01,-90,117.02,90&limit=1000").get_json())
     split = _all_keys(client, f"{ITEMS}?bbox=117.02,-90,117.01,90&limit=9")
     assert len(split) == len(set(split)) and set(split) == set(every) - strip
     first = client.get(f"{ITEMS}?bbox=117.02,-90,117.01,90&limit=9").get_json()
@@ -159,8 +159,8 @@ def check_crs(client, openapi):
         for a, b in zip(lonlat.get_json()["features"], latlon.get_json()["features"], strict=True):
             assert a["id"] == b["id"] and a["geometry"]["coordinates"] == b["geometry"]["coordinates"][::-1]
         # bbox-crs: the same box, latitude first
-        swapped = client.get(f"{ITEMS}?bbox=36.6,117.0,36.7,117.1&bbox-crs={crs}&limit=5000").get_json()
-        assert _keys(swapped) == _keys(client.get(f"{ITEMS}?bbox={BOX}&limit=5000").get_json())
+        swapped = client.get(f"{ITEMS}?bbox=36.6,117.0,36.7,117.1&bbox-crs={crs}&limit=1000").get_json()
+        assert _keys(swapped) == _keys(client.get(f"{ITEMS}?bbox={BOX}&limit=1000").get_json())
     fid = lonlat.get_json()["features"][0]["id"]
     one = client.get(f"{ITEMS}/{fid}?crs={EPSG4326}")
     assert one.headers["Content-Crs"] == f"<{EPSG4326}>"
@@ -213,7 +213,7 @@ def check_mvt(client, openapi):
     x, y = _tile_of(117.0, 36.65, z)
     for dx in range(-3, 4):
         west, south, east, north = tile_bounds_lonlat(z, x + dx, y)
-        items = client.get(f"{ITEMS}?bbox={west},{south},{east},{north}&limit=5000").get_json()
+        items = client.get(f"{ITEMS}?bbox={west},{south},{east},{north}&limit=1000").get_json()
         resp = client.get(f"/collections/traditional_place_names/tiles/WebMercatorQuad/{z}/{y}/{x + dx}")
         if not items["features"]:
             assert resp.status_code == 204
@@ -286,8 +286,8 @@ EXAMPLES = [
 def test_every_route_is_described(app, openapi):
     described = {re.sub(r"\{[^}]+\}", "{}", p) for p in openapi["paths"]}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or rule.endpoint.startswith("cityroutes."):
+            continue  # files, and the 404 of a city not served (each route also answers under /<city>/)
         path = re.sub(r"<[^>]+>", "{}", rule.rule)
         assert path in described, f"{rule.rule} is missing from the OpenAPI document"
 

@@ -81,6 +81,8 @@ def _handle_errors(f):
             _err(f"refused: {exc}")
             sys.exit(2)
         except (PlacegeoError, ValueError) as exc:
+            if kwargs.get("as_json"):  # a script reading stdout gets JSON either way
+                _echo_json({"ok": False, "error": str(exc), "kind": type(exc).__name__})
             _err(f"error: {exc}")
             sys.exit(2)
 
