@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -292,6 +292,42 @@ class Atlas:
         """The feature of layer ``name`` whose primary key is ``key`` (no rows when there is none)."""
         return self.query(name, key=key, limit=1)[0]
 
+    def keys_present(self, name: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` layer ``name`` already holds as primary keys: index lookups, cost as ``keys``.
+
+        >>> import tempfile
+        >>> atlas = Atlas.create(tempfile.mkdtemp() + "/a.gpkg")
+        >>> atlas.keys_present("relief_points", ["p1"])  # no such layer yet: nothing is stored
+        set()
+        """
+        return self.store.keys_present(name, get_layer(name).primary_key, [str(k) for k in keys])
+
+    def history(self) -> pd.DataFrame:
+        """The revisions that can be undone, newest first: rev, at (UTC), command, and per changed layer
+        what was done and the rows before and after (``layers``, e.g. ``relief_points: append 168→170``).
+
+        >>> import tempfile
+        >>> atlas = Atlas.create(tempfile.mkdtemp() + "/a.gpkg")
+        >>> atlas.set_meta(name="济南")
+        >>> atlas.history()[["rev", "layers"]].to_dict("records")
+        [{'rev': 1, 'layers': ''}]
+        """
+        rows = [{"rev": h["rev"], "at": h["at"], "command": h["command"],
+                 "layers": "; ".join(f"{n}: {c['op']} {c['rows_before']}→{c['rows_after']}"
+                                     for n, c in h["layers"].items())} for h in self.store.history()]
+        return pd.DataFrame(rows, columns=["rev", "at", "command", "layers"])
+
+    def undo(self) -> dict:
+        """Put the atlas back as it was before its last write (see :meth:`history`); returns that write's record.
+
+        >>> import tempfile
+        >>> atlas = Atlas.create(tempfile.mkdtemp() + "/a.gpkg", name="济南")
+        >>> atlas.set_meta(name="济宁")
+        >>> atlas.undo()["rev"], atlas.meta["name"]
+        (1, '济南')
+        """
+        return self.store.undo()
+
     def keys(self, name: str) -> pd.Index:
         """The primary keys stored in a layer."""
         spec = get_layer(name)
@@ -325,7 +361,7 @@ class Atlas:
                 "or convert GCJ-02/BD-09 data with placegeo.crs.shift_datum first"
             )
         if validate:
-            existing = self.keys(name) if mode == "append" else None
+            existing = (lambda keys: self.keys_present(name, keys)) if mode == "append" else None
             report = validate_layer(gdf, spec, codes=self.code_set(), extent=self.extent, existing_keys=existing)
             report.raise_if_problems()
             data = report.data
@@ -340,7 +376,8 @@ class Atlas:
             append = mode == "append" and spec.name in self.layers()
             if append and spec.primary_key in data.columns:
                 # checked again under the writers' lock: another planner may have added them since validation
-                clash = data[spec.primary_key].astype(str).isin(set(self.keys(spec.name)))
+                keys = data[spec.primary_key].astype(str)
+                clash = keys.isin(self.keys_present(spec.name, keys.tolist()))
                 if clash.any():
                     raise AtlasError(
                         f"keys {', '.join(data.loc[clash, spec.primary_key].astype(str)[:5])} of '{spec.name}' were "

@@ -73,7 +73,7 @@ def check_file(
         raise ValueError(f"mode must be 'append' or 'replace', not {mode!r}")
     spec = get_layer(layer)
     gdf = read_file(path, datum=datum, encoding=encoding, lon_col=lon_col, lat_col=lat_col, layer=source_layer)
-    existing = atlas.keys(layer) if atlas is not None and mode == "append" else None
+    existing = (lambda keys: atlas.keys_present(layer, keys)) if atlas is not None and mode == "append" else None
     return validate_layer(gdf, spec, codes=atlas.code_set() if atlas is not None else None,
                           extent=atlas.extent if atlas is not None else None, existing_keys=existing,
                           defaults={"source": source or Path(path).name, "sample": False})
