@@ -314,7 +314,7 @@ class Atlas:
         """
         rows = [{"rev": h["rev"], "at": h["at"], "command": h["command"],
                  "layers": "; ".join(f"{n}: {c['op']} {c['rows_before']}→{c['rows_after']}"
-                                     for n, c in h["layers"].items())} for h in self.store.history()]
+                                     for n, c in sorted(h["layers"].items()))} for h in self.store.history()]
         return pd.DataFrame(rows, columns=["rev", "at", "command", "layers"])
 
     def undo(self) -> dict:
