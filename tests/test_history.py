@@ -207,3 +207,61 @@ def test_a_failed_append_leaves_the_atlas_as_before(atlas, monkeypatch):
         atlas.write("relief_points", relief_points(2, start=3), mode="append")
     monkeypatch.undo()
     assert atlas_digest(atlas) == before and len(atlas.history()) == 2
+
+
+# -- the demo never builds over what it did not build -------------------------------------------------------
+def test_demo_refuses_an_atlas_with_imports_and_keeps_a_backup_when_told(demo_gpkg, tmp_path):
+    import shutil
+
+    from placegeo.atlas import Atlas
+    from placegeo.demo import build_demo_atlas, holds_only_the_demo
+
+    path = tmp_path / "atlas.gpkg"
+    shutil.copyfile(demo_gpkg.location, path)
+    atlas = Atlas(path)
+    assert holds_only_the_demo(atlas)
+    n = atlas.count("relief_points")
+    extra = atlas.read("relief_points").iloc[:1].assign(point_id="imported-1", name="新增避风港", sample=False)
+    atlas.write("relief_points", extra, mode="append")
+    assert not holds_only_the_demo(atlas)
+    before = atlas_digest(atlas)
+    with pytest.raises(AtlasError, match="--overwrite"):
+        build_demo_atlas(path)
+    assert atlas_digest(atlas) == before  # refused: untouched
+    atlas.undo()  # back to the demo as built: it may be rebuilt over
+    assert holds_only_the_demo(atlas) and atlas.count("relief_points") == n
+    atlas.write("relief_points", extra, mode="append")
+    rebuilt = build_demo_atlas(path, overwrite=True)
+    assert rebuilt.count("relief_points") == n and holds_only_the_demo(rebuilt)
+    backups = list(tmp_path.glob("atlas.backup-*.gpkg"))
+    assert len(backups) == 1
+    kept = Atlas(backups[0])
+    assert "imported-1" in kept.keys_present("relief_points", ["imported-1"]) and kept.count("relief_points") == n + 1
+
+
+def test_cli_history_and_undo(tmp_path):
+    from click.testing import CliRunner
+
+    from placegeo.atlas import Atlas
+    from placegeo.cli import main
+
+    path = tmp_path / "a.gpkg"
+    atlas = Atlas.create(path, name="t")
+    atlas.set_codes(CODES)
+    atlas.write("relief_points", relief_points(3))
+    csv = tmp_path / "more.csv"
+    relief_points(5).iloc[3:].assign(lon=lambda d: d.geometry.x, lat=lambda d: d.geometry.y).drop(
+        columns="geometry").to_csv(csv, index=False)
+    runner = CliRunner()
+    out = runner.invoke(main, ["import", str(csv), "--layer", "relief_points", "--atlas", str(path), "--datum", "wgs84"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(main, ["atlas", "history", "--atlas", str(path)])
+    assert out.exit_code == 0 and "relief_points append 3→5" in out.output
+    assert "import" in out.output.splitlines()[0]
+    out = runner.invoke(main, ["atlas", "undo", "--atlas", str(path)])
+    assert out.exit_code == 0, out.output
+    assert Atlas(path).count("relief_points") == 3
+    for _ in range(3):
+        runner.invoke(main, ["atlas", "undo", "--atlas", str(path)])
+    out = runner.invoke(main, ["atlas", "undo", "--atlas", str(path)])
+    assert out.exit_code == 2 and "no earlier revision" in out.output

@@ -37,7 +37,7 @@ from placegeo.validate import validate_layer
 if TYPE_CHECKING:
     from placegeo.ingest import ImportResult
 
-__all__ = ["CHINA_EXTENT", "Atlas", "atlas_exists", "copy_atlas", "default_atlas_path", "is_database_url",
+__all__ = ["CHINA_EXTENT", "Atlas", "atlas_exists", "backup_atlas", "copy_atlas", "default_atlas_path", "is_database_url",
            "read_layer", "write_layer"]
 
 #: China's extent, used when an atlas has none of its own: it still catches swapped coordinates.
@@ -480,6 +480,45 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
         target.put_layer_info(list(none_for_missing(info).itertuples(index=False, name=None)))
 
     return Atlas(store=target_class.replace_with(dst, fill))
+
+
+def backup_atlas(atlas: Atlas | str | os.PathLike) -> str:
+    """Copy an atlas to a dated backup beside it; returns where it went.
+
+    A GeoPackage ``atlas.gpkg`` goes to ``atlas.backup-20250301-093000.gpkg`` in the same folder
+    (SQLite's online backup: a consistent copy even while others read it); a PostGIS atlas to the
+    schema ``<schema>_backup_20250301_093000`` of the same database. Anything else at a path
+    (a file that is not an atlas) is copied as it is.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> kept = backup_atlas(Atlas.create(tempfile.mkdtemp() + "/a.gpkg", name="济南"))
+    >>> Path(kept).name.startswith("a.backup-"), Atlas(kept).meta["name"]
+    (True, '济南')
+    """
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    if not isinstance(atlas, Atlas):
+        if is_database_url(atlas):
+            atlas = Atlas(atlas)
+        else:
+            import shutil
+
+            path = Path(atlas)
+            target = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
+            shutil.copyfile(path, target)
+            return str(target)
+    if atlas.backend == "gpkg":
+        path = Path(atlas.location)
+        target = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
+        atlas.store.backup_to(target)  # type: ignore[attr-defined]
+        return str(target)
+    store = atlas.store
+    url = store.url  # type: ignore[attr-defined]
+    schema = f"{store.schema}_backup_{stamp.replace('-', '_')}"[:63]  # type: ignore[attr-defined]
+    base, _, query = url.partition("?")
+    params = [p for p in query.split("&") if p and not p.startswith("schema=")]
+    target_url = base + "?" + "&".join([*params, f"schema={schema}"])
+    return copy_atlas(atlas, target_url).location
 
 
 def _typed(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:

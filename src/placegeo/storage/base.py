@@ -38,12 +38,17 @@ BBox = tuple[float, float, float, float]
 
 
 def history_command() -> str:
-    """The command a revision is recorded with: ``$PLACEGEO_COMMAND`` if set, else this process's command line.
+    """The command a revision is recorded with: the ``placegeo`` command being run
+    (:data:`placegeo._command.CURRENT`), else ``$PLACEGEO_COMMAND``, else this process's command line.
 
     >>> import os; os.environ["PLACEGEO_COMMAND"] = "placegeo import x.csv"; history_command()
     'placegeo import x.csv'
     >>> del os.environ["PLACEGEO_COMMAND"]
     """
+    from placegeo._command import CURRENT
+
+    if CURRENT.get():
+        return str(CURRENT.get())
     if os.environ.get("PLACEGEO_COMMAND"):
         return os.environ["PLACEGEO_COMMAND"]
     argv = sys.argv or [""]

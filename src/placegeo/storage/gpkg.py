@@ -158,6 +158,13 @@ class GeoPackageStore:
     def same_place(self, location: str | os.PathLike) -> bool:
         return Path(location).resolve() == self.path.resolve()
 
+    def backup_to(self, target: str | os.PathLike) -> None:
+        """A consistent copy of the whole file at ``target`` (SQLite's online backup), history included."""
+        with _atomic.replacing(target, tag="backup") as tmp, \
+                contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)) as src, \
+                contextlib.closing(sqlite3.connect(tmp)) as dst:
+            src.backup(dst)
+
     def close(self) -> None:
         with self._held_lock:
             self._held.clear()
