@@ -156,6 +156,16 @@ def test_keys_present_uses_the_key_index(atlas):
         assert row == (True,)
 
 
+def test_an_append_updates_the_layer_record_as_a_full_count_would(atlas):
+    atlas.write("relief_points", relief_points(3).assign(sample=[True, False, True], source="甲"))
+    atlas.write("relief_points", relief_points(3, start=3).assign(sample=[True, False, False], source="乙"),
+                mode="append")
+    info = atlas.layer_info().set_index("name").loc["relief_points"]
+    sources, n, n_sample = atlas.store.layer_stats("relief_points")
+    assert (int(info["feature_count"]), int(info["sample_count"]), info["sources"]) == (n, n_sample, " | ".join(sources))
+    assert (n, n_sample, sources) == (6, 3, ["乙", "甲"])
+
+
 def test_append_key_check_does_not_read_every_stored_key(atlas, monkeypatch):
     atlas.write("relief_points", relief_points(3))
 

@@ -383,11 +383,21 @@ class Atlas:
                         f"keys {', '.join(data.loc[clash, spec.primary_key].astype(str)[:5])} of '{spec.name}' were "
                         "stored by another writer in the meantime; nothing was written, import again")
             self.store.write_data(spec, data, append=append)
-            self._record_layer(spec, licence=licence, attribution=attribution)
+            self._record_layer(spec, licence=licence, attribution=attribution, added=data if append else None)
 
-    def _record_layer(self, spec: LayerSpec, *, licence: str | None, attribution: str | None) -> None:
-        sources, n_features, n_sample = self.store.layer_stats(spec.name)
+    def _record_layer(self, spec: LayerSpec, *, licence: str | None, attribution: str | None,
+                      added: gpd.GeoDataFrame | None = None) -> None:
         info = self.store.read_layer_info().set_index("name")
+        if added is not None and spec.name in info.index:
+            # an append updates the record from the rows it adds: its cost does not grow with the layer
+            old = info.loc[spec.name]
+            new_sources = added["source"].dropna().astype(str) if "source" in added.columns else []
+            sources = sorted({s for s in str(none_if_na(old["sources"]) or "").split(" | ") if s} | set(new_sources))
+            n_features = int(old["feature_count"]) + len(added)
+            n_sample = int(old["sample_count"]) + (int(added["sample"].fillna(False).astype(bool).sum())
+                                                   if "sample" in added.columns else 0)
+        else:
+            sources, n_features, n_sample = self.store.layer_stats(spec.name)
         if spec.name in info.index:
             old = info.loc[spec.name]
             licence = licence if licence is not None else none_if_na(old["licence"])

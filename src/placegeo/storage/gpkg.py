@@ -343,6 +343,11 @@ class GeoPackageStore:
 
     @staticmethod
     def _rows(con: sqlite3.Connection, name: str) -> int:
+        # GDAL's triggers keep the count in gpkg_ogr_contents: no scan of a large layer
+        with contextlib.suppress(sqlite3.OperationalError):
+            row = con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = ?", (name,)).fetchone()
+            if row is not None and row[0] is not None:
+                return int(row[0])
         return int(con.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
 
     def count(self, name: str) -> int:
