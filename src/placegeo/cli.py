@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from placegeo.errors import PlacegeoError, ValidationError
 
@@ -390,6 +389,8 @@ def convert(src, dst, csv_path, lon_col, lat_col, out, coords) -> None:
 @_handle_errors
 def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
     """Do public-welfare cemeteries meet HORIZON years of burial demand? Per district and for the city."""
+    import pandas as pd
+
     from placegeo.cemetery import BurialParams, compare_scenarios, meets_demand, plot_scenarios
 
     atlas = _open(atlas_path)
@@ -455,6 +456,8 @@ def cemetery(atlas_path, horizon_years, chart, as_json, **overrides) -> None:
 def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, weekday,
              no_network, write, with_areas, as_json) -> None:
     """Who lives within a 5/10/15-minute walk of care: shares per town or district, gaps, and more."""
+    import pandas as pd
+
     from placegeo import coverage as cov
     from placegeo.network import WalkNetwork
 
