@@ -275,3 +275,23 @@ def test_cli_history_and_undo(tmp_path):
         runner.invoke(main, ["atlas", "undo", "--atlas", str(path)])
     out = runner.invoke(main, ["atlas", "undo", "--atlas", str(path)])
     assert out.exit_code == 2 and "no earlier revision" in out.output
+
+
+def test_a_backup_is_a_whole_atlas_beside_the_original(atlas):
+    from placegeo.atlas import Atlas, backup_atlas
+
+    atlas.write("relief_points", relief_points(3))
+    kept = backup_atlas(atlas)
+    assert kept != atlas.location
+    copy = Atlas(kept) if atlas.backend == "gpkg" else Atlas(kept.replace("***", ""))
+    try:
+        assert copy.read("relief_points")["point_id"].tolist() == ["rp0", "rp1", "rp2"]
+        assert len(copy.codes) == len(CODES) and copy.meta["name"] == "test"
+        copy.write("relief_points", relief_points(1, start=3), mode="append")  # a working atlas
+        assert copy.count("relief_points") == 4 and atlas.count("relief_points") == 3
+    finally:
+        copy.close()
+        if atlas.backend == "postgis":
+            from conftest import drop_schemas
+
+            drop_schemas([copy.store.schema])

@@ -497,8 +497,8 @@ def backup_atlas(atlas: Atlas | str | os.PathLike) -> str:
 
     A GeoPackage ``atlas.gpkg`` goes to ``atlas.backup-20250301-093000.gpkg`` in the same folder
     (SQLite's online backup: a consistent copy even while others read it); a PostGIS atlas to the
-    schema ``<schema>_backup_20250301_093000`` of the same database. Anything else at a path
-    (a file that is not an atlas) is copied as it is.
+    schema ``<schema>_backup_20250301_093000`` of the same database. A file that is not an atlas
+    is copied as it is.
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -507,28 +507,16 @@ def backup_atlas(atlas: Atlas | str | os.PathLike) -> str:
     (True, '济南')
     """
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    if not isinstance(atlas, Atlas):
-        if is_database_url(atlas):
-            atlas = Atlas(atlas)
-        else:
-            import shutil
+    if isinstance(atlas, Atlas):
+        return atlas.store.backup(stamp)
+    if is_database_url(atlas):
+        return Atlas(atlas).store.backup(stamp)
+    import shutil
 
-            path = Path(atlas)
-            target = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
-            shutil.copyfile(path, target)
-            return str(target)
-    if atlas.backend == "gpkg":
-        path = Path(atlas.location)
-        target = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
-        atlas.store.backup_to(target)  # type: ignore[attr-defined]
-        return str(target)
-    store = atlas.store
-    url = store.url  # type: ignore[attr-defined]
-    schema = f"{store.schema}_backup_{stamp.replace('-', '_')}"[:63]  # type: ignore[attr-defined]
-    base, _, query = url.partition("?")
-    params = [p for p in query.split("&") if p and not p.startswith("schema=")]
-    target_url = base + "?" + "&".join([*params, f"schema={schema}"])
-    return copy_atlas(atlas, target_url).location
+    path = Path(atlas)
+    target = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
+    shutil.copyfile(path, target)
+    return str(target)
 
 
 def _typed(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:

@@ -82,6 +82,10 @@ class Store(Protocol):
         """Make the store at ``location`` hold only what ``fill`` writes into it, at once or not at all."""
         ...
 
+    def backup(self, stamp: str) -> str:
+        """Copy the whole atlas beside itself (a file, a schema) named with ``stamp``; returns its location."""
+        ...
+
     def same_place(self, location: str | os.PathLike) -> bool:
         """Whether ``location`` names this very store."""
         ...

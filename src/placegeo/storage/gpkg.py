@@ -158,12 +158,15 @@ class GeoPackageStore:
     def same_place(self, location: str | os.PathLike) -> bool:
         return Path(location).resolve() == self.path.resolve()
 
-    def backup_to(self, target: str | os.PathLike) -> None:
-        """A consistent copy of the whole file at ``target`` (SQLite's online backup), history included."""
+    def backup(self, stamp: str) -> str:
+        """A consistent copy of the whole file beside it, ``<stem>.backup-<stamp>.gpkg`` (SQLite's online
+        backup, history included); returns its path."""
+        target = self.path.with_name(f"{self.path.stem}.backup-{stamp}{self.path.suffix}")
         with _atomic.replacing(target, tag="backup") as tmp, \
                 contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)) as src, \
                 contextlib.closing(sqlite3.connect(tmp)) as dst:
             src.backup(dst)
+        return str(target)
 
     def close(self) -> None:
         with self._held_lock:

@@ -241,6 +241,32 @@ class PostGISStore:
             fill(target)
         return target
 
+    def backup(self, stamp: str) -> str:
+        """Copy the atlas's layers and own tables (not its history) into the schema
+        ``<schema>_backup_<stamp>`` of the same database, in one transaction; returns its URL (password hidden)."""
+        schema = re.sub(r"\W", "_", f"{self.schema}_backup_{stamp}")[:63]
+        keys = {"placegeo_meta": "key", "placegeo_layers": "name", "placegeo_admin_codes": "code",
+                "placegeo_artifacts": "name"}
+        with self._get_pool().connection() as conn, conn.transaction():
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            for table in [*self.layers(), *keys]:
+                conn.execute(sql.SQL("CREATE TABLE {} AS SELECT * FROM {}").format(
+                    sql.Identifier(schema, table), self._t(table)))
+                conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+                    sql.Identifier(schema, table), sql.Identifier(keys.get(table, "fid"))))
+            for table in self.layers():  # a layer that can be written again: its fid sequence and GiST index
+                target = sql.Identifier(schema, table)
+                seq = sql.Identifier(schema, f"{table}_fid_seq")
+                conn.execute(sql.SQL("CREATE SEQUENCE {} OWNED BY {}.fid").format(seq, target))
+                conn.execute(sql.SQL("SELECT setval(%s, greatest((SELECT max(fid) FROM {}), 1))").format(target),
+                             (f'"{schema}"."{table}_fid_seq"',))
+                conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN fid SET DEFAULT nextval({})").format(
+                    target, sql.Literal(f'"{schema}"."{table}_fid_seq"')))
+                conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(target))
+        base, _, query = self.location.partition("?")
+        params = [p for p in query.split("&") if p and not p.startswith("schema=")]
+        return base + "?" + "&".join([f"schema={schema}", *params])
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         if getattr(self._local, "conn", None) is not None:  # nested: the outer transaction decides
