@@ -210,8 +210,9 @@ def other_libraries(net: WalkNetwork, ks, repeat: int, rng) -> None:
         at = net.xy[rng.choice(net.n_nodes, k, replace=False)] + rng.uniform(-30, 30, (k, 2))
         nodes, offsets = net.ends(net.join(gpd.GeoSeries.from_xy(at[:, 0], at[:, 1], crs=net.crs)))
         runs = {
-            "placegeo": lambda: net.nearest(nodes, limit_m=LIMIT_M, offsets_m=offsets)[0],
-            **{n: (lambda s=s: s.nearest(at)) if n == "pandana" else (lambda s=s: s.nearest(nodes, offsets))
+            "placegeo": lambda nodes=nodes, offsets=offsets: net.nearest(nodes, limit_m=LIMIT_M, offsets_m=offsets)[0],
+            **{n: (lambda s=s, at=at: s.nearest(at)) if n == "pandana"
+               else (lambda s=s, nodes=nodes, offsets=offsets: s.nearest(nodes, offsets))
                for n, s in systems.items()},
         }
         times: dict[str, list[float]] = {n: [] for n in names}

@@ -162,7 +162,8 @@ def test_an_append_updates_the_layer_record_as_a_full_count_would(atlas):
                 mode="append")
     info = atlas.layer_info().set_index("name").loc["relief_points"]
     sources, n, n_sample = atlas.store.layer_stats("relief_points")
-    assert (int(info["feature_count"]), int(info["sample_count"]), info["sources"]) == (n, n_sample, " | ".join(sources))
+    recorded = (int(info["feature_count"]), int(info["sample_count"]), info["sources"])
+    assert recorded == (n, n_sample, " | ".join(sources))
     assert (n, n_sample, sources) == (6, 3, ["乙", "甲"])
 
 
@@ -263,7 +264,8 @@ def test_cli_history_and_undo(tmp_path):
     relief_points(5).iloc[3:].assign(lon=lambda d: d.geometry.x, lat=lambda d: d.geometry.y).drop(
         columns="geometry").to_csv(csv, index=False)
     runner = CliRunner()
-    out = runner.invoke(main, ["import", str(csv), "--layer", "relief_points", "--atlas", str(path), "--datum", "wgs84"])
+    out = runner.invoke(main, ["import", str(csv), "--layer", "relief_points", "--atlas", str(path),
+                               "--datum", "wgs84"])
     assert out.exit_code == 0, out.output
     out = runner.invoke(main, ["atlas", "history", "--atlas", str(path)])
     assert out.exit_code == 0 and "relief_points append 3→5" in out.output

@@ -37,8 +37,8 @@ from placegeo.validate import validate_layer
 if TYPE_CHECKING:
     from placegeo.ingest import ImportResult
 
-__all__ = ["CHINA_EXTENT", "Atlas", "atlas_exists", "backup_atlas", "copy_atlas", "default_atlas_path", "is_database_url",
-           "read_layer", "write_layer"]
+__all__ = ["CHINA_EXTENT", "Atlas", "atlas_exists", "backup_atlas", "copy_atlas", "default_atlas_path",
+           "is_database_url", "read_layer", "write_layer"]
 
 #: China's extent, used when an atlas has none of its own: it still catches swapped coordinates.
 CHINA_EXTENT = (73.4, 3.8, 135.1, 53.6)

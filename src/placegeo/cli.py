@@ -650,7 +650,8 @@ def atlas_history(atlas_path, as_json) -> None:
     if not records:
         click.echo(f"{a.location}: no revisions kept")
     for r in records:
-        layers = "; ".join(f"{n} {c['op']} {c['rows_before']}→{c['rows_after']}" for n, c in sorted(r["layers"].items()))
+        layers = "; ".join(f"{n} {c['op']} {c['rows_before']}→{c['rows_after']}"
+                           for n, c in sorted(r["layers"].items()))
         click.echo(f"{r['rev']:>5}  {r['at']}  {r['command'] or ''}")
         click.echo(f"       {layers or 'metadata, codes or layer records only'}")
 

@@ -38,9 +38,9 @@ import shapely
 import yaml
 
 from placegeo.atlas import Atlas, atlas_exists, backup_atlas
-from placegeo.errors import AtlasError
 from placegeo.cities import City, load_city
 from placegeo.crs import CGCS2000, shift_datum
+from placegeo.errors import AtlasError
 from placegeo.pinyin import to_pinyin
 from placegeo.registry import layers_dir
 

@@ -344,17 +344,17 @@ class PostGISStore:
                 change.update(saved=saved, columns=stored, geometry=gtype[0] if gtype else "GEOMETRY",
                               title=title[0] if title else None, key=keep_key)
             else:
-                change["fid_from"] = int(conn.execute(sql.SQL("SELECT coalesce(max(fid), 0) + 1 FROM {}").format(
-                    self._t(name))).fetchone()[0])
+                change["fid_from"] = int(_one(conn.execute(sql.SQL("SELECT coalesce(max(fid), 0) + 1 FROM {}").format(
+                    self._t(name)))))
         tx["layers"][name] = change
         return change
 
     def _save_codes(self, conn: psycopg.Connection) -> None:
         tx = self._local.tx
         if tx["codes_saved"] is None:
-            tx["codes_saved"] = f"placegeo_hist_{tx['tag']}_codes"
+            saved = tx["codes_saved"] = f"placegeo_hist_{tx['tag']}_codes"
             conn.execute(sql.SQL("CREATE TABLE {} AS SELECT * FROM {}").format(
-                self._t(tx["codes_saved"]), self._t("placegeo_admin_codes")))
+                self._t(saved), self._t("placegeo_admin_codes")))
 
     def _count(self, conn: psycopg.Connection, name: str) -> int:
         row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._t(name))).fetchone()
@@ -379,7 +379,7 @@ class PostGISStore:
 
     def history(self) -> list[dict]:
         with self._conn() as conn:
-            if conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}".placegeo_history',)).fetchone()[0] is None:
+            if _one(conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}".placegeo_history',))) is None:
                 return []
             rows = conn.execute(sql.SQL("SELECT rev, at, command, changes FROM {} ORDER BY rev DESC").format(
                 self._t("placegeo_history"))).fetchall()
@@ -615,7 +615,7 @@ class PostGISStore:
     def _key_index(self, conn: psycopg.Connection, name: str, key: str) -> None:
         """A unique index on the key column (a plain one if stored keys repeat): key lookups, not scans."""
         index = sql.Identifier(f"{name}_{key}_idx")
-        if conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}"."{name}_{key}_idx"',)).fetchone()[0]:
+        if _one(conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}"."{name}_{key}_idx"',))):
             return
         try:
             with conn.transaction():  # a savepoint: a failed unique index leaves the write going on
@@ -744,6 +744,14 @@ def _copy_values(col: pd.Series, pg_type: str) -> list[Any]:
         for i in np.flatnonzero(missing).tolist():
             vals[i] = None
     return vals
+
+
+def _one(cur: psycopg.Cursor) -> Any:
+    """The first value of a statement's one row."""
+    row = cur.fetchone()
+    if row is None:
+        raise AtlasError("the database answered no row where one was expected")
+    return row[0]
 
 
 def _history_record(rev: int, at: str, command: str | None, changes: dict) -> dict:
