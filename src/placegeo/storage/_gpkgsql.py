@@ -236,8 +236,6 @@ def key_index(con: sqlite3.Connection, name: str, key: str) -> None:
 
 
 # -- appends -------------------------------------------------------------------------------------------
-_SQL_TYPES = {"b": "BOOLEAN", "i": "INTEGER", "u": "INTEGER", "f": "REAL"}
-
 
 def _column_type(col: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(col.dtype):
