@@ -5,22 +5,34 @@
 ['admin_units', 'cemeteries']
 """
 
-from placegeo.atlas import Atlas, copy_atlas, default_atlas_path, read_layer, write_layer
-from placegeo.crs import convert, gk_zone_crs, shift_datum, to_metric
-from placegeo.errors import (
-    AtlasError,
-    CRSError,
-    DatumError,
-    GeographicCRSError,
-    LayerNotFoundError,
-    PlacegeoError,
-    Problem,
-    SchemaError,
-    ValidationError,
-)
-from placegeo.ingest import ImportResult, import_file
-from placegeo.readers import read_file
-from placegeo.registry import get_layer, load_registry
+import importlib
+from typing import Any
+
+# Imported on first use (PEP 562): `import placegeo.search` must not pay for GeoPandas and GDAL,
+# so a cold `placegeo search` answers quickly.
+_EXPORTS = {
+    "placegeo.atlas": ["Atlas", "copy_atlas", "default_atlas_path", "read_layer", "write_layer"],
+    "placegeo.crs": ["convert", "gk_zone_crs", "shift_datum", "to_metric"],
+    "placegeo.errors": ["AtlasError", "CRSError", "DatumError", "GeographicCRSError", "LayerNotFoundError",
+                        "PlacegeoError", "Problem", "SchemaError", "ValidationError"],
+    "placegeo.ingest": ["ImportResult", "import_file"],
+    "placegeo.readers": ["read_file"],
+    "placegeo.registry": ["get_layer", "load_registry"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'placegeo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
 
 __version__ = "0.1.0"
 

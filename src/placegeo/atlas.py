@@ -236,6 +236,7 @@ class Atlas:
                 f"the code table repeats codes: {', '.join(table.loc[dup, 'code'].astype(str)[:5])}")
         with self.transaction():
             self.store.put_codes(table)
+            self._index_names("admin_codes")
 
     def layer_info(self) -> pd.DataFrame:
         """Title, counts, sources, licence and attribution of every stored layer."""
@@ -347,6 +348,13 @@ class Atlas:
                         "stored by another writer in the meantime; nothing was written, import again")
             self.store.write_data(spec, data, append=append)
             self._record_layer(spec, licence=licence, attribution=attribution)
+            self._index_names(spec.name, data, append=append)
+
+    def _index_names(self, layer: str, data: gpd.GeoDataFrame | None = None, *, append: bool = False) -> None:
+        """Keep the place-name index (tables beside the layers) in step, inside the write's transaction."""
+        from placegeo.search import index_layer
+
+        index_layer(self, layer, data, append=append)
 
     def _record_layer(self, spec: LayerSpec, *, licence: str | None, attribution: str | None) -> None:
         sources, n_features, n_sample = self.store.layer_stats(spec.name)
@@ -411,7 +419,7 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
     date), the code tree, every layer with its attributes and geometries in their order, and the
     layer records (title, counts, sources, licence, attribution, time of the last update). The
     copy lands whole or not at all: a failure leaves ``dst`` as it was, an atlas it replaces
-    included. Derived data (the search index) is not copied; it is rebuilt on first use.
+    included. The place-name index is built anew in the copy, in the same transaction.
 
     Examples
     --------
@@ -441,6 +449,9 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
             target.write_data(spec, _promote_to_multi(source.read(name), spec), append=False)
         info = source.store.read_layer_info()
         target.put_layer_info(list(none_for_missing(info).itertuples(index=False, name=None)))
+        from placegeo.search import rebuild_index
+
+        rebuild_index(Atlas(store=target))
 
     return Atlas(store=target_class.replace_with(dst, fill))
 

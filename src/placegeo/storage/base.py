@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import geopandas as gpd
-import pandas as pd
+if TYPE_CHECKING:  # imported lazily: a cold `placegeo search` reads the index tables without pandas
+    import geopandas as gpd
+    import pandas as pd
 
-from placegeo.registry import LayerSpec
+    from placegeo.registry import LayerSpec
+    from placegeo.storage.searchdb import PgSearchTables, SqliteSearchTables
 
 __all__ = ["ATLAS_FORMAT", "INTERNAL_PREFIX", "LAYER_INFO_COLUMNS", "Store", "none_for_missing"]
 
@@ -93,6 +95,10 @@ class Store(Protocol):
 
     def load_artifact(self, name: str) -> bytes | None: ...
 
+    def search_tables(self) -> SqliteSearchTables | PgSearchTables:
+        """The place-name index's tables beside the layers, written inside the store's transaction."""
+        ...
+
     def save_artifact(self, name: str, data: bytes) -> None:
         """Keep derived bytes; saving does not change :attr:`revision`."""
         ...
@@ -133,4 +139,6 @@ def none_for_missing(df: pd.DataFrame) -> pd.DataFrame:
 
 def none_if_na(value: Any) -> Any:
     """None for a missing value (None, NaN, pandas NA), else the value."""
+    import pandas as pd
+
     return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value

@@ -31,6 +31,7 @@ from placegeo.errors import AtlasError, LayerNotFoundError
 from placegeo.registry import LayerSpec
 from placegeo.storage import _atomic
 from placegeo.storage.base import INTERNAL_PREFIX, LAYER_INFO_COLUMNS, BBox
+from placegeo.storage.searchdb import SqliteSearchTables
 
 __all__ = ["GeoPackageStore"]
 
@@ -174,6 +175,11 @@ class GeoPackageStore:
 
     def save_artifact(self, name: str, data: bytes) -> None:
         _atomic.write_bytes(self._artifact_path(name), data)
+
+    def search_tables(self) -> SqliteSearchTables:
+        """The place-name index's tables in this file (:mod:`placegeo.storage.searchdb`); written with
+        :meth:`_sql`, so inside a transaction they land with it."""
+        return SqliteSearchTables(self._sql, path=self.path)
 
     def meta_items(self) -> dict[str, str]:
         with self._sql() as con:
