@@ -809,9 +809,10 @@ class StoredSearchIndex(_Searcher):
         hit = self._answers.get(key)
         if hit is None:
             hit = super().query(text, **kwargs)
-            if len(self._answers) >= self._cache_size:
-                self._answers.pop(next(iter(self._answers)))
-            self._answers[key] = hit
+            if self._cache_size:
+                if len(self._answers) >= self._cache_size:
+                    self._answers.pop(next(iter(self._answers)))
+                self._answers[key] = hit
         return list(hit)
 
     def _get_many(self, keys: list[str], limit: int) -> dict[str, list[int]]:
