@@ -10,8 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from placegeo.cli import main
-from placegeo.search import (NameRecord, SearchError, SearchIndex, StoredSearchIndex, index_complete, normalize,
-                             reverse_lookup)
+from placegeo.search import (
+    NameRecord,
+    SearchError,
+    SearchIndex,
+    StoredSearchIndex,
+    index_complete,
+    normalize,
+    reverse_lookup,
+)
 
 BACKENDS = ["gpkg", "postgis"]
 

@@ -10,9 +10,9 @@ import sys
 
 import geopandas as gpd
 import pytest
-from helpers import relief_points
 from shapely import Point
 
+from helpers import relief_points
 from placegeo.atlas import Atlas
 from placegeo.errors import AtlasError, ValidationError
 from placegeo.search import SearchIndex, StoredSearchIndex, index_complete, open_index

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -547,7 +548,8 @@ def namecheck(name, atlas_path, feature_type, area_code, rules_file, as_json) ->
     from placegeo.namecheck import check_name
     from placegeo.search import SearchIndex
 
-    report = check_name(SearchIndex.for_atlas(_open(atlas_path)), name, feature_type=feature_type,
+    index: Any = SearchIndex.for_atlas(_open(atlas_path))  # in memory or kept in the atlas: both hold .records
+    report = check_name(index, name, feature_type=feature_type,
                         area_code=area_code, rules_file=rules_file)
     if as_json:
         _echo_json(report)

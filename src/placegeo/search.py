@@ -29,7 +29,6 @@ characters, pinyin letters with pinyin letters), in the more important layer.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import io
 import json
 import re
@@ -343,8 +342,12 @@ class _Searcher:
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
         raise NotImplementedError
 
+    def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
+        """The ``k`` named places nearest a point, with their distance in metres."""
+        raise NotImplementedError
+
     # -- querying ---------------------------------------------------------------------------------
-    def _candidates(self, q: str, cap: int, extra: list[tuple[str, str]] = ()) -> dict[int, tuple[str, int]]:
+    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = ()) -> dict[int, tuple[str, int]]:
         """Record id -> (how it matched, tier score), best tier kept, for a query key ``q``;
         ``extra``: more (key, how) whole-key lookups."""
         found: dict[int, tuple[str, int]] = {}
@@ -473,22 +476,22 @@ class _Searcher:
         for tier in sorted(by_tier, reverse=True):
             if len(best) >= limit and tier + _MAX_CLOSENESS <= best[limit - 1]:
                 break
-            ids = np.array(sorted(by_tier[tier]), dtype=np.int64)
-            at = self._attrs(ids)
+            tier_ids = np.array(sorted(by_tier[tier]), dtype=np.int64)
+            at = self._attrs(tier_ids)
             keep = _filter(at, **filters)
             if runs:
                 keep &= np.array([runs <= set(_NUMERAL_RUN.findall(n)) for n in at.names], dtype=bool)
-            score = tier + _closeness(q, at)
-            kept_ids.append(ids[keep])
-            kept_score.append(score[keep])
+            tier_score = tier + _closeness(q, at)
+            kept_ids.append(tier_ids[keep])
+            kept_score.append(tier_score[keep])
             kept_order.append(at.order[keep])
             best = np.sort(np.concatenate(kept_score))[::-1]
         if not kept_ids:
             return []
-        ids, score, order = (np.concatenate(a) for a in (kept_ids, kept_score, kept_order))
-        top = np.lexsort((ids, order, -score))[:limit]
+        ids, scores, orders = (np.concatenate(a) for a in (kept_ids, kept_score, kept_order))
+        top = np.lexsort((ids, orders, -scores))[:limit]
         records = dict(zip((int(i) for i in ids[top]), self._records_of([int(i) for i in ids[top]]), strict=True))
-        return [Hit(records[int(i)], found[int(i)][0], float(sc)) for i, sc in zip(ids[top], score[top], strict=True)]
+        return [Hit(records[int(i)], found[int(i)][0], float(sc)) for i, sc in zip(ids[top], scores[top], strict=True)]
 
     def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
         """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
@@ -822,10 +825,10 @@ class StoredSearchIndex(_Searcher):
         return out
 
     def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
-        got: dict[str, list[tuple[int, int]]] = {k: [] for k in keys}
-        for k, order, i in self.tables.prefix(keys, _SCAN_CAP):
-            got[k].append((order, i))
-        return {k: [i for _, i in sorted(set(v))][:cap] for k, v in got.items()}
+        got: dict[str, list[int]] = {k: [] for k in keys}
+        for k, _, i in self.tables.prefix(keys, _SCAN_CAP, cap):  # in rank order
+            got[k].append(i)
+        return got
 
     def _substring(self, q: str, cap: int) -> list[int]:
         keys = list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1)))
@@ -861,7 +864,7 @@ class StoredSearchIndex(_Searcher):
             recs = [_row_record(r) for r in self.tables.near(lat, dlat)]
             out = _nearest(recs, np.array([(r.lon, r.lat) for r in recs], dtype="float64").reshape(-1, 2),
                            lon, lat, k=k, layer=layer)
-            if len(out) >= k and out["dist_m"].max() <= dlat * 110_000 or dlat == 180.0:
+            if (len(out) >= k and out["dist_m"].max() <= dlat * 110_000) or dlat == 180.0:
                 return out
         raise AssertionError("unreachable")
 
@@ -945,7 +948,7 @@ def _with_english(records: Iterable[NameRecord]) -> list[NameRecord]:
 
 
 def _ord(r: NameRecord) -> int:
-    return int(round(-_rank_of(r) * 1000))
+    return round(-_rank_of(r) * 1000)
 
 
 def _record_row(name_id: int, r: NameRecord) -> tuple:

@@ -74,7 +74,7 @@ class SqliteSearchTables:
     >>> t = SqliteSearchTables(path=tempfile.mkdtemp() + "/a.gpkg")
     >>> t.write("x", [(1, "x", "x:1", "芙蓉街", "", "", "", "", 117.0, 36.6, 0, 0.0, "", -100, "芙蓉街", 9)],
     ...         [("e芙蓉街", -100, 1), ("pfurongjie", -100, 1)], [(42, -100, 1)], version=1, n=1)
-    >>> t.postings(["e芙蓉街", "ex"], 10), t.prefix(["pfu"], 10), t.slips([42], 5)
+    >>> t.postings(["e芙蓉街", "ex"], 10), t.prefix(["pfu"], 10, 5), t.slips([42], 5)
     ([('e芙蓉街', -100, 1)], [('pfu', -100, 1)], [(-100, 1)])
     >>> t.state()
     {'x': (1, 1)}
@@ -164,13 +164,15 @@ class SqliteSearchTables:
               "name_id LIMIT ?)"
         return self._rows(" UNION ALL ".join([one] * len(keys)), [v for k in keys for v in (k, limit)])
 
-    def prefix(self, prefixes: Sequence[str], scan: int) -> list[tuple[str, int, int]]:
-        """The first ``scan`` rows ``(prefix, ord, name_id)`` of the keys starting with each prefix, in key order."""
+    def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
+        """Of the first ``scan`` rows of the keys starting with each prefix (in key order), the best ``limit``
+        names ``(prefix, ord, name_id)``."""
         if not prefixes:
             return []
-        one = "SELECT * FROM (SELECT ?, ord, name_id FROM placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?)"
+        one = "SELECT * FROM (SELECT ?, min(ord) AS o, name_id FROM (SELECT ord, name_id FROM " \
+              "placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?) GROUP BY name_id ORDER BY o, name_id LIMIT ?)"
         return self._rows(" UNION ALL ".join([one] * len(prefixes)),
-                          [v for p in prefixes for v in (p, p, p + _TOP, scan)])
+                          [v for p in prefixes for v in (p, p, p + _TOP, scan, limit)])
 
     def counts(self, keys: Sequence[str], upto: int) -> list[int]:
         """How many rows each key has, counting at most ``upto``."""
@@ -296,12 +298,13 @@ class PgSearchTables:
                           "(SELECT ord, name_id FROM {postings} WHERE k = q.key ORDER BY ord, name_id LIMIT %s) p",
                           (list(keys), limit))
 
-    def prefix(self, prefixes: Sequence[str], scan: int) -> list[tuple[str, int, int]]:
+    def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
         if not prefixes:
             return []
-        return self._rows("SELECT q.key, p.ord, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL "
-                          "(SELECT ord, name_id FROM {postings} WHERE k >= q.key AND k < q.key || %s "
-                          "ORDER BY k, ord, name_id LIMIT %s) p", (list(prefixes), _TOP, scan))
+        return self._rows("SELECT q.key, p.o, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL "
+                          "(SELECT min(ord) AS o, name_id FROM (SELECT ord, name_id FROM {postings} WHERE k >= q.key "
+                          "AND k < q.key || %s ORDER BY k, ord, name_id LIMIT %s) r GROUP BY name_id "
+                          "ORDER BY o, name_id LIMIT %s) p", (list(prefixes), _TOP, scan, limit))
 
     def counts(self, keys: Sequence[str], upto: int) -> list[int]:
         if not keys:
