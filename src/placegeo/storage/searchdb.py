@@ -19,6 +19,7 @@ It imports nothing heavy, so a cold ``placegeo search`` opens the index quickly 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -99,9 +100,9 @@ class SqliteSearchTables:
 
     def _read(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
-        if con is None:
+        if con is None or self._local.pid != os.getpid():  # a forked worker opens its own
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-            self._local.con = con
+            self._local.con, self._local.pid = con, os.getpid()
         return con
 
     def close(self) -> None:
