@@ -112,3 +112,10 @@ def test_geopackage_and_postgis_give_the_same_answers(demo_gpkg, request):
         pytest.skip("no PostGIS server: run .ci/start-postgis and set PLACEGEO_TEST_POSTGIS to its URL")
     pg = request.getfixturevalue("demo_postgis")
     assert _ids(SearchIndex.for_atlas(pg)) == _ids(open_index(demo_gpkg.location))
+
+
+def test_a_former_name_holding_a_numeral_is_found(demo_atlas):
+    """四里山 (英雄山's former name) was dropped by the numeral rule meant for 经2路: found as written now."""
+    idx = SearchIndex.for_atlas(demo_atlas)
+    assert _names(idx, "四里山")[0] == "英雄山"
+    assert _names(idx, "经2路")[0] == "经二路" and "经三路" not in _names(idx, "经2路")

@@ -479,8 +479,11 @@ class _Searcher:
             tier_ids = np.array(sorted(by_tier[tier]), dtype=np.int64)
             at = self._attrs(tier_ids)
             keep = _filter(at, **filters)
-            if runs:
-                keep &= np.array([runs <= set(_NUMERAL_RUN.findall(n)) for n in at.names], dtype=bool)
+            if runs:  # a former name (四里山 for 英雄山) is matched as written: its numerals are in the alias
+                keep &= np.array([found[int(i)][0] in ("exact", "former", "former_prefix")
+                                  or runs <= set(_NUMERAL_RUN.findall(n)) for i, n in zip(tier_ids, at.names,
+                                                                                             strict=True)],
+                                 dtype=bool)
             tier_score = tier + _closeness(q, at)
             kept_ids.append(tier_ids[keep])
             kept_score.append(tier_score[keep])
