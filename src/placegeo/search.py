@@ -993,6 +993,14 @@ def index_complete(tables) -> bool:
     return all(state.get(name, (None, 0))[0] == INDEX_VERSION for name in _expected_layers(tables.atlas_layers()))
 
 
+def _flag(value: Any) -> bool:
+    """A boolean field's value; missing (None, NaN, pandas NA) is False."""
+    try:
+        return bool(value) and value == value
+    except TypeError:  # pandas NA
+        return False
+
+
 def _layer_records(layer: str, gdf) -> list[NameRecord]:
     """The records of a layer's features: traditional names with former names, admin units (their
     development zones' short forms as aliases), facilities, cemeteries, relief points; a ``name_en``
@@ -1018,7 +1026,7 @@ def _layer_records(layer: str, gdf) -> list[NameRecord]:
         records.append(NameRecord(f"{layer}:{getattr(row, pk)}", str(row.name), layer,
                                   str(category.iloc[j]) if category is not None else "",
                                   code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
-                                  aliases, bool(row.sample),
+                                  aliases, _flag(getattr(row, "sample", False)),
                                   1.0 if layer == "admin_units" and row.level == "district" else 0.0,
                                   str(name_en) if isinstance(name_en, str) else ""))
     return _with_english(records)
