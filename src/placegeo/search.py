@@ -996,7 +996,7 @@ def index_complete(tables) -> bool:
 def _flag(value: Any) -> bool:
     """A boolean field's value; missing (None, NaN, pandas NA) is False."""
     try:
-        return bool(value) and value == value
+        return bool(value) and bool(value == value)
     except TypeError:  # pandas NA
         return False
 
