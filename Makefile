@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ATLAS  ?= atlas.gpkg
 
-.PHONY: run serve-prod test install lint typecheck bench demo clean
+.PHONY: run serve-prod test install lint typecheck bench bench-national demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,10 +49,15 @@ bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/bench_import_export.py
 	$(BIN)/python benchmarks/bench_relocation.py
-	$(BIN)/python benchmarks/bench_search.py
+	$(BIN)/python benchmarks/bench_search.py  # --big adds 2,000,000 names
 	$(BIN)/python benchmarks/bench_coverage.py
 	url=$$(./.ci/start-postgis) && trap './.ci/start-postgis stop' EXIT && \
 	  $(BIN)/python benchmarks/bench_ogc_bbox.py --postgis $$url
+
+# place-name search at national scale (13,000,000 names, GeoPackage and PostGIS): long, not in `make bench`
+bench-national: install
+	url=$$(./.ci/start-postgis) && trap './.ci/start-postgis stop' EXIT && \
+	  $(BIN)/python benchmarks/bench_national.py --postgis $$url
 
 clean:
 	rm -rf $(VENV) build dist exports .pytest_cache .ruff_cache .mypy_cache $(ATLAS)

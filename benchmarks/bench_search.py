@@ -1,4 +1,5 @@
-"""Place-name search on 200,000 generated names: placegeo against SQLite (FTS5 + B-tree pinyin columns) and rapidfuzz.
+"""Place-name search at 51,500 / 200,000 (/ 2,000,000) names: placegeo's index kept in the atlas's database
+against SQLite FTS5 given the same pinyin columns (and tantivy when installed).
 
 Names are made from the characters of Jinan's real division names (专名 of two or three characters
 plus a generic term: 路, 街, 村, 社区 …; some numbered roads such as 某某三路), each in one of the city's
@@ -9,34 +10,38 @@ and district before the name: 济南市历下区某某路, or the district alone
 某某三路) and English (pinyin proper name with an English generic term: Furong Street) — the benchmark
 prints p50 and p99 latency and recall@10 (the intended name among the first ten).
 
-The comparison is meant to be fair: SQLite gets the same normalisation and pinyin conversion as placegeo,
-B-tree indexed columns for the name, its pinyin, its initials and the reversed name and pinyin, an FTS5
-trigram index for parts of names, and index-assisted one-wildcard patterns for slips (a prefix range on
-the name or on the reversed name, whichever keeps more of the query fixed, then GLOB). It gets no address,
-numeral-in-context or English handling, which are placegeo features. The systems run interleaved, query by
-query, in ``--rounds`` rounds; the figures are the medians over the rounds. rapidfuzz (a brute-force scan)
-runs on a subset, in the first round only, when it is installed (``pip install placegeo[bench]``).
+Both systems are SQLite files on disk, built from the same names with the same normalisation and pinyin
+conversion: placegeo's index tables (:mod:`placegeo.storage.searchdb`, as an atlas holds them) and a
+table with B-tree indexed columns for the name, its pinyin, its initials and the reversed name and
+pinyin, an FTS5 trigram index for parts of names, and index-assisted one-wildcard patterns for slips.
+SQLite gets no address, numeral-in-context or English handling, which are placegeo features. The systems
+run interleaved, query by query, in ``--rounds`` rounds; the figures are medians over the rounds.
+Resident memory is measured in a separate process per system that opens the file and answers every
+query (its peak RSS), as a web worker would.
 
-    python benchmarks/bench_search.py [--names 200000] [--queries 300] [--fuzz-queries 60] [--rounds 3]
+    python benchmarks/bench_search.py [--sizes 51500,200000] [--big] [--queries 300] [--rounds 3]
 
-Targets (issues 6 and 16): p99 < 1 ms for every kind at 200,000 names; recall@10 99% for homophone typos
-and at least 70% for one-character slips (slips in 200,000 short names have a ceiling near 70%: many names
-lie within one edit of each other).
+``--big`` adds 2,000,000 names (several minutes to build). Targets (issues 6, 16, 19): p99 < 1 ms for
+every kind at 200,000 names; p99 at 2,000,000 within 2x of 51,500; < 500 MB resident per process.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 
 import numpy as np
 
-from placegeo.demo import load_code_tree
 from placegeo.pinyin import has_han
-from placegeo.search import NameRecord, SearchIndex, _data, _key, _latin
+from placegeo.search import INDEX_VERSION, NameRecord, StoredSearchIndex, _data, _key, _latin, _slot, index_rows
+from placegeo.storage.searchdb import SqliteSearchTables
 
 GENERIC = ["路", "街", "村", "社区", "小区", "巷", "庄", "泉", "山", "河", "花园", "家园", "公园", "广场", "大厦"]
 ENGLISH = {"路": "Road", "街": "Street", "村": "Village", "巷": "Lane", "泉": "Spring", "山": "Mountain",
@@ -45,16 +50,19 @@ NUMERALS = "一二三四五六七八九十"
 KINDS = ["exact", "prefix", "pinyin", "initials", "homophone", "slip", "address", "numeral", "english"]
 
 
-def rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
     with open(f"/proc/{os.getpid()}/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS"):
+            if line.startswith("VmHWM"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
 
 def make_names(n: int, rng) -> tuple[list[tuple[str, str]], dict[str, list[str]], dict[str, str]]:
     """(name, district code) pairs, characters by reading, and district names by code."""
+    from placegeo.demo import load_code_tree
+
     codes = load_code_tree()
     districts = dict(zip(codes.loc[codes["level"] == "district", "code"],
                          codes.loc[codes["level"] == "district", "name"], strict=True))
@@ -109,8 +117,10 @@ def make_queries(names, by_reading, districts, rng, k):
 class SqliteFts:
     """SQLite as a fair alternative: B-tree columns for name, pinyin, initials and reversed forms, FTS5 trigram."""
 
-    def __init__(self, names: list[str]):
-        self.con = sqlite3.connect(":memory:")
+    def __init__(self, names: list[str] | None = None, *, path: str):
+        self.con = sqlite3.connect(path)
+        if names is None:  # opened
+            return
         self.con.executescript("""
             CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT, rname TEXT, pinyin TEXT, rpinyin TEXT, initials TEXT);
             CREATE VIRTUAL TABLE fts USING fts5(name, content='names', content_rowid='id', tokenize='trigram');
@@ -189,71 +199,158 @@ def run_round(systems: dict, queries: list[tuple[str, int]], flip: bool) -> dict
     return {s: summarise(times[s], hits[s]) for s in systems}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--names", type=int, default=200_000)
-    ap.add_argument("--queries", type=int, default=300, help="queries of each kind")
-    ap.add_argument("--fuzz-queries", type=int, default=60, help="queries of each kind for rapidfuzz (slow)")
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
-    args = ap.parse_args()
-    rng = np.random.default_rng(7)
-    named, by_reading, districts = make_names(args.names, rng)
-    names = [n for n, _ in named]
-    queries = make_queries(named, by_reading, districts, rng, args.queries)
+def cold_caches() -> None:
+    """Forget every name's pinyin and key, so each build converts the names itself (a fair build time)."""
+    import placegeo.pinyin as pinyin
+    import placegeo.search as search
+    import placegeo.text as text
 
-    before = rss_mb()
-    t0 = time.perf_counter()
-    records = [NameRecord(str(i), n, "traditional_place_names", district_code=d) for i, (n, d) in enumerate(named)]
-    records += [NameRecord(f"d{c}", n, "admin_units", district_code=c) for c, n in districts.items()]
-    idx = SearchIndex.from_records(records)
-    build_s, mem = time.perf_counter() - t0, rss_mb() - before
-    before = rss_mb()
-    t0 = time.perf_counter()
-    sql = SqliteFts(names)
-    sql_build, sql_mem = time.perf_counter() - t0, rss_mb() - before
-    try:
-        from rapidfuzz import fuzz, process
-    except ImportError:  # optional: pip install placegeo[bench]
-        process = None
-    pinyins = [_latin(n)[0] for n in names]
-    initials = [_latin(n)[1] for n in names]
+    for fn in (search._latins, search._key, pinyin._readings, pinyin.syllables, text.normalize):
+        fn.cache_clear()
 
-    def ours(q):
+
+def build_placegeo(named, districts, path: str) -> float:
+    """placegeo's index tables for the names, in a SQLite file, as an atlas holds them; seconds taken."""
+    cold_caches()
+    t0 = time.perf_counter()
+    tables = SqliteSearchTables(path=path)
+    layers = {"traditional_place_names": [NameRecord(str(i), n, "traditional_place_names", district_code=d)
+                                          for i, (n, d) in enumerate(named)],
+              "admin_units": [NameRecord(f"d{c}", n, "admin_units", district_code=c) for c, n in districts.items()]}
+    for layer, records in layers.items():
+        step = 50_000  # written in slices: the rows of 2,000,000 names do not fit in memory at once
+        for j in range(0, len(records), step):
+            rows, postings, slips = index_rows(records[j:j + step], first_id=_slot(layer) + j)
+            tables.write(layer, rows, sorted(postings), sorted(slips), version=INDEX_VERSION,
+                         n=min(j + step, len(records)))
+    tables.close()
+    return time.perf_counter() - t0
+
+
+def open_placegeo(path: str):
+    idx = StoredSearchIndex(SqliteSearchTables(path=path), cache_size=0)
+
+    def query(q: str) -> list[int]:
         return [int(h.record.id) for h in idx.query(q, limit=10) if h.record.layer != "admin_units"]
+    return query
 
-    def brute(q):
-        if process is None:
+
+def open_fts(path: str):
+    return SqliteFts(path=path).query
+
+
+def open_tantivy(path: str):
+    import tantivy
+
+    index = tantivy.Index.open(path)
+    searcher = index.searcher()
+
+    def query(q: str) -> list[int]:
+        k = _key(q)
+        field = "name" if has_han(k) else "pinyin"
+        text = " ".join(k) if has_han(k) else k
+        try:
+            parsed = index.parse_query(text, [field, "initials"] if field == "pinyin" else [field])
+        except ValueError:
             return []
-        choices = names if has_han(q) else (initials if len(q) <= 4 else pinyins)
-        return [r[2] for r in process.extract(q, choices, scorer=fuzz.WRatio, limit=10)]
+        return [searcher.doc(a)["id"][0] for _, a in searcher.search(parsed, 10).hits]
+    return query
 
-    print(f"{len(names):,} names; build: placegeo {build_s:.1f} s, {mem:.0f} MB; SQLite FTS5+B-tree "
-          f"{sql_build:.1f} s, {sql_mem:.0f} MB (resident memory growth in this process)")
-    print(f"{'kind':<10} {'queries':>7} | {'placegeo p50/p99 ms':>20} {'recall':>7} | {'SQLite p50/p99 ms':>18} "
-          f"{'recall':>7} | {'rapidfuzz p50/p99 ms':>21} {'recall':>7}")
-    worst_p99 = 0.0
+
+def build_tantivy(names: list[str], path: str) -> float | None:
+    try:
+        import tantivy
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    schema = tantivy.SchemaBuilder().add_integer_field("id", stored=True).add_text_field("name") \
+        .add_text_field("pinyin").add_text_field("initials").build()
+    os.makedirs(path, exist_ok=True)
+    index = tantivy.Index(schema, path=path)
+    writer = index.writer()
+    for i, n in enumerate(names):
+        full, initials = _latin(_key(n))
+        writer.add_document(tantivy.Document(id=i, name=" ".join(_key(n)), pinyin=full, initials=initials))
+    writer.commit()
+    return time.perf_counter() - t0
+
+
+OPENERS = {"placegeo": open_placegeo, "sqlite": open_fts, "tantivy": open_tantivy}
+
+
+def child_rss(system: str, path: str, queries_file: str) -> float:
+    """Peak resident memory (MB) of a fresh process that opens ``system`` and answers every query."""
+    code = (f"import json, sys\nsys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+            "import bench_search as b\n"
+            f"q = b.OPENERS[{system!r}]({path!r})\n"
+            f"for text in json.load(open({queries_file!r})): q(text)\n"
+            "print(b.peak_rss_mb())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the {system} process failed: {done.stderr[-2000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def run_size(n: int, args, folder: str) -> dict[str, float]:
+    rng = np.random.default_rng(7)
+    t0 = time.perf_counter()
+    named, by_reading, districts = make_names(n, rng)
+    names = [name for name, _ in named]
+    queries = make_queries(named, by_reading, districts, rng, args.queries)
+    gen_s = time.perf_counter() - t0
+    paths = {"placegeo": f"{folder}/placegeo-{n}.sqlite", "sqlite": f"{folder}/fts-{n}.sqlite",
+             "tantivy": f"{folder}/tantivy-{n}"}
+    builds = {"placegeo": build_placegeo(named, districts, paths["placegeo"])}
+    cold_caches()
+    t0 = time.perf_counter()
+    SqliteFts(names, path=paths["sqlite"])
+    builds["sqlite"] = time.perf_counter() - t0
+    cold_caches()
+    tantivy_s = build_tantivy(names, paths["tantivy"])
+    if tantivy_s is not None:
+        builds["tantivy"] = tantivy_s
+    systems = {s: OPENERS[s](paths[s]) for s in builds}
+    qfile = f"{folder}/queries-{n}.json"
+    with open(qfile, "w") as fh:
+        json.dump([q for kind in KINDS for q, _ in queries[kind]], fh, ensure_ascii=False)
+    rss = {s: child_rss(s, paths[s], qfile) for s in builds}
+    size = {s: sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(paths[s]) for f in fs)
+            if os.path.isdir(paths[s]) else os.path.getsize(paths[s]) for s in builds}
+    print(f"\n{n:,} names (generated in {gen_s:.0f} s): " + "; ".join(
+        f"{s} build {builds[s]:.1f} s, {size[s] / 2**20:.0f} MB on disk, {rss[s]:.0f} MB resident"
+        for s in builds))
+    head = " | ".join(f"{s + ' p50/p99 ms':>22} {'recall':>7}" for s in systems)
+    print(f"{'kind':<10} {'queries':>7} | {head}")
+    worst = 0.0
     for kind in KINDS:
         qs = queries[kind]
         if not qs:
             continue
-        rounds = [run_round({"placegeo": ours, "sqlite": sql.query}, qs, flip=bool(r % 2))
-                  for r in range(args.rounds)]
-        a, b = ({k: np.median([rd[s][j] for rd in rounds]) for j, k in enumerate(("p50", "p99", "recall"))}
-                for s in ("placegeo", "sqlite"))
-        c = summarise(*_brute(brute, qs[: args.fuzz_queries])) if process else (np.nan, np.nan, np.nan)
-        worst_p99 = max(worst_p99, a["p99"])
-        print(f"{kind:<10} {len(qs):>7} | {a['p50']:>9.3f} / {a['p99']:>7.3f} {a['recall']:>7.1%} | "
-              f"{b['p50']:>7.3f} / {b['p99']:>7.3f} {b['recall']:>7.1%} | {c[0]:>8.1f} / {c[1]:>9.1f} {c[2]:>7.1%}")
-    print(f"placegeo: build {build_s:.1f} s, worst p99 {worst_p99:.3f} ms over every kind (target < 1)")
+        rounds = [run_round(systems, qs, flip=bool(r % 2)) for r in range(args.rounds)]
+        med = {s: [float(np.median([rd[s][j] for rd in rounds])) for j in range(3)] for s in systems}
+        worst = max(worst, med["placegeo"][1])
+        print(f"{kind:<10} {len(qs):>7} | " + " | ".join(
+            f"{med[s][0]:>10.3f} / {med[s][1]:>9.3f} {med[s][2]:>7.1%}" for s in systems))
+    ratio = builds["sqlite"] / builds["placegeo"]
+    print(f"placegeo at {n:,}: worst p99 {worst:.3f} ms over every kind; {rss['placegeo']:.0f} MB resident; "
+          f"build {builds['placegeo']:.1f} s ({ratio:.2f}x FTS5's build time)")
+    return {"worst_p99": worst, "rss": rss["placegeo"]}
 
 
-def _brute(fn, queries) -> tuple[list[float], int]:
-    times, hits = [], 0
-    for q, target in queries:
-        t0 = time.perf_counter()
-        hits += target in fn(q)
-        times.append(time.perf_counter() - t0)
-    return times, hits
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="51500,200000", help="numbers of names, comma-separated")
+    ap.add_argument("--big", action="store_true", help="also 2,000,000 names (several minutes)")
+    ap.add_argument("--queries", type=int, default=300, help="queries of each kind")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")] + ([2_000_000] if args.big else [])
+    with tempfile.TemporaryDirectory() as folder:
+        results = {n: run_size(n, args, folder) for n in sizes}
+    first, last = results[sizes[0]], results[sizes[-1]]
+    print(f"\nworst p99 {first['worst_p99']:.3f} ms at {sizes[0]:,} names, {last['worst_p99']:.3f} ms at "
+          f"{sizes[-1]:,}: ratio {last['worst_p99'] / first['worst_p99']:.2f} (target < 2); resident "
+          f"{last['rss']:.0f} MB per process at {sizes[-1]:,} (target < 500)")
 
 
 if __name__ == "__main__":

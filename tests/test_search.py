@@ -10,7 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from placegeo.cli import main
-from placegeo.search import NameRecord, SearchError, SearchIndex, normalize, reverse_lookup
+from placegeo.search import (
+    NameRecord,
+    SearchError,
+    SearchIndex,
+    StoredSearchIndex,
+    index_complete,
+    normalize,
+    reverse_lookup,
+)
 
 BACKENDS = ["gpkg", "postgis"]
 
@@ -89,10 +97,10 @@ def test_bad_queries(idx):
         idx.query("泉", near=(117.0, 36.6))
 
 
-def test_index_is_saved_and_reloaded(demo_atlas, idx):
-    assert demo_atlas.load_artifact("search") is not None  # beside the file, or in the database
-    if demo_atlas.backend == "gpkg":
-        assert Path(demo_atlas.location + ".search").exists()
+def test_index_is_kept_in_the_atlas_and_reopened(demo_atlas, idx):
+    assert isinstance(idx, StoredSearchIndex) and index_complete(demo_atlas.store.search_tables())
+    if demo_atlas.backend == "gpkg":  # in the GeoPackage's own tables, no file beside it
+        assert not Path(demo_atlas.location + ".search").exists()
     again = SearchIndex.for_atlas(demo_atlas)
     assert len(again.records) == len(idx.records)
     assert [h.record.id for h in again.query("frj")] == [h.record.id for h in idx.query("frj")]
@@ -118,10 +126,11 @@ def test_cli(demo_atlas):
     assert r.exit_code == 0 and '"趵突泉"' in r.stdout
 
 
-def test_saved_index_is_data_not_code(idx, tmp_path):
+def test_saved_index_is_data_not_code(demo_atlas, tmp_path):
     """The index is saved as JSON and numeric arrays: loading it cannot run code, a pickle is refused."""
     import pickle
 
+    idx = SearchIndex.from_atlas(demo_atlas)
     again = SearchIndex.from_bytes(idx.to_bytes())
     assert again.records == idx.records and again.meta == idx.meta
     assert [h.record.id for h in again.query("長清")] == [h.record.id for h in idx.query("長清")]
@@ -142,6 +151,9 @@ from placegeo.search import SearchIndex
 idx = SearchIndex.load(sys.argv[1])
 print(json.dumps({q: [h.record.id for h in idx.query(q)] for q in json.loads(sys.argv[2])}))
 """
+_CHILD_STORED = _CHILD.replace("from placegeo.search import SearchIndex", "from placegeo.atlas import Atlas\n"
+                               "from placegeo.search import SearchIndex").replace(
+    "SearchIndex.load(sys.argv[1])", "SearchIndex.for_atlas(Atlas(sys.argv[1]))")
 
 
 def _child(*args: str, seed: str) -> str:
@@ -150,13 +162,18 @@ def _child(*args: str, seed: str) -> str:
     return done.stdout
 
 
-def test_saved_index_answers_the_same_in_another_process(idx, tmp_path):
-    """The slip keys were Python hash() values, which differ between processes: 曲水街 found nothing after a reload."""
+def test_saved_index_answers_the_same_in_another_process(demo_atlas, tmp_path):
+    """The slip keys were Python hash() values, which differ between processes: 曲水街 found nothing after a reload.
+    The index kept in the atlas answers in another process as the one built in memory here."""
+    idx = SearchIndex.from_atlas(demo_atlas)
     path = idx.save(tmp_path / "jinan.search")
     here = {q: [h.record.id for h in idx.query(q)] for q in CROSS_PROCESS_QUERIES}
     assert idx.query("曲水街")[0].record.name == "曲水亭街"
     there = json.loads(_child(_CHILD, str(path), json.dumps(CROSS_PROCESS_QUERIES), seed="4242"))
     assert there == here
+    stored = json.loads(_child(_CHILD_STORED, demo_atlas.store.url if demo_atlas.backend == "postgis"
+                               else demo_atlas.location, json.dumps(CROSS_PROCESS_QUERIES), seed="7"))
+    assert stored == here
     assert all(there[q] for q in CROSS_PROCESS_QUERIES)
 
 

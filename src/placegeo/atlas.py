@@ -236,6 +236,7 @@ class Atlas:
                 f"the code table repeats codes: {', '.join(table.loc[dup, 'code'].astype(str)[:5])}")
         with self.transaction():
             self.store.put_codes(table)
+            self._index_names("admin_codes")
 
     def layer_info(self) -> pd.DataFrame:
         """Title, counts, sources, licence and attribution of every stored layer."""
@@ -343,7 +344,18 @@ class Atlas:
         >>> atlas.undo()["rev"], atlas.meta["name"]
         (1, '济南')
         """
-        return self.store.undo()
+        from placegeo.search import unindex_layer
+
+        with self.store.transaction():  # the place-name index goes back with the layers, in one write
+            record = self.store.undo()
+            present = set(self.layers())
+            for layer in record["layers"]:
+                if layer in present:
+                    self._index_names(layer)
+                else:
+                    unindex_layer(self, layer)
+            self._index_names("admin_codes")  # the code tree may have gone back too
+        return record
 
     def keys(self, name: str) -> pd.Index:
         """The primary keys stored in a layer."""
@@ -401,6 +413,13 @@ class Atlas:
                         "stored by another writer in the meantime; nothing was written, import again")
             self.store.write_data(spec, data, append=append)
             self._record_layer(spec, licence=licence, attribution=attribution, added=data if append else None)
+            self._index_names(spec.name, data, append=append)
+
+    def _index_names(self, layer: str, data: gpd.GeoDataFrame | None = None, *, append: bool = False) -> None:
+        """Keep the place-name index (tables beside the layers) in step, inside the write's transaction."""
+        from placegeo.search import index_layer
+
+        index_layer(self, layer, data, append=append)
 
     def _record_layer(self, spec: LayerSpec, *, licence: str | None, attribution: str | None,
                       added: gpd.GeoDataFrame | None = None) -> None:
@@ -475,7 +494,7 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
     date), the code tree, every layer with its attributes and geometries in their order, and the
     layer records (title, counts, sources, licence, attribution, time of the last update). The
     copy lands whole or not at all: a failure leaves ``dst`` as it was, an atlas it replaces
-    included. Derived data (the search index) is not copied; it is rebuilt on first use.
+    included. The place-name index is built anew in the copy, in the same transaction.
 
     Examples
     --------
@@ -505,6 +524,9 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
             target.write_data(spec, _promote_to_multi(source.read(name), spec), append=False)
         info = source.store.read_layer_info()
         target.put_layer_info(list(none_for_missing(info).itertuples(index=False, name=None)))
+        from placegeo.search import rebuild_index
+
+        rebuild_index(Atlas(store=target))
 
     return Atlas(store=target_class.replace_with(dst, fill))
 

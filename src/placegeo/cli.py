@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -35,6 +36,12 @@ def _echo_json(data) -> None:
     from placegeo._json import dumps_strict
 
     click.echo(dumps_strict(data, ensure_ascii=False, indent=2))
+
+
+def _missing(value) -> bool:
+    import pandas as pd  # imported here: a cold `placegeo search` needs no pandas
+
+    return bool(pd.isna(value))
 
 
 def _err(msg: str) -> None:
@@ -436,7 +443,6 @@ def cemetery(atlas_path, horizon_years, chart, by_level, as_json, **overrides) -
 
     The eco-burial target and its year default to the atlas's city profile (policy).
     """
-    import pandas as pd
 
     from placegeo.cemetery import capacity_by_area, compare_scenarios, plot_scenarios
 
@@ -475,7 +481,7 @@ def cemetery(atlas_path, horizon_years, chart, by_level, as_json, **overrides) -
     click.echo(f"{'area':<8} {'name':<14} {'demand':>9} {'free':>9} {'planned':>9} {'meets':>5} "
                f"{'short plots':>11} {'short ha':>8} {'full in':>7}")
     for code, r in table.iterrows():
-        full = "-" if pd.isna(r["full_year"]) else f"{int(r['full_year'])}"
+        full = "-" if _missing(r["full_year"]) else f"{int(r['full_year'])}"
         click.echo(f"{code:<8} {_pad(r['name'], 14)} {r['demand_plots']:>9,.0f} {r['free_plots']:>9,.0f} "
                    f"{r['added_plots']:>9,.0f} {'yes' if r['meets'] else 'NO':>5} {r['shortfall_plots']:>11,.0f} "
                    f"{r['shortfall_ha']:>8.2f} {full:>7}")
@@ -615,7 +621,6 @@ def _write_table(gdf, path: Path) -> None:
 def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, weekday,
              no_network, central, write, with_areas, as_json) -> None:
     """Who lives within a 5/10/15-minute walk of care: shares per town or district, gaps, and more."""
-    import pandas as pd
 
     from placegeo import coverage as cov
     from placegeo.network import WalkNetwork
@@ -669,7 +674,7 @@ def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min,
     click.echo(f"{'code':<10} {'name':<14} {'residents':>9} {'60+':>8} "
                + " ".join(f"{f'60+ {t}min':>9}" for t in circles) + "  meets")
     for code, r in table.iterrows():
-        shares = " ".join(f"{r[f'share60_{t}min']:>9.1%}" if pd.notna(r[f"share60_{t}min"]) else f"{'-':>9}"
+        shares = " ".join(f"{r[f'share60_{t}min']:>9.1%}" if not _missing(r[f"share60_{t}min"]) else f"{'-':>9}"
                           for t in circles)
         click.echo(f"{code:<10} {_pad(r['name'], 14)} {r['residents']:>9,} {r['residents_60plus']:>8,} {shares}  "
                    f"{'yes' if r['meets_target'] else 'NO'}")
@@ -752,20 +757,25 @@ def report(atlas_path, city, out, no_network) -> None:
 @_handle_errors
 def search(query, atlas_path, limit, layer, category, district, as_json) -> None:
     """Find places by name, pinyin (baotuquan), initials (frj), mixed input (芙rj) or with a typo (芙容街)."""
-    from placegeo.search import SearchIndex
+    import json
 
-    idx = SearchIndex.for_atlas(_open(atlas_path))
-    hits = idx.search(query, limit=limit, layer=layer, category=category, district=district)
+    from placegeo.search import hit_rows, open_index
+
+    idx = open_index(atlas_path)  # the index tables, opened: nothing is built
+    rows = hit_rows(idx.query(query, limit=limit, layer=layer, category=category, district=district))
     if as_json:
-        click.echo(hits.to_json(ensure_ascii=False, drop_id=True))
+        click.echo(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")},
+             "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]}} for r in rows]},
+            ensure_ascii=False))
         return
-    if hits.empty:
+    if not rows:
         _err(f"nothing found for {query!r}")
         return
-    for r in hits.itertuples():
-        click.echo(f"{_pad(r.name, 24)} {_pad(r.pinyin, 26)} {_pad(r.layer, 24)} {_pad(r.category or '', 10)} "
-                   f"{r.district_code:<7} {r.geometry.x:.5f},{r.geometry.y:.5f}  ({r.match}"
-                   f"{', sample' if r.sample else ''})")
+    for r in rows:
+        click.echo(f"{_pad(r['name'], 24)} {_pad(r['pinyin'], 26)} {_pad(r['layer'], 24)} "
+                   f"{_pad(r['category'] or '', 10)} {r['district_code']:<7} {r['lon']:.5f},{r['lat']:.5f}  "
+                   f"({r['match']}{', sample' if r['sample'] else ''})")
 
 
 @main.command()
@@ -791,7 +801,8 @@ def namecheck(name, atlas_path, feature_type, area_code, rules_file, as_json) ->
     from placegeo.namecheck import check_name
     from placegeo.search import SearchIndex
 
-    report = check_name(SearchIndex.for_atlas(_open(atlas_path)), name, feature_type=feature_type,
+    index: Any = SearchIndex.for_atlas(_open(atlas_path))  # in memory or kept in the atlas: both hold .records
+    report = check_name(index, name, feature_type=feature_type,
                         area_code=area_code, rules_file=rules_file)
     if as_json:
         _echo_json(report)

@@ -29,7 +29,6 @@ characters, pinyin letters with pinyin letters), in the more important layer.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import io
 import json
 import re
@@ -40,27 +39,27 @@ from functools import cache, lru_cache
 from hashlib import blake2b
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
 import yaml
 
 from placegeo.errors import PlacegeoError, SearchError
 from placegeo.generics import class_terms, english_generic, load_generic_classes
 from placegeo.pinyin import has_han, romanize, to_pinyin
 from placegeo.pinyin import readings as pinyin_readings
-from placegeo.registry import load_registry
-from placegeo.storage._atomic import write_bytes
 from placegeo.text import normalize
 
-__all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchIndex", "check_name", "normalize",
+if TYPE_CHECKING:  # GeoPandas, pandas and shapely are imported where used: a cold search needs none of them
+    import geopandas as gpd
+    import pandas as pd
+
+__all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchIndex", "StoredSearchIndex",
+           "atlas_records", "check_name", "hit_rows", "index_layer", "normalize", "open_index", "rebuild_index",
            "reverse_lookup"]
 
 #: Format of the saved index; an index saved in another format is refused with a request to rebuild it.
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2}
 TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80, "english_prefix": 78,
@@ -68,7 +67,7 @@ TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80,
 #: Tiers that answer the query as typed: no slips, no address reading needed.
 _SURE = ("exact", "former", "english", "generic", "prefix")
 _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会", "社区居委会")
-# the usual short forms of development zones' names (a city's 高新技术产业开发区 is called 高新区), searched as aliases
+# the usual short forms of development zones' names (济南高新技术产业开发区 is called 高新区), searched as aliases
 _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区",
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
 _SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
@@ -250,9 +249,313 @@ class KeyTable:
         return found[:cap]
 
 
+_KINDS = {"exact": "e", "former": "f", "pinyin": "p", "initials": "i", "english": "n", "bigrams": "b", "chars": "c"}
+_MAX_CLOSENESS = 1.6  # what _closeness adds to a tier at most: a lower tier cannot overtake by more
+
+
+def _rank_of(r: NameRecord) -> float:
+    """More important layers first, then shorter names."""
+    return (LAYER_WEIGHT.get(r.layer, 1) + r.importance) * 100 - len(r.name)
+
+
+def _keys_of(r: NameRecord) -> tuple[list[str], list[str]]:
+    """The keys a record is found by, each a kind letter and the key (``e芙蓉街``, ``pfurongjie``), and its
+    slip keys (sorted: what is stored must not depend on set order)."""
+    keys = {_key(r.name)}
+    short = _short_name(r.name)
+    if short != r.name and len(short) >= 2:
+        keys.add(_key(short))
+    aliases = {_key(a) for a in r.aliases} - keys
+    out = [*("e" + k for k in sorted(keys)), *("f" + k for k in sorted(aliases))]
+    if r.name_en:
+        out.append("n" + _en_key(r.name_en))
+    slips: set[str] = set()
+    for k in sorted(keys | aliases):
+        for full, initial in _latins(k):
+            if full:
+                out += ["p" + full, "i" + initial]
+            if 3 <= len(full) <= 40:  # slips of pinyin, #-prefixed
+                slips.update("#" + d for d in (full, *_deletions(full)))
+        out += ["b" + k[j:j + 2] for j in range(len(k) - 1)]
+        out += ["c" + c for c in sorted(set(k))]
+        if 2 <= len(k) <= 24:  # slips of characters: the key and each one-deletion of it
+            slips.update((k, *_deletions(k)))
+    return list(dict.fromkeys(out)), sorted(slips)
+
+
 @dataclass
-class SearchIndex:
-    """An index of every named feature of an atlas. Build with :meth:`from_atlas`, query with :meth:`search`.
+class _Attrs:
+    """What ranking and filtering read of the candidate records, aligned with their ids."""
+
+    order: np.ndarray  # rank order: smaller is better
+    rank: np.ndarray
+    codes: np.ndarray
+    lengths: np.ndarray
+    py_lengths: np.ndarray
+    lonlat: np.ndarray
+    layer: np.ndarray
+    category: np.ndarray
+    district: np.ndarray
+    names: list[str]
+
+
+def _attrs_of(records: list[NameRecord], order: np.ndarray, py_lengths: list[int] | None = None) -> _Attrs:
+    names = [_key(r.name) for r in records]
+    if py_lengths is None:
+        py_lengths = [min(len(_latin(k)[0]), 999) for k in names]
+    codes = np.array([k[:16].ljust(16, "\0") for k in names], dtype="<U16").view(np.uint32).reshape(-1, 16) \
+        if names else np.zeros((0, 16), dtype=np.uint32)
+    return _Attrs(order, np.array([_rank_of(r) for r in records], dtype="float64"), codes,
+                  np.array([min(len(k), 16) for k in names], dtype=np.int16),
+                  np.array(py_lengths, dtype=np.int16),
+                  np.array([(r.lon, r.lat) for r in records], dtype="float64").reshape(-1, 2),
+                  np.array([r.layer for r in records], dtype=object),
+                  np.array([r.category for r in records], dtype=object),
+                  np.array([r.district_code for r in records], dtype=object), names)
+
+
+class _Searcher:
+    """The query logic, over lookups a subclass answers from memory or from the atlas's database.
+
+    Every lookup is a key's first ids in rank order, or a prefix range read in key order up to
+    ``_SCAN_CAP`` rows: no step reads more as more names share a key.
+    """
+
+    admin: dict[str, str]
+
+    # -- lookups (ids best first) -----------------------------------------------------------------
+    def _get_many(self, keys: list[str], limit: int) -> dict[str, list[int]]:
+        raise NotImplementedError
+
+    def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
+        raise NotImplementedError
+
+    def _substring(self, q: str, cap: int) -> list[int]:
+        raise NotImplementedError
+
+    def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
+        raise NotImplementedError
+
+    def _attrs(self, ids: np.ndarray) -> _Attrs:
+        raise NotImplementedError
+
+    def _records_of(self, ids: list[int]) -> list[NameRecord]:
+        raise NotImplementedError
+
+    def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
+        """The ``k`` named places nearest a point, with their distance in metres."""
+        raise NotImplementedError
+
+    # -- querying ---------------------------------------------------------------------------------
+    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = ()) -> dict[int, tuple[str, int]]:
+        """Record id -> (how it matched, tier score), best tier kept, for a query key ``q``;
+        ``extra``: more (key, how) whole-key lookups."""
+        found: dict[int, tuple[str, int]] = {}
+
+        def add(ids, how):
+            score = TIERS[how]
+            for i in ids:
+                if i not in found or found[i][1] < score:
+                    found[i] = (how, score)
+
+        han = has_han(q)
+        latin = re.sub(r"[^a-z]", "", q) if not han else ""
+        whole = [("e" + q, "exact"), ("f" + q, "former")]  # whole-name keys: lists of a few names
+        gets = list(extra)  # other keys: their best `cap` names
+        prefixes = [("e" + q, "prefix"), ("f" + q, "former_prefix")]
+        substring = False
+        if han:
+            pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
+            for variant in _generic_variants(q):  # 经二大街 -> 经二路, 大明湖公园 -> 大明湖
+                whole += [("e" + variant, "generic"), ("f" + variant, "generic")]
+            pairs = _latins(q) if pure else (_mixed(q),)
+            gets += [("p" + full, "homophone") for full, _ in pairs if full]
+            if len(q) >= 2:  # a homophone typed halfway: 芙容 -> 芙蓉街
+                if pairs[0][0]:
+                    prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
+                substring = True
+            else:
+                gets.append(("c" + q, "substring"))
+            if not pure and pairs[0][1]:  # mixed: 芙rj, 芙rongjie
+                prefixes.append(("i" + pairs[0][1], "initials"))
+        elif latin:
+            gets += [("p" + latin, "homophone"), ("i" + latin, "initials"), ("n" + latin, "english")]
+            prefixes += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials")]
+            if len(latin) >= 4:
+                prefixes.append(("n" + latin, "english_prefix"))
+        got = self._get_many(list(dict.fromkeys(k for k, _ in whole)), _SCAN_CAP)
+        got.update(self._get_many(list(dict.fromkeys(k for k, _ in gets)), cap))
+        for key, how in [*whole, *gets]:
+            add(got.get(key, ()), how)
+        pre = self._prefix_many(list(dict.fromkeys(k for k, _ in prefixes)), cap)
+        for key, how in prefixes:
+            add(pre.get(key, ()), how)
+        if substring:
+            add(self._substring(q, cap), "substring")
+        sure = any(how in _SURE for how, _ in found.values())
+        if len(found) < 10 and not sure:  # slips: only when nothing matched as written
+            keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
+            if latin and 3 <= len(latin) <= 40:
+                keys += ["#" + k for k in (latin, *_deletions(latin))]
+            add(self._slip_ids(keys, cap), "slip")
+        return found
+
+    def _english(self, text: str) -> list[tuple[str, str]]:
+        """English with an English generic word last (Baotu Spring, Furong Street): pinyin keys of the
+        proper name with each term of the generic class."""
+        words = [w for w in (normalize(w) for w in re.split(r"[\s,/\-_]+", text)) if re.fullmatch("[a-z]+", w)]
+        terms = english_generic(words[-1]) if len(words) >= 2 else frozenset()
+        proper = "".join(words[:-1])
+        return [("p" + proper + full, "english") for term in sorted(terms) for full, _ in _latins(term)]
+
+    def _strip_admin(self, q: str) -> tuple[str, str]:
+        """The query less the units it starts with (济南市历下区芙蓉街 -> 芙蓉街), and the district-code prefix
+        of the most specific of them ('' when it names none)."""
+        scope = ""
+        longest = max((len(k) for k in self.admin), default=0)
+        while True:
+            size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[:n] in self.admin), 0)
+            if not size:
+                return q, scope
+            code = self.admin[q[:size]]
+            if code.startswith(scope) or not scope.startswith(code):
+                scope = code
+            q = q[size:]
+
+    def query(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        layer: str | list[str] | None = None,
+        category: str | None = None,
+        district: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        near: tuple[float, float] | None = None,
+        radius_km: float | None = None,
+    ) -> list[Hit]:
+        """The best matches for ``text`` as :class:`Hit` objects (see :meth:`search` for a GeoDataFrame).
+
+        A query that starts with the atlas's units (山东省济南市历下区芙蓉街, 历下区芙蓉街, lixiaqu furongjie)
+        is looked up without them, in the most specific unit named.
+        """
+        if not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise SearchError(f"limit = {limit!r}; ask for 1 to 1000 results")
+        q = _key(text)
+        if not q:
+            raise SearchError("the query is empty; type part of a name, its pinyin or its initials")
+        if len(q) > 64:
+            raise SearchError("the query is longer than 64 characters; shorten it")
+        if (near is None) != (radius_km is None):
+            raise SearchError("give both near=(lon, lat) and radius_km, or neither")
+        cap = max(200, limit * 20)
+        found = self._candidates(q, cap, [] if has_han(q) else self._english(text))
+        scope = ""
+        if not any(how in _SURE for how, _ in found.values()):
+            rest, scope = self._strip_admin(q)
+            if scope:
+                _merge(found, self._candidates(rest, cap))
+                q = rest
+        if not found:
+            return []
+        filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
+                   "near": near, "radius_km": radius_km}
+        return self._rank(q, found, limit, filters)
+
+    def _rank(self, q: str, found: dict[int, tuple[str, int]], limit: int, filters: dict[str, Any]) -> list[Hit]:
+        """The best ``limit`` of ``found``, reading the candidates' records tier by tier, best first, and
+        stopping when no lower tier can reach the answer."""
+        runs = set(_NUMERAL_RUN.findall(q))  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
+        by_tier: dict[int, list[int]] = {}
+        for i, (_, score) in found.items():
+            by_tier.setdefault(score, []).append(i)
+        kept_ids: list[np.ndarray] = []
+        kept_score: list[np.ndarray] = []
+        kept_order: list[np.ndarray] = []
+        best: np.ndarray = np.zeros(0)
+        for tier in sorted(by_tier, reverse=True):
+            if len(best) >= limit and tier + _MAX_CLOSENESS <= best[limit - 1]:
+                break
+            tier_ids = np.array(sorted(by_tier[tier]), dtype=np.int64)
+            at = self._attrs(tier_ids)
+            keep = _filter(at, **filters)
+            if runs:  # a former name (四里山 for 英雄山) is matched as written: its numerals are in the alias
+                keep &= np.array([found[int(i)][0] in ("exact", "former", "former_prefix")
+                                  or runs <= set(_NUMERAL_RUN.findall(n)) for i, n in zip(tier_ids, at.names,
+                                                                                             strict=True)],
+                                 dtype=bool)
+            tier_score = tier + _closeness(q, at)
+            kept_ids.append(tier_ids[keep])
+            kept_score.append(tier_score[keep])
+            kept_order.append(at.order[keep])
+            best = np.sort(np.concatenate(kept_score))[::-1]
+        if not kept_ids:
+            return []
+        ids, scores, orders = (np.concatenate(a) for a in (kept_ids, kept_score, kept_order))
+        top = np.lexsort((ids, orders, -scores))[:limit]
+        records = dict(zip((int(i) for i in ids[top]), self._records_of([int(i) for i in ids[top]]), strict=True))
+        return [Hit(records[int(i)], found[int(i)][0], float(sc)) for i, sc in zip(ids[top], scores[top], strict=True)]
+
+    def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
+        """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
+        layer, category, district and town codes, how it matched, and a point."""
+        import geopandas as gpd
+        import shapely
+
+        hits = self.query(text, **kwargs)
+        geometry = [shapely.Point(h.record.lon, h.record.lat) for h in hits]
+        return gpd.GeoDataFrame(hit_rows(hits), geometry=geometry, crs=4490,
+                                columns=["id", "name", "pinyin", "romanized", "layer", "category", "district_code",
+                                         "town_code", "match", "score", "sample"])
+
+
+def hit_rows(hits: list[Hit]) -> list[dict[str, Any]]:
+    """The hits as rows: id, name, pinyin, romanised name, layer, category, codes, how it matched, score,
+    sample, lon, lat (no GeoPandas needed)."""
+    return [{"id": h.record.id, "name": h.record.name, "pinyin": to_pinyin(h.record.name),
+             "romanized": romanize(h.record.name), "layer": h.record.layer, "category": h.record.category,
+             "district_code": h.record.district_code, "town_code": h.record.town_code, "match": h.match,
+             "score": round(h.score, 4), "sample": h.record.sample, "lon": h.record.lon, "lat": h.record.lat}
+            for h in hits]
+
+
+def _filter(at: _Attrs, *, layer, category, district, scope, bbox, near, radius_km) -> np.ndarray:
+    keep = np.ones(len(at.order), dtype=bool)
+    if layer:
+        keep &= np.isin(at.layer, [layer] if isinstance(layer, str) else list(layer))
+    if category:
+        keep &= at.category == category
+    if district:
+        keep &= at.district == district
+    if scope:  # the unit named in the query; a record without a district code may lie anywhere
+        keep &= np.array([not d or d.startswith(scope) for d in at.district], dtype=bool)
+    lon, lat = at.lonlat[:, 0], at.lonlat[:, 1]
+    if bbox:
+        keep &= (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+    if near is not None and radius_km is not None:
+        keep &= _km_vec(near[0], near[1], lon, lat) <= radius_km
+    return keep
+
+
+def _closeness(q: str, at: _Attrs) -> np.ndarray:
+    """Within a tier: the name sharing most characters with the query in place (a typo keeps all but one),
+    of the closest length in like units (characters, or pinyin letters for a pinyin query), then the more
+    important and shorter name."""
+    if has_han(q):
+        qc = np.array([q[:16].ljust(16, "\0")], dtype="<U16").view(np.uint32)[: min(len(q), 16)]
+        same = (at.codes[:, : len(qc)] == qc).sum(axis=1) / max(len(qc), 1)
+        a, b = at.lengths.astype("float64"), float(min(len(q), 16))
+    else:
+        same = np.zeros(len(at.order))
+        a, b = at.py_lengths.astype("float64"), float(len(re.sub("[^a-z]", "", q)) or 1)
+    close = np.minimum(a, b) / np.maximum(np.maximum(a, b), 1)
+    return same + 0.5 * close + at.rank / 1e4
+
+
+@dataclass
+class SearchIndex(_Searcher):
+    """An index of named features held in this process's memory (:meth:`from_records`, tests, the name
+    check). An atlas's own index lives in its database: :meth:`for_atlas` opens it (:class:`StoredSearchIndex`).
 
     Examples
     --------
@@ -299,51 +602,27 @@ class SearchIndex:
     @classmethod
     def from_records(cls, records: Iterable[NameRecord]) -> SearchIndex:
         """An index of ``records``; English names of ``data/english_names.yaml`` fill a missing ``name_en``."""
-        english = _english_names()
-        recs = [r if r.name_en or r.name not in english else replace(r, name_en=english[r.name]) for r in records]
-        weight = np.array([LAYER_WEIGHT.get(r.layer, 1) + r.importance for r in recs], dtype="float64")
-        length = np.array([len(r.name) for r in recs], dtype="float64")
-        rank = weight * 100 - length  # more important, then shorter
+        recs = _with_english(records)
+        rank = np.array([_rank_of(r) for r in recs], dtype="float64")
         order = np.argsort(-rank, kind="stable")  # ids best first: every id list is in rank order
         idx = cls(records=[recs[i] for i in order], rank=rank[order])
+        tables = {v: k for k, v in _KINDS.items()}
         pairs: dict[str, list[tuple[str, int]]] = {t: [] for t in cls._TABLES}
         slip_keys: list[str] = []
         slip_ids: list[int] = []
         for i, r in enumerate(idx.records):
-            keys = {_key(r.name)}
-            short = _short_name(r.name)
-            if short != r.name and len(short) >= 2:
-                keys.add(_key(short))
-            aliases = {_key(a) for a in r.aliases} - keys
-            pairs["exact"] += [(k, i) for k in keys]
-            pairs["former"] += [(k, i) for k in aliases]
-            if r.name_en:
-                pairs["english"].append((_en_key(r.name_en), i))
-            slips: set[str] = set()
-            for k in keys | aliases:
-                for full, initial in _latins(k):
-                    if full:
-                        pairs["pinyin"].append((full, i))
-                        pairs["initials"].append((initial, i))
-                    if 3 <= len(full) <= 40:  # slips of pinyin, #-prefixed
-                        slips.update("#" + d for d in (full, *_deletions(full)))
-                pairs["bigrams"] += [(k[j:j + 2], i) for j in range(len(k) - 1)]
-                pairs["chars"] += [(c, i) for c in set(k)]
-                if 2 <= len(k) <= 24:  # slips of characters: the key and each one-deletion of it
-                    slips.update((k, *_deletions(k)))
-            slip_keys += sorted(slips)  # sorted: the saved bytes must not depend on set order
+            keys, slips = _keys_of(r)
+            for k in keys:
+                pairs[tables[k[0]]].append((k[1:], i))
+            slip_keys += slips
             slip_ids += [i] * len(slips)
         for name, table_pairs in pairs.items():
             setattr(idx, name, KeyTable.build(table_pairs))
         hashes = _h(slip_keys)
         order = np.argsort(hashes, kind="stable")
         idx.slip_hash, idx.slip_ids = hashes[order], np.asarray(slip_ids, dtype=np.int32)[order]
-        names = [_key(r.name) for r in idx.records]
-        idx.lengths = np.array([min(len(k), 16) for k in names], dtype=np.int16)
-        idx.py_lengths = np.array([min(len(_latin(k)[0]), 999) for k in names], dtype=np.int16)
-        idx.codes = np.array([k[:16].ljust(16, "\0") for k in names], dtype="<U16").view(np.uint32).reshape(-1, 16) \
-            if names else np.zeros((0, 16), dtype=np.uint32)
-        idx.lonlat = np.array([(r.lon, r.lat) for r in idx.records], dtype="float64").reshape(-1, 2)
+        at = _attrs_of(idx.records, np.arange(len(idx.records)))
+        idx.lengths, idx.py_lengths, idx.codes, idx.lonlat = at.lengths, at.py_lengths, at.codes, at.lonlat
         idx.admin = _admin_keys(idx.records)
         idx._per_record()
         return idx
@@ -355,46 +634,9 @@ class SearchIndex:
 
     @classmethod
     def from_atlas(cls, atlas) -> SearchIndex:
-        """Every named feature of ``atlas``: traditional names with former names, admin units (and the
-        villages and communities of the code tree, placed at their town), facilities, cemeteries, relief points.
-        A layer's ``name_en`` field, where it has one, is indexed as the English name.
-        """
+        """Every named feature of ``atlas`` (:func:`atlas_records`), in memory."""
         stamp = atlas.revision  # taken first: data changed while reading gets a newer stamp, and a rebuild
-        records: list[NameRecord] = []
-        layers = set(atlas.layers())
-        towns = {}
-        registry = load_registry()
-        for layer in LAYER_WEIGHT:
-            if layer not in layers or layer not in registry:
-                continue
-            pk = registry[layer].primary_key
-            gdf = atlas.read(layer)
-            pts = gdf.geometry.representative_point() if layer == "admin_units" else gdf.geometry
-            xy = shapely.get_coordinates(pts.values)
-            category = gdf["category"] if "category" in gdf else gdf.get("type", gdf.get("kind", gdf.get("level")))
-            for j, row in enumerate(gdf.itertuples(index=False)):
-                aliases = tuple(a for a in str(getattr(row, "former_names", "") or "").split("、") if a and a != "nan")
-                code = str(getattr(row, "district_code", "") or "")
-                town = str(getattr(row, "town_code", "") or "")
-                name_en = getattr(row, "name_en", "")
-                if layer == "admin_units":
-                    code = row.code[:6]
-                    town = row.code if row.level == "town" else ""
-                    towns[row.code] = (xy[j, 0], xy[j, 1])
-                    aliases = tuple(short for long, short in _ZONE_SHORT_FORMS.items() if str(row.name).endswith(long))
-                records.append(NameRecord(f"{layer}:{getattr(row, pk)}", str(row.name), layer,
-                                          str(category.iloc[j]) if category is not None else "",
-                                          code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
-                                          aliases, bool(row.sample),
-                                          1.0 if layer == "admin_units" and row.level == "district" else 0.0,
-                                          str(name_en) if isinstance(name_en, str) else ""))
-        codes = atlas.codes
-        villages = codes[codes["level"] == "village"]
-        for row in villages.itertuples(index=False):
-            lon, lat = towns.get(row.parent_code, (float("nan"), float("nan")))
-            records.append(NameRecord(f"admin_codes:{row.code}", row.name, "admin_codes", "village",
-                                      row.code[:6], row.parent_code, lon, lat, (), False, 0.0))
-        idx = cls.from_records(records)
+        idx = cls.from_records([r for recs in atlas_records(atlas).values() for r in recs])
         idx.meta = {"atlas": atlas.location, "stamp": stamp, "version": INDEX_VERSION}
         return idx
 
@@ -448,6 +690,8 @@ class SearchIndex:
         return idx
 
     def save(self, path: str | Path) -> Path:
+        from placegeo.storage._atomic import write_bytes
+
         return write_bytes(path, self.to_bytes())
 
     @classmethod
@@ -458,78 +702,36 @@ class SearchIndex:
             raise SearchError(f"'{path}' is {exc}; delete it to rebuild") from None
 
     @classmethod
-    def for_atlas(cls, atlas) -> SearchIndex:
-        """The atlas's index: the saved one when it is current, else built and saved with the atlas.
+    def for_atlas(cls, atlas) -> _Searcher:
+        """The atlas's index, kept in its own database (:class:`StoredSearchIndex`): opened, not built.
 
-        A GeoPackage atlas keeps it in a file beside it (``<atlas>.search``), a PostGIS atlas in its
-        ``placegeo_artifacts`` table. Where it cannot be saved (a read-only folder or database
-        role) it is kept in memory. A saved index of another format version is rebuilt.
+        An atlas written before the index was kept with it (or by another index format) gets its index
+        tables built once, in a transaction of their own; where the atlas cannot be written (a
+        read-only file or database role) the index is built in this process's memory instead.
         """
-        data = atlas.load_artifact("search")
-        if data is not None:
-            try:
-                idx = cls.from_bytes(data)
-                if idx.meta.get("stamp") == atlas.revision:
-                    return idx
-            except SearchError:
-                pass
-        idx = cls.from_atlas(atlas)
-        with contextlib.suppress(OSError, PlacegeoError):
-            atlas.save_artifact("search", idx.to_bytes())
-        return idx
+        tables = atlas.store.search_tables()
+        if index_complete(tables):
+            return StoredSearchIndex(tables, meta={"atlas": atlas.location, "stamp": atlas.revision,
+                                                   "version": INDEX_VERSION})
+        try:
+            with atlas.transaction():
+                rebuild_index(atlas)
+        except (OSError, PlacegeoError):
+            return cls.from_atlas(atlas)
+        return StoredSearchIndex(atlas.store.search_tables(), meta={"atlas": atlas.location,
+                                                                    "stamp": atlas.revision, "version": INDEX_VERSION})
 
-    # -- querying ---------------------------------------------------------------------------------
-    def _prefix(self, table: KeyTable, key: str, cap: int) -> np.ndarray:
-        return table.prefix(key, cap)
+    # -- lookups ----------------------------------------------------------------------------------
+    def _table(self, key: str) -> KeyTable:
+        return getattr(self, {v: k for k, v in _KINDS.items()}[key[0]])
 
-    def _candidates(self, q: str, cap: int) -> dict[int, tuple[str, int]]:
-        """Record id -> (how it matched, tier score), best tier kept, for a query key ``q``."""
-        found: dict[int, tuple[str, int]] = {}
+    def _get_many(self, keys: list[str], limit: int) -> dict[str, list[int]]:
+        return {k: self._table(k).get(k[1:])[:limit].tolist() for k in keys}
 
-        def add(ids, how):
-            score = TIERS[how]
-            for i in ids.tolist() if isinstance(ids, np.ndarray) else ids:
-                if i not in found or found[i][1] < score:
-                    found[i] = (how, score)
+    def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
+        return {k: self._table(k).prefix(k[1:], cap).tolist() for k in keys}
 
-        han = has_han(q)
-        latin = re.sub(r"[^a-z]", "", q) if not han else ""
-        add(self.exact.get(q), "exact")
-        add(self.former.get(q), "former")
-        add(self.exact.prefix(q, cap), "prefix")
-        add(self.former.prefix(q, cap), "former_prefix")
-        if han:
-            pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
-            for variant in _generic_variants(q):  # 经二大街 -> 经二路, 东湖公园 -> 东湖
-                add(self.exact.get(variant), "generic")
-                add(self.former.get(variant), "generic")
-            pairs = _latins(q) if pure else (_mixed(q),)
-            for full, _ in pairs:
-                add(self.pinyin.get(full), "homophone")
-            if len(q) >= 2:  # a homophone typed halfway: 建涉 -> 建设路
-                add(self.pinyin.prefix(pairs[0][0], cap), "pinyin_prefix")
-                add(self._substring(q, cap), "substring")
-            else:
-                add(self.chars.get(q)[:cap], "substring")
-            if not pure:  # mixed: 芙rj, 芙rongjie
-                add(self.initials.prefix(pairs[0][1], cap), "initials")
-        elif latin:
-            add(self.pinyin.get(latin), "homophone")
-            add(self.initials.get(latin), "initials")
-            add(self.english.get(latin), "english")
-            add(self.pinyin.prefix(latin, cap), "pinyin_prefix")
-            add(self.initials.prefix(latin, cap), "initials")
-            if len(latin) >= 4:
-                add(self.english.prefix(latin, cap), "english_prefix")
-        sure = any(how in _SURE for how, _ in found.values())
-        if len(found) < 10 and not sure:  # slips: only when nothing matched as written
-            keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
-            if latin and 3 <= len(latin) <= 40:
-                keys += ["#" + k for k in (latin, *_deletions(latin))]
-            add(self._slips(keys), "slip")
-        return found
-
-    def _substring(self, q: str, cap: int) -> np.ndarray:
+    def _substring(self, q: str, cap: int) -> list[int]:
         """Names holding every bigram of ``q``: lists intersected rarest first, reading each by binary search."""
         lists = sorted((self.bigrams.get(q[j:j + 2]) for j in range(len(q) - 1)), key=len)
         common = lists[0][:_SCAN_CAP]
@@ -538,149 +740,136 @@ class SearchIndex:
                 break
             pos = np.minimum(np.searchsorted(other, common), len(other) - 1)
             common = common[other[pos] == common]
-        return common[:cap]
+        return common[:cap].tolist()
 
-    def _slips(self, keys: list[str]) -> np.ndarray:
+    def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
         if not keys:
-            return _EMPTY
+            return []
         hashes = _h(keys)
         lo = np.searchsorted(self.slip_hash, hashes, side="left")
         hi = np.searchsorted(self.slip_hash, hashes, side="right")
-        return np.unique(np.concatenate([self.slip_ids[a:b] for a, b in zip(lo, hi, strict=True)]))
+        return np.unique(np.concatenate([self.slip_ids[a:min(b, a + cap)]
+                                         for a, b in zip(lo, hi, strict=True)])).tolist()
 
-    def _english(self, text: str, cap: int) -> dict[int, tuple[str, int]]:
-        """English with an English generic word last: Baotu Spring, Furong Street (pinyin + 街 class)."""
-        words = [w for w in (normalize(w) for w in re.split(r"[\s,/\-_]+", text)) if re.fullmatch("[a-z]+", w)]
-        terms = english_generic(words[-1]) if len(words) >= 2 else frozenset()
-        proper = "".join(words[:-1])
-        found: dict[int, tuple[str, int]] = {}
-        for term in sorted(terms):
-            for full, _ in _latins(term):
-                for i in self.pinyin.get(proper + full)[:cap].tolist():
-                    found[i] = ("english", TIERS["english"])
-        return found
+    def _attrs(self, ids: np.ndarray) -> _Attrs:
+        return _Attrs(ids, self.rank[ids], self.codes[ids], self.lengths[ids], self.py_lengths[ids],
+                      self.lonlat[ids], self.layer_of[ids], self.category_of[ids], self.district_of[ids],
+                      [_key(self.records[int(i)].name) for i in ids])
 
-    def _strip_admin(self, q: str) -> tuple[str, str]:
-        """The query less the units it starts with (济南市历下区芙蓉街 -> 芙蓉街), and the district-code prefix
-        of the most specific of them ('' when it names none)."""
-        scope = ""
-        longest = max((len(k) for k in self.admin), default=0)
-        while True:
-            size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[:n] in self.admin), 0)
-            if not size:
-                return q, scope
-            code = self.admin[q[:size]]
-            if code.startswith(scope) or not scope.startswith(code):
-                scope = code
-            q = q[size:]
-
-    def query(
-        self,
-        text: str,
-        *,
-        limit: int = 10,
-        layer: str | list[str] | None = None,
-        category: str | None = None,
-        district: str | None = None,
-        bbox: tuple[float, float, float, float] | None = None,
-        near: tuple[float, float] | None = None,
-        radius_km: float | None = None,
-    ) -> list[Hit]:
-        """The best matches for ``text`` as :class:`Hit` objects (see :meth:`search` for a GeoDataFrame).
-
-        A query that starts with the atlas's units (山东省济南市历下区芙蓉街, 历下区芙蓉街, lixiaqu furongjie)
-        is looked up without them, in the most specific unit named.
-        """
-        if not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise SearchError(f"limit = {limit!r}; ask for 1 to 1000 results")
-        q = _key(text)
-        if not q:
-            raise SearchError("the query is empty; type part of a name, its pinyin or its initials")
-        if len(q) > 64:
-            raise SearchError("the query is longer than 64 characters; shorten it")
-        if (near is None) != (radius_km is None):
-            raise SearchError("give both near=(lon, lat) and radius_km, or neither")
-        cap = max(200, limit * 20)
-        found = self._candidates(q, cap)
-        if not has_han(q):
-            _merge(found, self._english(text, cap))
-        scope = ""
-        if not any(how in _SURE for how, _ in found.values()):
-            rest, scope = self._strip_admin(q)
-            if scope:
-                _merge(found, self._candidates(rest, cap))
-                q = rest
-        runs = set(_NUMERAL_RUN.findall(q))
-        if runs:  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
-            found = {i: v for i, v in found.items()
-                     if runs <= set(_NUMERAL_RUN.findall(_key(self.records[i].name)))}
-        if not found:
-            return []
-        ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
-        tier = np.fromiter((v[1] for v in found.values()), dtype="float64", count=len(found))
-        keep = self._filter(ids, layer=layer, category=category, district=district, scope=scope, bbox=bbox,
-                            near=near, radius_km=radius_km)
-        ids, tier = ids[keep], tier[keep]
-        order = np.argsort(-(score := tier + self._closeness(q, ids)), kind="stable")[:limit]
-        return [Hit(self.records[int(i)], found[int(i)][0], float(sc))
-                for i, sc in zip(ids[order], score[order], strict=True)]
-
-    def _filter(self, ids: np.ndarray, *, layer, category, district, scope, bbox, near, radius_km) -> np.ndarray:
-        keep = np.ones(len(ids), dtype=bool)
-        if layer:
-            keep &= np.isin(self.layer_of[ids], [layer] if isinstance(layer, str) else list(layer))
-        if category:
-            keep &= self.category_of[ids] == category
-        if district:
-            keep &= self.district_of[ids] == district
-        if scope:  # the unit named in the query; a record without a district code may lie anywhere
-            keep &= np.array([not d or d.startswith(scope) for d in self.district_of[ids]], dtype=bool)
-        lon, lat = self.lonlat[ids, 0], self.lonlat[ids, 1]
-        if bbox:
-            keep &= (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
-        if near is not None and radius_km is not None:
-            keep &= _km_vec(near[0], near[1], lon, lat) <= radius_km
-        return keep
-
-    def _closeness(self, q: str, ids: np.ndarray) -> np.ndarray:
-        """Within a tier: the name sharing most characters with the query in place (a typo keeps all but one),
-        of the closest length in like units (characters, or pinyin letters for a pinyin query), then the more
-        important and shorter name."""
-        if has_han(q):
-            qc = np.array([q[:16].ljust(16, "\0")], dtype="<U16").view(np.uint32)[: min(len(q), 16)]
-            same = (self.codes[ids, : len(qc)] == qc).sum(axis=1) / max(len(qc), 1)
-            a, b = self.lengths[ids].astype("float64"), float(min(len(q), 16))
-        else:
-            same = np.zeros(len(ids))
-            a, b = self.py_lengths[ids].astype("float64"), float(len(re.sub("[^a-z]", "", q)) or 1)
-        close = np.minimum(a, b) / np.maximum(np.maximum(a, b), 1)
-        return same + 0.5 * close + self.rank[ids] / 1e4
-
-    def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
-        """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
-        layer, category, district and town codes, how it matched, and a point."""
-        hits = self.query(text, **kwargs)
-        rows = [{"id": h.record.id, "name": h.record.name, "pinyin": to_pinyin(h.record.name),
-                 "romanized": romanize(h.record.name), "layer": h.record.layer, "category": h.record.category,
-                 "district_code": h.record.district_code, "town_code": h.record.town_code, "match": h.match,
-                 "score": round(h.score, 4), "sample": h.record.sample} for h in hits]
-        geometry = [shapely.Point(h.record.lon, h.record.lat) for h in hits]
-        return gpd.GeoDataFrame(rows, geometry=geometry, crs=4490,
-                                columns=["id", "name", "pinyin", "romanized", "layer", "category", "district_code",
-                                         "town_code", "match", "score", "sample"])
+    def _records_of(self, ids: list[int]) -> list[NameRecord]:
+        return [self.records[i] for i in ids]
 
     def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
         """The ``k`` named places nearest a point, with their distance in metres."""
-        lons, lats = self.lonlat[:, 0], self.lonlat[:, 1]
-        ok = np.isfinite(lons)
-        if layer:
-            ok &= self.layer_of == layer
-        d = _km_vec(lon, lat, lons, lats)
-        d[~ok] = np.inf
-        order = np.argsort(d)[:k]
-        return pd.DataFrame([{"id": self.records[i].id, "name": self.records[i].name,
-                              "layer": self.records[i].layer, "dist_m": round(float(d[i]) * 1000, 1)}
-                             for i in order if np.isfinite(d[i])])
+        return _nearest(self.records, self.lonlat, lon, lat, k=k, layer=layer)
+
+
+def _nearest(records: list[NameRecord], lonlat: np.ndarray, lon: float, lat: float, *, k: int,
+             layer: str | None) -> pd.DataFrame:
+    import pandas as pd
+
+    lons, lats = lonlat[:, 0], lonlat[:, 1]
+    ok = np.isfinite(lons)
+    if layer:
+        ok &= np.array([r.layer == layer for r in records], dtype=bool)
+    d = _km_vec(lon, lat, lons, lats)
+    d[~ok] = np.inf
+    order = np.argsort(d, kind="stable")[:k]
+    return pd.DataFrame([{"id": records[i].id, "name": records[i].name, "layer": records[i].layer,
+                          "dist_m": round(float(d[i]) * 1000, 1)} for i in order if np.isfinite(d[i])],
+                        columns=["id", "name", "layer", "dist_m"])
+
+
+class StoredSearchIndex(_Searcher):
+    """The index kept in the atlas's own database (:mod:`placegeo.storage.searchdb`): every lookup is a
+    range scan of its B-tree tables, nothing is loaded but the answers (and the few administrative
+    units queries are read against). Answers to repeated queries are kept (``cache_size`` of them).
+
+    Opened by :meth:`SearchIndex.for_atlas` or :func:`open_index`; one object answers for one revision
+    of the atlas (a GeoPackage's file as it was when opened).
+    """
+
+    def __init__(self, tables, *, meta: dict[str, Any] | None = None, cache_size: int = 256):
+        self.tables = tables
+        self.meta = meta or {}
+        self._admin: dict[str, str] | None = None
+        self._records: list[NameRecord] | None = None
+        self._answers: dict[tuple, list[Hit]] = {}
+        self._cache_size = cache_size
+
+    @property
+    def admin(self) -> dict[str, str]:  # type: ignore[override]
+        if self._admin is None:
+            self._admin = _admin_keys([_row_record(r) for r in self.tables.layer_records("admin_units")])
+        return self._admin
+
+    @property
+    def records(self) -> list[NameRecord]:
+        """Every record, read on first use (the name check's tables; searching never needs them)."""
+        if self._records is None:
+            self._records = [_row_record(r) for r in self.tables.layer_records()]
+        return self._records
+
+    def query(self, text: str, **kwargs) -> list[Hit]:
+        key = (text, *sorted((k, repr(v)) for k, v in kwargs.items()))
+        hit = self._answers.get(key)
+        if hit is None:
+            hit = super().query(text, **kwargs)
+            if self._cache_size:
+                if len(self._answers) >= self._cache_size:
+                    self._answers.pop(next(iter(self._answers)))
+                self._answers[key] = hit
+        return list(hit)
+
+    def _get_many(self, keys: list[str], limit: int) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {k: [] for k in keys}
+        for k, _, i in self.tables.postings(keys, limit):
+            out[k].append(i)
+        return out
+
+    def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
+        got: dict[str, list[int]] = {k: [] for k in keys}
+        for k, _, i in self.tables.prefix(keys, _SCAN_CAP, cap):  # in rank order
+            got[k].append(i)
+        return got
+
+    def _substring(self, q: str, cap: int) -> list[int]:
+        keys = list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1)))
+        if len(keys) == 1:
+            return self._get_many(keys, cap)[keys[0]]
+        counts = self.tables.counts(keys, _SCAN_CAP + 1)
+        if min(counts) == 0:
+            return []
+        rarest = [k for _, k in sorted(zip(counts, keys, strict=True), key=lambda p: p[0])]
+        return [i for _, i in self.tables.all_of(rarest, _SCAN_CAP, cap)]
+
+    def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
+        if not keys:
+            return []
+        return sorted({i for _, i in self.tables.slips(_h(keys).tolist(), cap)})
+
+    def _rows(self, ids: list[int]) -> dict[int, tuple]:
+        return {int(r[0]): r for r in self.tables.records(ids)}
+
+    def _attrs(self, ids: np.ndarray) -> _Attrs:
+        rows = self._rows(ids.tolist())
+        recs = [_row_record(rows[int(i)]) for i in ids]
+        return _attrs_of(recs, np.array([rows[int(i)][13] for i in ids], dtype=np.int64),
+                         [int(rows[int(i)][15]) for i in ids])
+
+    def _records_of(self, ids: list[int]) -> list[NameRecord]:
+        rows = self._rows(ids)
+        return [_row_record(rows[i]) for i in ids]
+
+    def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
+        """The ``k`` named places nearest a point, read from a band of latitude widened until it holds them."""
+        for dlat in (0.02, 0.1, 0.5, 180.0):
+            recs = [_row_record(r) for r in self.tables.near(lat, dlat)]
+            out = _nearest(recs, np.array([(r.lon, r.lat) for r in recs], dtype="float64").reshape(-1, 2),
+                           lon, lat, k=k, layer=layer)
+            if (len(out) >= k and out["dist_m"].max() <= dlat * 110_000) or dlat == 180.0:
+                return out
+        raise AssertionError("unreachable")
 
 
 @dataclass
@@ -750,14 +939,212 @@ def _km_vec(lon, lat, lons, lats) -> np.ndarray:
     return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
+# -- the index in the atlas's database ---------------------------------------------------------------
+#: The codes tree's villages and communities are indexed as this pseudo-layer (placed at their town).
+VILLAGES = "admin_codes"
+_SLOT_BITS = 40  # name ids: layer slot (its place in LAYER_WEIGHT) above, row number below
+
+
+def _with_english(records: Iterable[NameRecord]) -> list[NameRecord]:
+    english = _english_names()
+    return [r if r.name_en or r.name not in english else replace(r, name_en=english[r.name]) for r in records]
+
+
+def _ord(r: NameRecord) -> int:
+    return round(-_rank_of(r) * 1000)
+
+
+def _record_row(name_id: int, r: NameRecord) -> tuple:
+    k = _key(r.name)
+    return (name_id, r.layer, r.id, r.name, "\x1f".join(r.aliases), r.category, r.district_code, r.town_code,
+            None if r.lon != r.lon else r.lon, None if r.lat != r.lat else r.lat, int(r.sample), r.importance,
+            r.name_en, _ord(r), k, min(len(_latin(k)[0]), 999))
+
+
+def _row_record(row: tuple) -> NameRecord:
+    return NameRecord(row[2], row[3], row[1], row[5] or "", row[6] or "", row[7] or "",
+                      float("nan") if row[8] is None else float(row[8]),
+                      float("nan") if row[9] is None else float(row[9]),
+                      tuple(a for a in (row[4] or "").split("\x1f") if a), bool(row[10]), float(row[11] or 0.0),
+                      row[12] or "")
+
+
+def index_rows(records: list[NameRecord], *, first_id: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The record rows, postings ``(k, ord, name_id)`` and slip rows ``(h, ord, name_id)`` of ``records``,
+    numbered from ``first_id``."""
+    rows, postings, slips = [], [], []
+    for n, r in enumerate(records):
+        name_id, order = first_id + n, _ord(r)
+        rows.append(_record_row(name_id, r))
+        keys, slip_keys = _keys_of(r)
+        postings += [(k, order, name_id) for k in keys]
+        slips += [(h, order, name_id) for h in dict.fromkeys(_h(slip_keys).tolist())]
+    return rows, postings, slips
+
+
+def _expected_layers(layers: Iterable[str]) -> list[str]:
+    present = set(layers)
+    return [name for name in LAYER_WEIGHT if name in present and name != VILLAGES] + [VILLAGES]
+
+
+def index_complete(tables) -> bool:
+    """Whether the index tables hold every indexed layer of the atlas, in this format version."""
+    state = tables.state()
+    return all(state.get(name, (None, 0))[0] == INDEX_VERSION for name in _expected_layers(tables.atlas_layers()))
+
+
+def _flag(value: Any) -> bool:
+    """A boolean field's value; missing (None, NaN, pandas NA) is False."""
+    try:
+        return bool(value) and bool(value == value)
+    except TypeError:  # pandas NA
+        return False
+
+
+def _layer_records(layer: str, gdf) -> list[NameRecord]:
+    """The records of a layer's features: traditional names with former names, admin units (their
+    development zones' short forms as aliases), facilities, cemeteries, relief points; a ``name_en``
+    field, where the layer has one, is the English name."""
+    import shapely
+
+    from placegeo.registry import load_registry
+
+    pk = load_registry()[layer].primary_key
+    pts = gdf.geometry.representative_point() if layer == "admin_units" else gdf.geometry
+    xy = shapely.get_coordinates(pts.values) if len(gdf) else np.zeros((0, 2))
+    category = gdf["category"] if "category" in gdf else gdf.get("type", gdf.get("kind", gdf.get("level")))
+    records = []
+    for j, row in enumerate(gdf.itertuples(index=False)):
+        aliases = tuple(a for a in str(getattr(row, "former_names", "") or "").split("、") if a and a != "nan")
+        code = str(getattr(row, "district_code", "") or "")
+        town = str(getattr(row, "town_code", "") or "")
+        name_en = getattr(row, "name_en", "")
+        if layer == "admin_units":
+            code = row.code[:6]
+            town = row.code if row.level == "town" else ""
+            aliases = tuple(short for long, short in _ZONE_SHORT_FORMS.items() if str(row.name).endswith(long))
+        records.append(NameRecord(f"{layer}:{getattr(row, pk)}", str(row.name), layer,
+                                  str(category.iloc[j]) if category is not None else "",
+                                  code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
+                                  aliases, _flag(getattr(row, "sample", False)),
+                                  1.0 if layer == "admin_units" and row.level == "district" else 0.0,
+                                  str(name_en) if isinstance(name_en, str) else ""))
+    return _with_english(records)
+
+
+def _village_records(atlas, units) -> list[NameRecord]:
+    """The villages and communities of the code tree, placed at their town's point."""
+    towns: dict[str, tuple[float, float]] = {}
+    if units is not None and len(units):
+        xy = np.asarray([(p.x, p.y) for p in units.geometry.representative_point()])
+        towns = {str(c): (xy[j, 0], xy[j, 1]) for j, c in enumerate(units["code"])}
+    codes = atlas.codes
+    villages = codes[codes["level"] == "village"]
+    return _with_english(
+        NameRecord(f"admin_codes:{row.code}", row.name, VILLAGES, "village", row.code[:6], row.parent_code,
+                   *towns.get(row.parent_code, (float("nan"), float("nan"))), (), False, 0.0)
+        for row in villages.itertuples(index=False))
+
+
+def atlas_records(atlas) -> dict[str, list[NameRecord]]:
+    """Every named feature of ``atlas`` by layer, in layer order (see :func:`_layer_records`), and the
+    villages and communities of its code tree (layer ``admin_codes``)."""
+    from placegeo.registry import load_registry
+
+    layers, registry = set(atlas.layers()), load_registry()
+    out = {layer: _layer_records(layer, atlas.read(layer)) for layer in LAYER_WEIGHT
+           if layer in layers and layer in registry}
+    units = atlas.read("admin_units") if "admin_units" in layers else None
+    out[VILLAGES] = _village_records(atlas, units)
+    return out
+
+
+def _slot(layer: str) -> int:
+    return (list(LAYER_WEIGHT).index(layer) + 1) << _SLOT_BITS
+
+
+def _replace_layer(tables, layer: str, records: list[NameRecord]) -> None:
+    old = [_row_record(r) for r in tables.layer_records(layer, write=True)]
+    _, postings, slips = index_rows(old, first_id=_slot(layer))
+    tables.remove(layer, postings, slips)
+    rows, postings, slips = index_rows(records, first_id=_slot(layer))
+    tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=len(records))
+
+
+def rebuild_index(atlas) -> None:
+    """Build the atlas's index tables from all its layers (inside ``atlas.transaction()``)."""
+    tables = atlas.store.search_tables()
+    tables.drop()
+    for layer, records in atlas_records(atlas).items():
+        rows, postings, slips = index_rows(records, first_id=_slot(layer))
+        tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=len(records))
+
+
+def unindex_layer(atlas, layer: str) -> None:
+    """Take a layer that is no longer in the atlas out of the index (inside ``atlas.transaction()``)."""
+    if layer in LAYER_WEIGHT and layer != VILLAGES:
+        _replace_layer(atlas.store.search_tables(), layer, [])
+
+
+def index_layer(atlas, layer: str, data=None, *, append: bool = False) -> None:
+    """Bring the index up to date after ``layer`` was written; call inside the same ``atlas.transaction()``.
+
+    ``data``: the rows appended (``append=True``); a replaced layer is read again. ``layer`` may be
+    ``admin_codes`` (the code tree was replaced). Writing ``admin_units`` also re-places the villages.
+    """
+    if layer not in LAYER_WEIGHT:
+        return
+    tables = atlas.store.search_tables()
+    state = tables.state(write=True)
+    layers = atlas.layers()
+    stale = [name for name in _expected_layers(layers) if name != layer and state.get(name, (None,))[0]
+             != INDEX_VERSION]
+    if stale:  # an index of another format, or none yet: built whole
+        rebuild_index(atlas)
+        return
+    if layer == VILLAGES:
+        _replace_layer(tables, VILLAGES, _village_records(atlas, atlas.read("admin_units")
+                                                           if "admin_units" in layers else None))
+        return
+    if append and data is not None and state.get(layer, (None,))[0] == INDEX_VERSION:
+        records = _layer_records(layer, data)
+        n = state[layer][1]
+        rows, postings, slips = index_rows(records, first_id=_slot(layer) + n)
+        tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=n + len(records))
+    else:  # the layer as this transaction sees it
+        _replace_layer(tables, layer, _layer_records(layer, atlas.read(layer)))
+    if layer == "admin_units":
+        index_layer(atlas, VILLAGES)
+
+
+def open_index(location: str | None) -> _Searcher:
+    """The index of the atlas at ``location``, opened as cheaply as possible: a GeoPackage's index tables
+    directly (no GDAL, no GeoPandas), else through the atlas (:meth:`SearchIndex.for_atlas`)."""
+    from placegeo.storage.searchdb import open_reader
+
+    tables = open_reader(location) if location else None
+    if tables is not None:
+        try:
+            if index_complete(tables):
+                return StoredSearchIndex(tables, meta={"atlas": str(location), "version": INDEX_VERSION})
+        except Exception:  # not an atlas, or an unreadable one: the atlas says why
+            pass
+        tables.close()
+    from placegeo.atlas import Atlas
+
+    return SearchIndex.for_atlas(Atlas(location))
+
+
 def reverse_lookup(atlas, lon: float, lat: float, *, datum: str = "cgcs2000", k: int = 5,
-                   index: SearchIndex | None = None) -> dict[str, Any]:
+                   index: _Searcher | None = None) -> dict[str, Any]:
     """What is here? The admin units containing a point and the ``k`` nearest named places.
 
     ``datum`` is that of ``lon``/``lat`` (a point picked on an Amap map is ``gcj02``). Villages and
     communities have codes but no polygons in the atlas, so the village level is given only when an
     ``admin_units`` village polygon contains the point.
     """
+    import shapely
+
     from placegeo.crs import convert
 
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):

@@ -63,8 +63,10 @@
     }
     if (cfg.extent) map.fitBounds([[cfg.extent[1], cfg.extent[0]], [cfg.extent[3], cfg.extent[2]]]);
     tilesAbove = cfg.vector_tiles_above ?? Infinity;
-    return fetch("/api/layers").then((r) => (r.ok ? r.json() : {layers: []}));
-  }).then((info) => {
+    const r = await fetch(`${base}/api/layers`); // feature counts: large layers are drawn from vector tiles
+    const info = r.ok ? await r.json() : {layers: []};
+    if (asked !== base) return;
+    Object.keys(featureCounts).forEach((k) => { delete featureCounts[k]; });
     (info.layers || []).forEach((l) => { featureCounts[l.name] = l.features; });
     document.querySelectorAll("[data-layer]:checked").forEach((cb) => toggleLayer(cb.dataset.layer, true));
   }

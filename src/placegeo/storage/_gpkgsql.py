@@ -14,6 +14,7 @@ import sqlite3
 import struct
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -282,10 +283,27 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
     columns = [_values(data[c], stored[c]) for c in cols]
     geoms = np.asarray(data.geometry.values)
     blobs = encode_geometries(geoms)
-    first = (con.execute(f"SELECT coalesce(max(fid), 0) + 1 FROM {q(name)}").fetchone() or (1,))[0]
-    targets = ", ".join(q(c) for c in [*cols, geom_col])
-    con.executemany(f"INSERT INTO {q(name)} ({targets}) VALUES ({', '.join('?' * (len(cols) + 1))})",
-                    zip(*columns, blobs, strict=True))
+    fid = next((r[1] for r in con.execute(f"PRAGMA table_info({q(name)})") if r[5]), "fid")
+    first = int((con.execute(f"SELECT coalesce(max({q(fid)}), 0) + 1 FROM {q(name)}").fetchone() or (1,))[0])
+    fids = range(first, first + len(data))
+    targets = ", ".join(q(c) for c in [fid, *cols, geom_col])
+    # GDAL's rtree trigger would call back into Python for every row (four times): it is taken off for
+    # the insert and the rtree filled at once from bounds computed for all rows, in the same transaction
+    triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+                           "AND name LIKE 'rtree%insert%'", (name,)).fetchall()
+    rtrees = _rtree_names(con, name) if triggers else []
+    for trigger, _ in triggers:
+        con.execute(f"DROP TRIGGER {q(trigger)}")
+    con.executemany(f"INSERT INTO {q(name)} ({targets}) VALUES ({', '.join('?' * (len(cols) + 2))})",
+                    zip(fids, *columns, blobs, strict=True))
+    if rtrees:
+        bounds = shapely.bounds(geoms)
+        keep = ~np.isnan(bounds).any(axis=1)
+        entries = zip(np.asarray(fids)[keep].tolist(), bounds[keep, 0].tolist(), bounds[keep, 2].tolist(),
+                      bounds[keep, 1].tolist(), bounds[keep, 3].tolist(), strict=True)
+        con.executemany(f"INSERT INTO {q(rtrees[0])} (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)", entries)
+    for _, sql in triggers:
+        con.execute(sql)
     if len(data):
         minx, miny, maxx, maxy = shapely.total_bounds(geoms)
         if minx == minx:
@@ -294,4 +312,36 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
                         "max_y = max(coalesce(max_y, ?4), ?4), "
                         "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?5",
                         (float(minx), float(miny), float(maxx), float(maxy), name))
-    return int(first)
+    return first
+
+
+def decode_geometries(blobs: list[bytes | None]) -> np.ndarray:
+    """Shapely geometries of GeoPackage blobs (header, then standard WKB); None for a missing one."""
+    out = np.empty(len(blobs), dtype=object)
+    for i, blob in enumerate(blobs):
+        if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+            out[i] = None
+            continue
+        n = _ENVELOPE_DOUBLES.get((blob[3] >> 1) & 0x07, 0)
+        out[i] = shapely.from_wkb(bytes(blob[8 + 8 * n:]))
+    return out
+
+
+def read_rows(con: sqlite3.Connection, name: str, *, columns: list[str] | None = None,
+              where: str | None = None) -> gpd.GeoDataFrame:
+    """A layer as this connection sees it (its own uncommitted writes included), in stored order.
+
+    GDAL reads through a connection of its own, which sees only the committed atlas; inside a
+    transaction the layers it has changed are read here instead.
+    """
+    geom_col = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)).fetchone()
+    fid = next((r[1] for r in con.execute(f"PRAGMA table_info({q(name)})") if r[5]), "fid")
+    names = [r[1] for r in con.execute(f"PRAGMA table_info({q(name)})") if r[1] != fid]
+    geom = geom_col[0] if geom_col else None
+    fields = [c for c in names if c != geom and (columns is None or c in columns)]
+    select = ", ".join(q(c) for c in [*fields, *([geom] if geom else [])])
+    sql = f"SELECT {select} FROM {q(name)}" + (f" WHERE {where}" if where else "") + f" ORDER BY {q(fid)}"
+    rows = con.execute(sql).fetchall()
+    data = {c: [r[j] for r in rows] for j, c in enumerate(fields)}
+    geometry = decode_geometries([r[-1] for r in rows]) if geom else np.full(len(rows), None, dtype=object)
+    return gpd.GeoDataFrame(pd.DataFrame(data, columns=fields), geometry=geometry, crs=f"EPSG:{_SRS_ID}")

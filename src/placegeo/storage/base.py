@@ -15,12 +15,14 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import geopandas as gpd
-import pandas as pd
+if TYPE_CHECKING:  # imported lazily: a cold `placegeo search` reads the index tables without pandas
+    import geopandas as gpd
+    import pandas as pd
 
-from placegeo.registry import LayerSpec
+    from placegeo.registry import LayerSpec
+    from placegeo.storage.searchdb import PgSearchTables, SqliteSearchTables
 
 __all__ = ["ATLAS_FORMAT", "HISTORY_KEEP", "INTERNAL_PREFIX", "LAYER_INFO_COLUMNS", "Store", "history_command",
            "none_for_missing"]
@@ -122,6 +124,10 @@ class Store(Protocol):
 
     def load_artifact(self, name: str) -> bytes | None: ...
 
+    def search_tables(self) -> SqliteSearchTables | PgSearchTables:
+        """The place-name index's tables beside the layers, written inside the store's transaction."""
+        ...
+
     def save_artifact(self, name: str, data: bytes) -> None:
         """Keep derived bytes; saving does not change :attr:`revision`."""
         ...
@@ -182,4 +188,6 @@ def none_for_missing(df: pd.DataFrame) -> pd.DataFrame:
 
 def none_if_na(value: Any) -> Any:
     """None for a missing value (None, NaN, pandas NA), else the value."""
+    import pandas as pd
+
     return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value

@@ -44,6 +44,7 @@ from placegeo.registry import LayerSpec
 from placegeo.storage import _atomic, _gpkgsql
 from placegeo.storage._gpkgsql import q
 from placegeo.storage.base import HISTORY_KEEP, INTERNAL_PREFIX, LAYER_INFO_COLUMNS, BBox, history_command
+from placegeo.storage.searchdb import SqliteSearchTables
 
 __all__ = ["GeoPackageStore"]
 
@@ -267,6 +268,7 @@ class GeoPackageStore:
             changes = json.loads(text)
             for name, change in changes["layers"].items():
                 _undo_layer(con, name, change)
+                tx.layers.setdefault(name, {"op": "undo"})  # reads in this transaction see the restored layer
             if changes.get("codes_saved"):
                 con.execute("DROP TABLE placegeo_admin_codes")
                 con.execute(f"ALTER TABLE {q(changes['codes_saved'])} RENAME TO placegeo_admin_codes")
@@ -306,6 +308,11 @@ class GeoPackageStore:
 
     def save_artifact(self, name: str, data: bytes) -> None:
         _atomic.write_bytes(self._artifact_path(name), data)
+
+    def search_tables(self) -> SqliteSearchTables:
+        """The place-name index's tables in this file (:mod:`placegeo.storage.searchdb`); written with
+        :meth:`_sql`, so inside a transaction they land with it."""
+        return SqliteSearchTables(self._sql, path=self.path)
 
     def meta_items(self) -> dict[str, str]:
         with self._sql() as con:
@@ -374,7 +381,9 @@ class GeoPackageStore:
 
     def read(self, name: str, *, bbox: BBox | None = None, columns: list[str] | None = None,
              where: str | None = None) -> gpd.GeoDataFrame:
-        # GDAL reads the committed atlas: inside a transaction, not what it has written so far
+        tx = self._tx()
+        if tx is not None and name in tx.layers:  # GDAL would see the committed layer, not this write's
+            return _read_in(tx.con, name, bbox=bbox, columns=columns, where=where)
         if bbox is None and columns is None and where is None:
             held = self._held_now(name)
             if held is not None:
@@ -486,6 +495,15 @@ class GeoPackageStore:
 
     def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
         return None  # SQLite has no tile encoder: the atlas encodes this process's held features
+
+
+def _read_in(con: sqlite3.Connection, name: str, *, bbox: BBox | None, columns: list[str] | None,
+             where: str | None) -> gpd.GeoDataFrame:
+    """A layer as an open transaction sees it (see :func:`placegeo.storage._gpkgsql.read_rows`)."""
+    gdf = _gpkgsql.read_rows(con, name, columns=columns, where=where)
+    if bbox is not None:
+        gdf = gdf[gdf.geometry.intersects(shapely.box(*bbox))].reset_index(drop=True)
+    return gdf
 
 
 def _check_format(path: Path) -> None:

@@ -56,13 +56,15 @@ from placegeo.crs import CGCS2000
 from placegeo.errors import AtlasError, LayerNotFoundError, ReadOnlyError
 from placegeo.registry import LayerSpec
 from placegeo.storage.base import HISTORY_KEEP, LAYER_INFO_COLUMNS, BBox, history_command
+from placegeo.storage.searchdb import SEARCH_TABLES, PgSearchTables
 from placegeo.tiles import BUFFER, EXTENT, POINT_CELL
 
 __all__ = ["PostGISStore", "split_url"]
 
 _READ_ONLY = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
 _PG_TYPES = {"integer": "bigint", "number": "double precision", "boolean": "boolean", "date": "date"}
-_INTERNAL = ("placegeo_meta", "placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts", "placegeo_history")
+_INTERNAL = ("placegeo_meta", "placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts", "placegeo_history",
+             *SEARCH_TABLES)
 _DDL = """
 CREATE TABLE {schema}.placegeo_meta (key text PRIMARY KEY, value text);
 CREATE TABLE {schema}.placegeo_layers (name text PRIMARY KEY, title_zh text, title_en text,
@@ -238,6 +240,8 @@ class PostGISStore:
             target._save_codes(conn)
             for table in ("placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts"):
                 conn.execute(sql.SQL("DELETE FROM {}").format(target._t(table)))
+            for table in SEARCH_TABLES:  # derived from the layers: rebuilt as fill writes them
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target._t(table)))
             conn.execute(sql.SQL("DELETE FROM {} WHERE key <> 'revision'").format(target._t("placegeo_meta")))
             fill(target)
         return target
@@ -442,6 +446,11 @@ class PostGISStore:
                                          self._t("placegeo_artifacts")), (name, data))
         except _READ_ONLY as exc:  # a read-only role (the public web map's)
             raise ReadOnlyError(f"cannot save '{name}' in '{self.location}': {exc.diag.message_primary}") from None
+
+    def search_tables(self) -> PgSearchTables:
+        """The place-name index's tables in this schema (:mod:`placegeo.storage.searchdb`), written on the
+        transaction's connection."""
+        return PgSearchTables(self._conn, self.schema)
 
     def meta_items(self) -> dict[str, str]:
         with self._conn() as conn:

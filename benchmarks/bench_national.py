@@ -1,0 +1,168 @@
+"""Place-name search at national scale: 13,000,000 names in the index tables of a GeoPackage and a PostGIS atlas.
+
+The names are made as the demo atlas makes its census-scale place names (:mod:`placegeo.demo`,
+``data/demo_place_words.yaml``): a real village's proper name + a modifier + a generic term of its
+kind (王口 + 东 + 路), with the real town and village names of the code trees of Jinan, Jining and
+Weifang mixed in as they are. They are written in slices through the same code an atlas write uses
+(:func:`placegeo.search.index_rows` and the store's search tables), so the figures are those of an
+atlas holding them. Printed per back end: build time, store size, peak resident memory of a fresh
+process that opens the index and answers every query (a web worker), and p50/p99 per query kind
+(the kinds of ``bench_search.py``: exact, prefix, pinyin, initials, homophone, slip, address-style,
+numerals, English).
+
+    python benchmarks/bench_national.py [--names 13000000] [--postgis URL] [--queries 200]
+
+Targets (issue 19): p99 < 5 ms for every kind, < 500 MB resident per worker, build < 30 minutes.
+Not part of ``make test`` or ``make bench``: ``make bench-national``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_search as bs
+from placegeo.demo import WORDS, load_code_tree
+from placegeo.search import INDEX_VERSION, NameRecord, _latin, _slot, index_rows
+
+LAYER = "traditional_place_names"
+SLICE = 100_000
+
+
+def real_names() -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """(name, district code) of every town and village of the three cities' code trees, and district names."""
+    out, districts = [], {}
+    for city in ("jinan", "jining", "weifang"):
+        codes = load_code_tree(city)
+        districts.update(dict(zip(codes.loc[codes["level"] == "district", "code"],
+                                  codes.loc[codes["level"] == "district", "name"], strict=True)))
+        short = codes["name"].str.replace(r"(居民委员会|居委会|村民委员会|村委会)$", "", regex=True)
+        out += [(n, c[:6]) for n, c, lv in zip(short, codes["code"], codes["level"], strict=True) if lv != "district"]
+    return out, districts
+
+
+def generated(real: list[tuple[str, str]], n: int, rng) -> list[tuple[str, str]]:
+    """``n`` names: a real village's proper name + modifier + generic term (the demo's recipe)."""
+    words = yaml.safe_load(WORDS.read_text(encoding="utf-8"))
+    terms = np.array([t for kind in words["kinds"].values() for t in kind["terms"]], dtype=object)
+    mods = np.array(words["modifiers"], dtype=object)
+    stems = np.array([name.removesuffix("村").removesuffix("社区") or name for name, _ in real], dtype=object)
+    codes = np.array([c for _, c in real], dtype=object)
+    v = rng.integers(0, len(stems), n)
+    names = stems[v] + mods[rng.integers(0, len(mods), n)] + terms[rng.integers(0, len(terms), n)]
+    return list(zip(names.tolist(), codes[v].tolist(), strict=True))
+
+
+def write_all(tables, named: list[tuple[str, str]], districts: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    for j in range(0, len(named), SLICE):
+        records = [NameRecord(str(j + k), name, LAYER, district_code=d) for k, (name, d) in
+                   enumerate(named[j:j + SLICE])]
+        rows, postings, slips = index_rows(records, first_id=_slot(LAYER) + j)
+        tables.write(LAYER, rows, sorted(postings), sorted(slips), version=INDEX_VERSION, n=j + len(records))
+        done = j + len(records)
+        print(f"  {done:,} names written, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    units = [NameRecord(f"d{c}", name, "admin_units", district_code=c) for c, name in districts.items()]
+    rows, postings, slips = index_rows(units, first_id=_slot("admin_units"))
+    tables.write("admin_units", rows, postings, slips, version=INDEX_VERSION, n=len(units))
+    return time.perf_counter() - t0
+
+
+def open_gpkg(path: str):
+    from placegeo.search import StoredSearchIndex
+    from placegeo.storage.searchdb import SqliteSearchTables
+
+    idx = StoredSearchIndex(SqliteSearchTables(path=path), cache_size=0)
+    return lambda q: [int(h.record.id) for h in idx.query(q) if h.record.layer == LAYER]
+
+
+def open_pg(url: str):
+    import contextlib
+
+    import psycopg
+
+    from placegeo.search import StoredSearchIndex
+    from placegeo.storage.searchdb import PgSearchTables
+
+    conn = psycopg.connect(url.split("?")[0], autocommit=True)
+    idx = StoredSearchIndex(PgSearchTables(lambda: contextlib.nullcontext(conn), "placegeo_national"), cache_size=0)
+    return lambda q: [int(h.record.id) for h in idx.query(q) if h.record.layer == LAYER]
+
+
+def child_rss(opener: str, where: str, qfile: str) -> float:
+    code = (f"import json, sys\nsys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+            "import bench_national as b, bench_search as s\n"
+            f"q = b.{opener}({where!r})\nfor text in json.load(open({qfile!r})): q(text)\nprint(s.peak_rss_mb())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def report(name: str, build_s: float, size_mb: float, rss: float, query, queries) -> None:
+    print(f"\n{name}: build {build_s / 60:.1f} min, store {size_mb:,.0f} MB, {rss:.0f} MB resident per process")
+    print(f"{'kind':<10} {'queries':>7} | {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>9}")
+    for kind in bs.KINDS:
+        if queries[kind]:
+            p50, p99, recall = bs.run_round({"x": query}, queries[kind], flip=False)["x"]
+            print(f"{kind:<10} {len(queries[kind]):>7} | {p50:>8.3f} {p99:>8.3f} {recall:>9.1%}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--names", type=int, default=13_000_000)
+    ap.add_argument("--postgis", help="a PostgreSQL URL: also build and query the index there")
+    ap.add_argument("--queries", type=int, default=200, help="queries of each kind")
+    ap.add_argument("--folder", help="where the GeoPackage is built (default: a temporary folder)")
+    args = ap.parse_args()
+    rng = np.random.default_rng(19)
+    real, districts = real_names()
+    named = real + generated(real, max(args.names - len(real), 0), rng)
+    print(f"{len(named):,} names ({len(real):,} real town and village names)")
+    sample = [int(i) for i in rng.choice(len(named), min(len(named), 50_000), replace=False)]
+    by_reading: dict[str, list[str]] = defaultdict(list)
+    for c in sorted({c for name, _ in real for c in name if "\u4e00" <= c <= "\u9fff"} - set(bs.NUMERALS)):
+        by_reading[_latin(c)[0]].append(c)
+    picked = bs.make_queries([named[i] for i in sample], by_reading, districts, rng, args.queries)
+    queries = {k: [(q, sample[i]) for q, i in v] for k, v in picked.items()}
+    with tempfile.TemporaryDirectory(dir=args.folder) as folder:
+        qfile = f"{folder}/queries.json"
+        with open(qfile, "w") as fh:
+            json.dump([q for v in queries.values() for q, _ in v], fh, ensure_ascii=False)
+        from placegeo.storage.searchdb import SqliteSearchTables
+
+        path = f"{folder}/national.gpkg"
+        build = write_all(SqliteSearchTables(path=path), named, districts)
+        report("GeoPackage (SQLite tables)", build, os.path.getsize(path) / 2**20, child_rss("open_gpkg", path, qfile),
+               open_gpkg(path), queries)
+        if args.postgis:
+            import psycopg
+
+            with psycopg.connect(args.postgis.split("?")[0], autocommit=True) as conn:
+                conn.execute("DROP SCHEMA IF EXISTS placegeo_national CASCADE")
+                conn.execute("CREATE SCHEMA placegeo_national")
+                import contextlib
+
+                from placegeo.storage.searchdb import PgSearchTables
+
+                build = write_all(PgSearchTables(lambda: contextlib.nullcontext(conn), "placegeo_national"),
+                                  named, districts)
+                size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+                                    "ON n.oid = c.relnamespace WHERE n.nspname = 'placegeo_national' AND "
+                                    "c.relkind = 'r'").fetchone()[0]
+            report("PostGIS (B-tree tables)", build, size / 2**20, child_rss("open_pg", args.postgis, qfile),
+                   open_pg(args.postgis), queries)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,360 @@
+"""The place-name index's tables, kept in the atlas's own database beside its layers.
+
+Three tables, written inside the same transaction as the layer whose names they index, so every
+process (CLI call, web worker, notebook) opens the index instead of building or loading it:
+
+* ``placegeo_search_postings (k, ord, name_id)``: a B-tree (SQLite ``WITHOUT ROWID``, PostgreSQL
+  primary key in the ``C`` collation) of text keys, each a one-letter kind and a key (``e芙蓉街``,
+  ``pfurongjie``); a key's rows are in rank order (``ord``), so the best ``n`` of a key are the first
+  ``n`` rows of a range scan, and a prefix is a range of keys;
+* ``placegeo_search_slips (h, ord, name_id)``: the same for one-character slips, keyed by a 64-bit
+  digest of each deletion-neighbourhood key;
+* ``placegeo_search_records``: one row per name (layer, id, name, former names, codes, position,
+  rank order, folded key) and ``placegeo_search_layers``: per layer, the format version and row count.
+
+What the keys are is decided above (:mod:`placegeo.search`); this module only stores and reads rows.
+It imports nothing heavy, so a cold ``placegeo search`` opens the index quickly (:func:`open_reader`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RECORD_COLUMNS", "PgSearchTables", "SqliteSearchTables", "open_reader"]
+
+#: The columns of ``placegeo_search_records``, in order.
+RECORD_COLUMNS = ("name_id", "layer", "rec_id", "name", "aliases", "category", "district_code", "town_code",
+                  "lon", "lat", "sample", "importance", "name_en", "ord", "nkey", "py_len")
+_TOP = "\U0010ffff"  # above every character: k >= p AND k < p || _TOP is the prefix range of p
+
+_SQLITE_DDL = """
+CREATE TABLE IF NOT EXISTS placegeo_search_postings (k TEXT NOT NULL, ord INTEGER NOT NULL,
+  name_id INTEGER NOT NULL, PRIMARY KEY (k, ord, name_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS placegeo_search_slips (h INTEGER NOT NULL, ord INTEGER NOT NULL,
+  name_id INTEGER NOT NULL, PRIMARY KEY (h, ord, name_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS placegeo_search_records (name_id INTEGER PRIMARY KEY, layer TEXT NOT NULL,
+  rec_id TEXT, name TEXT, aliases TEXT, category TEXT, district_code TEXT, town_code TEXT, lon REAL, lat REAL,
+  sample INTEGER, importance REAL, name_en TEXT, ord INTEGER, nkey TEXT, py_len INTEGER);
+CREATE INDEX IF NOT EXISTS placegeo_search_records_layer ON placegeo_search_records (layer);
+CREATE INDEX IF NOT EXISTS placegeo_search_records_lat ON placegeo_search_records (lat);
+CREATE TABLE IF NOT EXISTS placegeo_search_layers (layer TEXT PRIMARY KEY, version INTEGER NOT NULL,
+  n INTEGER NOT NULL);
+"""
+
+
+def _create_tables(con: sqlite3.Connection) -> None:
+    # statement by statement: executescript() would first commit the atlas's open transaction
+    for statement in _SQLITE_DDL.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
+_PG_DDL = """
+CREATE TABLE IF NOT EXISTS {s}.placegeo_search_postings (k text COLLATE "C" NOT NULL, ord bigint NOT NULL,
+  name_id bigint NOT NULL, PRIMARY KEY (k, ord, name_id));
+CREATE TABLE IF NOT EXISTS {s}.placegeo_search_slips (h bigint NOT NULL, ord bigint NOT NULL,
+  name_id bigint NOT NULL, PRIMARY KEY (h, ord, name_id));
+CREATE TABLE IF NOT EXISTS {s}.placegeo_search_records (name_id bigint PRIMARY KEY, layer text NOT NULL,
+  rec_id text, name text, aliases text, category text, district_code text, town_code text,
+  lon double precision, lat double precision, sample integer, importance double precision, name_en text,
+  ord bigint, nkey text, py_len integer);
+CREATE INDEX IF NOT EXISTS placegeo_search_records_layer ON {s}.placegeo_search_records (layer);
+CREATE INDEX IF NOT EXISTS placegeo_search_records_lat ON {s}.placegeo_search_records (lat);
+CREATE TABLE IF NOT EXISTS {s}.placegeo_search_layers (layer text PRIMARY KEY, version integer NOT NULL,
+  n bigint NOT NULL);
+"""
+SEARCH_TABLES = ("placegeo_search_postings", "placegeo_search_slips", "placegeo_search_records",
+                 "placegeo_search_layers")
+
+
+class SqliteSearchTables:
+    """The index tables of a GeoPackage atlas.
+
+    ``connect`` yields a connection to write with (the store's ``_sql``: inside a transaction, the
+    transaction's); reads go through one read-only connection per thread, opened on first use, which
+    keeps reading the file as it was when opened (a write replaces the file).
+
+    >>> import tempfile
+    >>> t = SqliteSearchTables(path=tempfile.mkdtemp() + "/a.gpkg")
+    >>> t.write("x", [(1, "x", "x:1", "芙蓉街", "", "", "", "", 117.0, 36.6, 0, 0.0, "", -100, "芙蓉街", 9)],
+    ...         [("e芙蓉街", -100, 1), ("pfurongjie", -100, 1)], [(42, -100, 1)], version=1, n=1)
+    >>> t.postings(["e芙蓉街", "ex"], 10), t.prefix(["pfu"], 10, 5), t.slips([42], 5)
+    ([('e芙蓉街', -100, 1)], [('pfu', -100, 1)], [(-100, 1)])
+    >>> t.state()
+    {'x': (1, 1)}
+    """
+
+    backend = "gpkg"
+
+    def __init__(self, connect: Callable[[], contextlib.AbstractContextManager[sqlite3.Connection]] | None = None,
+                 *, path: str | Path):
+        self.path = Path(path)
+        self._connect = connect or self._own_connection
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def _own_connection(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path)
+        try:
+            yield con
+            con.commit()
+        finally:
+            con.close()
+
+    def _read(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None or self._local.pid != os.getpid():  # a forked worker opens its own
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.con, self._local.pid = con, os.getpid()
+        return con
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # -- writing (inside the atlas's transaction) ------------------------------------------------
+    def drop(self) -> None:
+        """Remove every index table (before a rebuild in another format)."""
+        with self._connect() as con:
+            for t in SEARCH_TABLES:
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+
+    def remove(self, layer: str, postings: Sequence[tuple], slips: Sequence[tuple]) -> None:
+        """Delete a layer's records and the given postings ``(k, ord, name_id)`` and slips ``(h, ord, name_id)``."""
+        with self._connect() as con:
+            _create_tables(con)
+            con.executemany("DELETE FROM placegeo_search_postings WHERE k = ? AND ord = ? AND name_id = ?", postings)
+            con.executemany("DELETE FROM placegeo_search_slips WHERE h = ? AND ord = ? AND name_id = ?", slips)
+            con.execute("DELETE FROM placegeo_search_records WHERE layer = ?", (layer,))
+            con.execute("DELETE FROM placegeo_search_layers WHERE layer = ?", (layer,))
+
+    def write(self, layer: str, records: Sequence[tuple], postings: Sequence[tuple], slips: Sequence[tuple], *,
+              version: int, n: int) -> None:
+        """Add rows of ``layer`` and record that it holds ``n`` names in index format ``version``."""
+        with self._connect() as con:
+            _create_tables(con)
+            con.executemany(f"INSERT INTO placegeo_search_records VALUES ({', '.join('?' * len(RECORD_COLUMNS))})",
+                            records)
+            con.executemany("INSERT OR IGNORE INTO placegeo_search_postings VALUES (?, ?, ?)", postings)
+            con.executemany("INSERT OR IGNORE INTO placegeo_search_slips VALUES (?, ?, ?)", slips)
+            con.execute("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)", (layer, version, n))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple]:
+        try:
+            return self._read().execute(query, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
+
+    def state(self, *, write: bool = False) -> dict[str, tuple[int, int]]:
+        """Layer -> (format version, names held) of what the index holds (``write``: as the writer sees it)."""
+        rows = self.layer_records(write=write, query="SELECT layer, version, n FROM placegeo_search_layers")
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    def atlas_layers(self) -> list[str]:
+        """The atlas's layers (from ``gpkg_contents``; read without GDAL)."""
+        return sorted(r[0] for r in self._rows("SELECT table_name FROM gpkg_contents")
+                      if not str(r[0]).startswith("placegeo_"))
+
+    def postings(self, keys: Sequence[str], limit: int) -> list[tuple[str, int, int]]:
+        """The first ``limit`` rows ``(k, ord, name_id)`` of each key, in rank order."""
+        if not keys:
+            return []
+        one = "SELECT * FROM (SELECT k, ord, name_id FROM placegeo_search_postings WHERE k = ? ORDER BY ord, " \
+              "name_id LIMIT ?)"
+        return self._rows(" UNION ALL ".join([one] * len(keys)), [v for k in keys for v in (k, limit)])
+
+    def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
+        """Of the first ``scan`` rows of the keys starting with each prefix (in key order), the best ``limit``
+        names ``(prefix, ord, name_id)``."""
+        if not prefixes:
+            return []
+        one = "SELECT * FROM (SELECT ?, min(ord) AS o, name_id FROM (SELECT ord, name_id FROM " \
+              "placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?) GROUP BY name_id ORDER BY o, name_id LIMIT ?)"
+        return self._rows(" UNION ALL ".join([one] * len(prefixes)),
+                          [v for p in prefixes for v in (p, p, p + _TOP, scan, limit)])
+
+    def counts(self, keys: Sequence[str], upto: int) -> list[int]:
+        """How many rows each key has, counting at most ``upto``."""
+        one = "SELECT count(*) FROM (SELECT 1 FROM placegeo_search_postings WHERE k = ? LIMIT ?)"
+        return [int(r[0]) for r in self._rows(" UNION ALL ".join([one] * len(keys)),
+                                              [v for k in keys for v in (k, upto)])] if keys else []
+
+    def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
+        """``(ord, name_id)`` among the first ``scan`` of ``keys[0]`` that every other key also has, best first."""
+        exists = "".join(" AND EXISTS (SELECT 1 FROM placegeo_search_postings q WHERE q.k = ? AND q.ord = p.ord "
+                         "AND q.name_id = p.name_id)" for _ in keys[1:])
+        return self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM placegeo_search_postings WHERE "
+                          f"k = ? ORDER BY ord, name_id LIMIT ?) p WHERE 1{exists} ORDER BY p.ord, p.name_id "
+                          "LIMIT ?", [keys[0], scan, *keys[1:], limit])
+
+    def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
+        """``(ord, name_id)`` of the first ``limit`` names of each slip key."""
+        if not hashes:
+            return []
+        one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
+              "LIMIT ?)"
+        return self._rows(" UNION ALL ".join([one] * len(hashes)), [v for h in hashes for v in (h, limit)])
+
+    def records(self, ids: Sequence[int]) -> list[tuple]:
+        """The record rows (:data:`RECORD_COLUMNS`) of ``ids``, in no particular order."""
+        out: list[tuple] = []
+        ids = list(ids)
+        for j in range(0, len(ids), 900):
+            chunk = ids[j:j + 900]
+            out += self._rows(f"SELECT * FROM placegeo_search_records WHERE name_id IN ({', '.join('?' * len(chunk))})",
+                              chunk)
+        return out
+
+    def layer_records(self, layer: str | None = None, *, write: bool = False, query: str = "") -> list[tuple]:
+        """Every record row of ``layer`` (all layers: None) in name-id order; ``write``: as the writer sees them."""
+        where, params = ("WHERE layer = ?", [layer]) if layer else ("", [])
+        query = query or f"SELECT * FROM placegeo_search_records {where} ORDER BY name_id"
+        if not write:
+            return self._rows(query, params)
+        with self._connect() as con:
+            try:
+                return con.execute(query, params).fetchall()
+            except sqlite3.OperationalError:
+                return []
+
+    def near(self, lat: float, dlat: float) -> list[tuple]:
+        """Record rows within ``dlat`` degrees of latitude ``lat``."""
+        return self._rows("SELECT * FROM placegeo_search_records WHERE lat BETWEEN ? AND ?", (lat - dlat, lat + dlat))
+
+
+class PgSearchTables:
+    """The index tables of a PostGIS atlas, in its schema; ``connect`` yields the store's connection
+    (inside a transaction, the transaction's)."""
+
+    backend = "postgis"
+
+    def __init__(self, connect: Callable[[], contextlib.AbstractContextManager[Any]], schema: str):
+        from psycopg import sql
+
+        self._connect = connect
+        self._sql = sql
+        self.schema = schema
+        self._t = {t: sql.Identifier(schema, t) for t in (*SEARCH_TABLES, "placegeo_layers")}
+
+    def close(self) -> None:
+        pass
+
+    def _q(self, text: str) -> Any:
+        names = {t.removeprefix("placegeo_search_"): i for t, i in self._t.items()}
+        names["layers_info"] = names.pop("placegeo_layers")
+        return self._sql.SQL(text).format(**names)
+
+    def _rows(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        import psycopg
+
+        with self._connect() as conn:
+            try:
+                with conn.transaction():  # a missing table is an error that must not end an outer transaction
+                    return conn.execute(self._q(text), params).fetchall()
+            except psycopg.errors.UndefinedTable:
+                return []
+
+    def drop(self) -> None:
+        with self._connect() as conn:
+            for t in (self._t[n] for n in SEARCH_TABLES):
+                conn.execute(self._sql.SQL("DROP TABLE IF EXISTS {}").format(t))
+
+    def _ensure(self, conn: Any) -> None:
+        conn.execute(self._sql.SQL(_PG_DDL).format(s=self._sql.Identifier(self.schema)))
+
+    def remove(self, layer: str, postings: Sequence[tuple], slips: Sequence[tuple]) -> None:
+        with self._connect() as conn, conn.cursor() as cur:
+            self._ensure(conn)
+            for table, col, rows in (("postings", "k", postings), ("slips", "h", slips)):
+                if rows:
+                    cur.executemany(self._q(f"DELETE FROM {{{table}}} WHERE {col} = %s AND ord = %s AND "
+                                            "name_id = %s"), list(rows))
+            cur.execute(self._q("DELETE FROM {records} WHERE layer = %s"), (layer,))
+            cur.execute(self._q("DELETE FROM {layers} WHERE layer = %s"), (layer,))
+
+    def write(self, layer: str, records: Sequence[tuple], postings: Sequence[tuple], slips: Sequence[tuple], *,
+              version: int, n: int) -> None:
+        with self._connect() as conn, conn.cursor() as cur:
+            self._ensure(conn)
+            for table, rows in (("records", records), ("postings", sorted(set(postings))),
+                                ("slips", sorted(set(slips)))):
+                with cur.copy(self._q(f"COPY {{{table}}} FROM STDIN")) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            cur.execute(self._q("INSERT INTO {layers} VALUES (%s, %s, %s) ON CONFLICT (layer) DO UPDATE "
+                                "SET version = excluded.version, n = excluded.n"), (layer, version, n))
+
+    def state(self, *, write: bool = False) -> dict[str, tuple[int, int]]:
+        return {r[0]: (int(r[1]), int(r[2])) for r in self._rows("SELECT layer, version, n FROM {layers}")}
+
+    def atlas_layers(self) -> list[str]:
+        return sorted(r[0] for r in self._rows("SELECT name FROM {layers_info}"))
+
+    def postings(self, keys: Sequence[str], limit: int) -> list[tuple[str, int, int]]:
+        if not keys:
+            return []
+        return self._rows("SELECT q.key, p.ord, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL "
+                          "(SELECT ord, name_id FROM {postings} WHERE k = q.key ORDER BY ord, name_id LIMIT %s) p",
+                          (list(keys), limit))
+
+    def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
+        if not prefixes:
+            return []
+        return self._rows("SELECT q.key, p.o, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL "
+                          "(SELECT min(ord) AS o, name_id FROM (SELECT ord, name_id FROM {postings} WHERE k >= q.key "
+                          "AND k < q.key || %s ORDER BY k, ord, name_id LIMIT %s) r GROUP BY name_id "
+                          "ORDER BY o, name_id LIMIT %s) p", (list(prefixes), _TOP, scan, limit))
+
+    def counts(self, keys: Sequence[str], upto: int) -> list[int]:
+        if not keys:
+            return []
+        rows = self._rows("SELECT q.i, (SELECT count(*) FROM (SELECT 1 FROM {postings} WHERE k = q.key LIMIT %s) c) "
+                          "FROM unnest(%s::text[]) WITH ORDINALITY AS q(key, i) ORDER BY q.i", (upto, list(keys)))
+        return [int(r[1]) for r in rows]
+
+    def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
+        exists = "".join(" AND EXISTS (SELECT 1 FROM {postings} q WHERE q.k = %s AND q.ord = p.ord AND "
+                         "q.name_id = p.name_id)" for _ in keys[1:])
+        return self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {postings} WHERE k = %s "
+                          f"ORDER BY ord, name_id LIMIT %s) p WHERE true{exists} ORDER BY p.ord, p.name_id LIMIT %s",
+                          [keys[0], scan, *keys[1:], limit])
+
+    def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
+        if not hashes:
+            return []
+        return self._rows("SELECT p.ord, p.name_id FROM unnest(%s::bigint[]) AS q(h) CROSS JOIN LATERAL "
+                          "(SELECT ord, name_id FROM {slips} WHERE h = q.h ORDER BY ord, name_id LIMIT %s) p",
+                          (list(hashes), limit))
+
+    def records(self, ids: Sequence[int]) -> list[tuple]:
+        if not len(ids):
+            return []
+        return self._rows("SELECT * FROM {records} WHERE name_id = ANY(%s)", ([int(i) for i in ids],))
+
+    def layer_records(self, layer: str | None = None, *, write: bool = False) -> list[tuple]:
+        if layer:
+            return self._rows("SELECT * FROM {records} WHERE layer = %s ORDER BY name_id", (layer,))
+        return self._rows("SELECT * FROM {records} ORDER BY name_id")
+
+    def near(self, lat: float, dlat: float) -> list[tuple]:
+        return self._rows("SELECT * FROM {records} WHERE lat BETWEEN %s AND %s", (lat - dlat, lat + dlat))
+
+
+def open_reader(location: str | Path) -> SqliteSearchTables | None:
+    """The index tables of the atlas at ``location``, opened for reading without opening its store
+    (no GDAL, pandas or GeoPandas: a cold ``placegeo search`` answers quickly)."""
+    text = str(location)
+    if text.startswith(("postgresql://", "postgres://")) or not Path(text).is_file():
+        return None  # a database atlas is opened through its store (its pool is shared by the process)
+    return SqliteSearchTables(path=text)
