@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from placegeo.crs import CGCS2000
@@ -164,8 +166,23 @@ def _as_text(s: pd.Series) -> pd.Series:
         whole = s.notna() & (s == np.floor(s))
         out = s.astype(object).where(~whole, s.where(whole).astype("Int64").astype(str))
         s = out.astype(object).where(s.notna(), None)
-    t = s.astype("string").str.strip()
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "boolean":
+        # yes/no columns (derived, defaults): their two values made text once each, not once per row
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        t = pd.Series(pd.array([str(u) for u in uniques], dtype="string").take(codes, allow_fill=True),
+                      index=s.index)
+    else:
+        t = s.astype("string").str.strip()
     return t.mask(t == "", pd.NA)
+
+
+def _isin(text: pd.Series, values: Collection[str]) -> np.ndarray:
+    """``text.isin(values)`` for many values (codes, keys): one Arrow call where pandas makes a scalar of each."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        wanted = pa.array([v for v in values if isinstance(v, str)], type=pa.large_string())
+        found = pc.is_in(pa.array(text.array).cast(pa.large_string()), value_set=wanted, skip_nulls=True)
+        return found.fill_null(False).to_numpy(zero_copy_only=False)
+    return text.isin(values).to_numpy(dtype=bool)
 
 
 def _check_field(
@@ -216,7 +233,7 @@ def _check_field(
         out = parsed.dt.strftime("%Y-%m-%d").astype("string")
     elif f.type == "admin_code":
         # a code found in the code table needs no further look; only the others are parsed
-        known = text.isin(codes).to_numpy() if codes is not None else np.zeros(len(text), dtype=bool)
+        known = _isin(text, codes) if codes is not None else np.zeros(len(text), dtype=bool)
         check = present & ~known
         wrong_len = np.zeros(len(text), dtype=bool)
         if check.any():
@@ -411,7 +428,7 @@ def validate_layer(
         col.add_mask(dup, spec.primary_key, lambda v: f"duplicate key '{v}' (first used on row {first_row[v]})",
                      "give every feature its own key", "duplicate_key", lambda: key.to_numpy(dtype=object))
     if existing_keys is not None:
-        taken = key.isin(set(existing_keys)).to_numpy()
+        taken = _isin(key, set(existing_keys))
         col.add_mask(taken, spec.primary_key, lambda v: f"key '{v}' is already stored in the atlas",
                      "use --mode replace, or give new keys", "duplicate_key", lambda: key.to_numpy(dtype=object))
 
