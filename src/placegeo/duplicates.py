@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 
 from placegeo.crs import DATUMS, convert
 from placegeo.errors import Problem
-from placegeo.generics import equivalence_key
+from placegeo.generics import equivalence_key, load_generic_classes
 from placegeo.text import normalize
 
 __all__ = ["DatumOffset", "datum_offset", "find_duplicates", "name_key"]
@@ -50,6 +50,11 @@ def _folded(text: str) -> str:
     return quick
 
 
+@lru_cache(maxsize=1)
+def _all_terms() -> tuple[str, ...]:
+    return tuple(t for terms in load_generic_classes().values() for t in terms)
+
+
 def name_key(name: object) -> str | None:
     """A name folded for comparison: normalised, generic suffix reduced to its class.
 
@@ -61,7 +66,8 @@ def name_key(name: object) -> str | None:
     text = _folded(str(name))
     if not text:
         return None
-    key = equivalence_key(text)
+    # most names end in no generic term: one C call says so, before the term-by-term look
+    key = equivalence_key(text) if text.endswith(_all_terms()) else None
     return f"{key[0]}|{key[1]}" if key else text
 
 
