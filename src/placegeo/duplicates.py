@@ -36,6 +36,8 @@ _M_PER_DEG_LON_EQUATOR = 111_320.0
 
 
 _PUNCT = re.compile(r"[\s'’·\-_.()（）]")
+#: what :func:`_fold` changes besides case: spaces and full-width forms
+_ODD = re.compile(r"[\s\u3000\uff01-\uff5e]")
 
 
 @lru_cache(maxsize=65536)
@@ -215,6 +217,15 @@ def _median_off_m(x: np.ndarray, y: np.ndarray, target: np.ndarray, lat0: float)
     return float(np.median(np.hypot(dx, (y - target[:, 1]) * _M_PER_DEG_LAT)))
 
 
+def _written_oddly(names: pd.Series) -> np.ndarray:
+    """Names with spaces or full-width forms: one search over all of them says whether any has one."""
+    text = names.astype("string")
+    search = _ODD.search
+    if search("\x00".join(text.dropna().tolist())) is None:  # NUL is neither a space nor full-width
+        return np.zeros(len(names), dtype=bool)
+    return np.array([v is not pd.NA and search(v) is not None for v in text.tolist()], dtype=bool)
+
+
 def datum_offset(
     data: gpd.GeoDataFrame,
     *,
@@ -252,9 +263,9 @@ def datum_offset(
     by_name = dict(zip(s_names[keep].tolist(), range(int(keep.sum())), strict=True))
     raw = data[name_field]
     # fold only the names that might match: those written as a stored one, or with spaces or full-width forms
-    maybe = raw.isin(set(stored[name_field].dropna()) | set(by_name)).to_numpy(dtype=bool)
-    odd = raw.astype("string").str.contains(r"[\s\u3000\uff01-\uff5e]", regex=True).fillna(False)
-    maybe = maybe | odd.to_numpy(dtype=bool)
+    text = raw.to_numpy(dtype=object, na_value=None)
+    maybe = pd.Series(text, dtype=object).isin(set(stored[name_field].dropna()) | set(by_name)).to_numpy(dtype=bool)
+    maybe = maybe | _written_oddly(raw)
     names = np.full(len(raw), None, dtype=object)
     names[maybe] = _fold(raw[maybe])
     geoms = np.asarray(data.geometry.values)

@@ -284,7 +284,7 @@ def _row_datums(df: pd.DataFrame, rows: np.ndarray, datum: str | None, name: str
     if col is None:
         if datum is None:
             raise CRSError(f"'{name}' gives coordinates without saying their datum (no 坐标系 column); {_DATUM_HELP}")
-        return np.full(len(df), datum, dtype=object), "--datum", None
+        return np.repeat(np.array([datum], dtype=object), len(df)), "--datum", None
     cells = df[col].astype("string").str.strip()
     uniques = cells.dropna().unique()
     known = {u: datum_of(u) for u in uniques if u}
@@ -425,7 +425,8 @@ def read_source(
             gdf[c].isna() | (gdf[c] == defaults.get(c, "")) | (gdf[c].astype(str) == "")).all()])
         gdf = gdf.set_crs(gdf.crs or "EPSG:4326", allow_override=True)  # KML is WGS84 by definition
     gdf, said, said_by = _to_cgcs2000(gdf, datum, path.name)
-    return Source(gdf, np.arange(1, len(gdf) + 1), np.full(len(gdf), said, dtype=object), said_by, None, notes)
+    said_each = np.repeat(np.array([said], dtype=object), len(gdf))
+    return Source(gdf, np.arange(1, len(gdf) + 1), said_each, said_by, None, notes)
 
 
 def read_file(
