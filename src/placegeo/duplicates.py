@@ -93,7 +93,10 @@ def _fold(names: pd.Series) -> np.ndarray:
 
 def _metric(geoms: np.ndarray, lat0: float) -> np.ndarray:
     """Local east/north metres (equirectangular about ``lat0``): exact enough at tens of metres."""
-    xy = _xy(geoms)
+    return _to_metres(_xy(geoms), lat0)
+
+
+def _to_metres(xy: np.ndarray, lat0: float) -> np.ndarray:
     return np.column_stack([xy[:, 0] * _M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat0)), xy[:, 1] * _M_PER_DEG_LAT])
 
 
@@ -153,10 +156,11 @@ def find_duplicates(
     if n == 0 or not ok.any():
         return problems, mask
     where = np.flatnonzero(ok)
-    lat0 = float(np.nanmean(_xy(geoms[where])[:, 1]))
-    xy = _metric(geoms[where], lat0)
+    lonlat = _xy(geoms[where])
+    lat0 = float(np.nanmean(lonlat[:, 1]))
+    xy = _to_metres(lonlat, lat0)
     names = data[name_field].to_numpy(dtype=object, na_value=None) if name_field in data else np.full(n, None)
-    tree = cKDTree(xy)
+    tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)  # half the build time, as quick to ask
     pairs = tree.query_pairs(distance_m, output_type="ndarray")
     if len(pairs):
         a, b = where[pairs.min(axis=1)], where[pairs.max(axis=1)]
@@ -177,7 +181,7 @@ def find_duplicates(
             near = tree.sparse_distance_matrix(s_tree, distance_m, output_type="ndarray")
             s_names = stored[name_field].to_numpy(dtype=object, na_value=None)
             s_keys = stored[key_field].to_numpy(dtype=object, na_value=None) if key_field in stored else None
-            order = np.lexsort((near["v"], near["i"])) if len(near) else np.zeros(0, dtype=int)
+            order = np.lexsort((near["j"], near["v"], near["i"])) if len(near) else np.zeros(0, dtype=int)
             for k in order:
                 i, j, dist = int(where[near["i"][k]]), int(s_ok[near["j"][k]]), float(near["v"][k])
                 if mask[i] or name_key(names[i]) is None or name_key(names[i]) != name_key(s_names[j]):
