@@ -26,6 +26,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import shapely
 import yaml
@@ -148,6 +150,12 @@ def _is_note(row: pd.Series) -> bool:
     return len(cells) == 1 and isinstance(cells[0], str) and _fold(cells[0]).startswith(prefixes)
 
 
+def _head_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` lines of ``text`` (without splitting all of a large file)."""
+    head = text[:65536].splitlines()
+    return head[:n] if len(head) > n else text.splitlines()[:n]
+
+
 def _read_table_rows(path: Path, *, encoding: str | None, sheet: str | int | None
                      ) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """A table's records, the row number a person sees for each, and notes on how it was read."""
@@ -164,11 +172,18 @@ def _read_table_rows(path: Path, *, encoding: str | None, sheet: str | int | Non
         rows = np.arange(len(raw))[top + 1:] + 1  # Excel counts from 1
     else:
         raw_bytes = path.read_bytes()
-        enc = encoding or ("utf-8-sig" if raw_bytes.startswith(b"\xef\xbb\xbf") else detect_encoding(raw_bytes))
-        if enc == "gb18030" and not encoding:
-            notes.append(f"'{path.name}' is not UTF-8: it was read as GB18030 (GBK)")
+        enc = encoding or ("utf-8-sig" if raw_bytes.startswith(b"\xef\xbb\xbf") else None)
         try:
-            lines = raw_bytes.decode(enc).splitlines()[:10]
+            if enc is None:  # detect_encoding, decoding the file once
+                try:
+                    enc, text = "utf-8", raw_bytes.decode("utf-8")
+                except UnicodeDecodeError:
+                    enc = "gb18030"
+                    notes.append(f"'{path.name}' is not UTF-8: it was read as GB18030 (GBK)")
+                    text = raw_bytes.decode(enc)
+            else:
+                text = raw_bytes.decode(enc)
+            lines = _head_lines(text, 10)
         except UnicodeDecodeError:
             raise ImportFormatError(
                 f"'{path.name}' is not valid {enc}; give its encoding with --encoding (e.g. gbk or utf-8)"
@@ -215,6 +230,11 @@ def _find_column(columns, wanted: tuple[str, ...], given: str | None, what: str)
 
 
 def _parse_coordinate(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        try:  # plain numbers, the usual case: one Arrow cast (it refuses all that needs cleaning first)
+            return pc.cast(pa.array(series.array), pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            pass
     text = series.astype("string").str.strip().str.replace("°", "", regex=False).str.replace(",", ".", regex=False)
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
