@@ -152,7 +152,7 @@ _rename_aliases = rename_columns
 
 def _yes_no(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Which values read as yes and which as no (hours.parse_yes_no, once per distinct value)."""
-    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
     answers = (parse_yes_no(u) for u in uniques)
     table = np.array([*(-1 if a is None else int(a) for a in answers), -1], dtype=np.int8)
     flags = table[codes]  # code -1 (missing) takes the last entry
@@ -222,10 +222,7 @@ def _check_field(
         is_true, is_false = _yes_no(text)
         unknown = present & ~is_true & ~is_false
         col.add_mask(unknown, f.name, lambda v: f"'{v}' is not yes/no", "write true/false (or 是/否)", "type", vals)
-        flags = np.full(len(text), None, dtype=object)
-        flags[is_true] = True
-        flags[is_false] = False
-        out = pd.Series(pd.array(flags, dtype="boolean"), index=raw.index)
+        out = pd.Series(pd.arrays.BooleanArray(is_true, ~(is_true | is_false)), index=raw.index)
     elif f.type == "date":
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
         baddate = present & parsed.isna().to_numpy()
