@@ -16,8 +16,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed
 
+# the demo is built only where no atlas is yet: an atlas holding imports is never rebuilt over
 demo: install
-	$(BIN)/placegeo demo --atlas $(ATLAS)
+	@$(BIN)/placegeo atlas info --atlas $(ATLAS) >/dev/null 2>&1 \
+	  && echo "$(ATLAS) exists: kept as it is (rebuild the demo with: $(BIN)/placegeo demo --atlas $(ATLAS))" \
+	  || $(BIN)/placegeo demo --atlas $(ATLAS)
 
 run: demo
 	$(BIN)/placegeo serve --atlas $(ATLAS) --host 127.0.0.1

@@ -9,11 +9,20 @@ asked for (default 2,000,000). On the same graph and facilities:
 
 for 50, 500 and 5,000 facilities within 1,000 m, with the results compared node for node. Then the
 same with facilities as points joined to their nearest street edge (issue 17: each facility linked
-to both ends of its edge, still one pass), how placegeo's time grows with graph size, and service
-areas for 500 facilities against the naive buffer of each facility's reached streets (area ratio
-and time).
+to both ends of its edge, still one pass), and the same search done by the libraries a planner
+would otherwise reach for (issue 19), all runs interleaved, medians printed:
 
-    python benchmarks/bench_coverage.py [--nodes 2000000] [--reference-facilities 50 500 5000]
+- plain SciPy: ``scipy.sparse.csgraph.dijkstra`` from one super-source linked to every
+  facility's edge ends with the same offsets (same graph, same edge-join snapping);
+- igraph: the same super-source on an igraph copy of the graph (``Graph.distances``);
+- pandana: contraction hierarchies, ``nearest_pois`` (it snaps facilities to the nearest node,
+  not edge: its distances are compared, not required to be equal).
+
+Libraries not installed are reported as such. Then how placegeo's time grows with graph size,
+and service areas for 500 facilities against the naive buffer of each facility's reached
+streets (area ratio and time).
+
+    python benchmarks/bench_coverage.py [--nodes 2000000] [--reference-facilities 50 500 5000] [--repeat 5]
 
 Targets (issue 4, kept by issue 17 with points joined to edges): >= 50x faster than per-facility
 at 500 facilities; 5,000 facilities on a 2-million-node graph in < 1.5 s with equal results;
@@ -24,6 +33,7 @@ reached streets.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import geopandas as gpd
@@ -92,13 +102,140 @@ def per_facility(g: nx.Graph, sources, n: int) -> np.ndarray:
 
 
 def timed(fn, repeat=3):
-    best = np.inf
+    """The median time of ``repeat`` runs, and the last result."""
+    times = []
     out = None
     for _ in range(repeat):
         t0 = time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+# -- the same search in other libraries -------------------------------------------------------------------
+def super_source_links(n: int, nodes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The super-source's links: each graph node next to a facility, with the shortest offset to it."""
+    best = np.full(n, np.inf)
+    ok = (nodes >= 0) & np.isfinite(offsets)
+    np.minimum.at(best, nodes[ok], offsets[ok])
+    linked = np.flatnonzero(np.isfinite(best))
+    return linked, best[linked]
+
+
+class PlainScipy:
+    """Multi-source Dijkstra as plain SciPy does it: the graph plus one super-source, one pass."""
+
+    name = "scipy"
+
+    def __init__(self, net: WalkNetwork):
+        from scipy.sparse import csr_matrix  # noqa: F401  (imported here: a library of the comparison)
+
+        self.n = net.n_nodes
+        self.rows = np.concatenate([net.u, net.v])
+        self.cols = np.concatenate([net.v, net.u])
+        self.w = np.concatenate([net.length_m, net.length_m])
+
+    def nearest(self, nodes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        linked, off = super_source_links(self.n, nodes, offsets)
+        eps = 1e-6  # a sparse graph's zero weight would be no edge
+        g = csr_matrix((np.concatenate([self.w, off + eps]),
+                        (np.concatenate([self.rows, np.full(len(linked), self.n)]),
+                         np.concatenate([self.cols, linked]))), shape=(self.n + 1, self.n + 1))
+        d = dijkstra(g, directed=True, indices=self.n, limit=LIMIT_M + eps)[: self.n] - eps
+        return np.where(d <= LIMIT_M, np.maximum(d, 0.0), np.inf)
+
+
+class IGraph:
+    """The same super-source search in igraph (links added for the query and removed after)."""
+
+    name = "igraph"
+
+    def __init__(self, net: WalkNetwork):
+        import igraph
+
+        self.n = net.n_nodes
+        self.g = igraph.Graph(n=self.n + 1, edges=np.column_stack([net.u, net.v]).tolist(), directed=False)
+        self.g.es["w"] = net.length_m.tolist()
+
+    def nearest(self, nodes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        linked, off = super_source_links(self.n, nodes, offsets)
+        first = self.g.ecount()
+        self.g.add_edges([(self.n, int(i)) for i in linked], attributes={"w": off.tolist()})
+        try:
+            d = np.asarray(self.g.distances(source=[self.n], weights="w")[0][: self.n], dtype=float)
+        finally:
+            self.g.delete_edges(range(first, self.g.ecount()))
+        return np.where(d <= LIMIT_M, d, np.inf)
+
+
+class Pandana:
+    """pandana's nearest_pois on contraction hierarchies; facilities snap to their nearest node."""
+
+    name = "pandana"
+
+    def __init__(self, net: WalkNetwork):
+        import pandana
+        import pandas as pd
+
+        nodes = pd.DataFrame({"x": net.xy[:, 0], "y": net.xy[:, 1]})
+        edges = pd.DataFrame({"from": net.u, "to": net.v, "w": net.length_m})
+        self.net = pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["w"]], twoway=True)
+        self.net.precompute(LIMIT_M)
+
+    def nearest(self, xy: np.ndarray) -> np.ndarray:
+        import pandas as pd
+
+        self.net.set_pois("facility", LIMIT_M, 1, pd.Series(xy[:, 0]), pd.Series(xy[:, 1]))
+        d = self.net.nearest_pois(LIMIT_M, "facility", num_pois=1).iloc[:, 0].to_numpy(dtype=float)
+        return np.where(d < LIMIT_M, d, np.inf)
+
+
+def other_libraries(net: WalkNetwork, ks, repeat: int, rng) -> None:
+    """Section 1c: placegeo against plain SciPy, igraph and pandana, interleaved, medians."""
+    systems = {}
+    for cls in (PlainScipy, IGraph, Pandana):
+        t0 = time.perf_counter()
+        try:
+            systems[cls.name] = cls(net)
+        except ImportError:
+            print(f"   {cls.name}: not installed (pip install {'python-igraph' if cls is IGraph else cls.name})")
+            continue
+        print(f"   {cls.name}: graph built in {time.perf_counter() - t0:.1f} s (once per network, not timed below)")
+    names = ["placegeo", *systems]
+    print(f"{'facilities':>10} " + " ".join(f"{n + ' s':>11}" for n in names) + "   ratios to placegeo; equal")
+    for k in ks:
+        at = net.xy[rng.choice(net.n_nodes, k, replace=False)] + rng.uniform(-30, 30, (k, 2))
+        nodes, offsets = net.ends(net.join(gpd.GeoSeries.from_xy(at[:, 0], at[:, 1], crs=net.crs)))
+        runs = {
+            "placegeo": lambda nodes=nodes, offsets=offsets: net.nearest(nodes, limit_m=LIMIT_M, offsets_m=offsets)[0],
+            **{n: (lambda s=s, at=at: s.nearest(at)) if n == "pandana"
+               else (lambda s=s, nodes=nodes, offsets=offsets: s.nearest(nodes, offsets))
+               for n, s in systems.items()},
+        }
+        times: dict[str, list[float]] = {n: [] for n in names}
+        results = {}
+        for r in range(repeat):
+            for n in names[r % len(names):] + names[: r % len(names)]:  # interleaved, the order rotating
+                t0 = time.perf_counter()
+                results[n] = runs[n]()
+                times[n].append(time.perf_counter() - t0)
+        med = {n: statistics.median(v) for n, v in times.items()}
+        ours = results["placegeo"]
+        verdicts = []
+        for n in systems:
+            other = results[n]
+            if n == "pandana":  # node-snapped: how many nodes agree within 60 m (the facilities' jitter)
+                both = np.isfinite(ours) & np.isfinite(other)
+                verdicts.append(f"{n} {np.mean(np.abs(ours[both] - other[both]) <= 60):.0%} within 60 m")
+            else:
+                reach_same = np.array_equal(np.isfinite(ours), np.isfinite(other))
+                gap = np.abs(ours[np.isfinite(ours)] - other[np.isfinite(ours)]).max() if reach_same else np.inf
+                verdicts.append(f"{n} {'same nodes, max diff' if reach_same else 'DIFFERENT reach'} {gap:.2f} m")
+        print(f"{k:>10,} " + " ".join(f"{med[n]:>11.3f}" for n in names) + "   "
+              + " ".join(f"{med[n] / med['placegeo']:.1f}x" for n in systems) + "; " + ", ".join(verdicts))
 
 
 def main() -> None:
@@ -107,12 +244,18 @@ def main() -> None:
     ap.add_argument("--reference-facilities", type=int, nargs="*", default=[50, 500, 5000])
     ap.add_argument("--service-areas", type=int, default=500)
     ap.add_argument("--ego-sample", type=int, default=500, help="time ego graphs on at most this many")
+    ap.add_argument("--repeat", type=int, default=5, help="interleaved runs per system in section 1c")
+    ap.add_argument("--only-libraries", action="store_true", help="run section 1c only")
     args = ap.parse_args()
     rng = np.random.default_rng(11)
 
     t0 = time.perf_counter()
     net = tiled_network(args.nodes)
     print(f"graph: {net} ({net.source}), built in {time.perf_counter() - t0:.1f} s")
+    if args.only_libraries:
+        print("\n1c. the same search (points joined to edges) in other libraries")
+        other_libraries(net, args.reference_facilities, args.repeat, rng)
+        return
     t0 = time.perf_counter()
     g = to_networkx(net)
     print(f"networkx copy built in {time.perf_counter() - t0:.1f} s")
@@ -155,6 +298,9 @@ def main() -> None:
         ratio = ego_by_k.get(k, np.nan) / search_s
         target = {500: f"ratio >= 50: {ratio >= 50}", 5000: f"< 1.5 s: {search_s < 1.5}"}.get(k, "")
         print(f"{k:>10,} {join_s:>8.3f} {search_s:>9.3f} {ratio:>7.0f}x {target:>16}")
+
+    print("\n1c. the same search (points joined to edges) in other libraries")
+    other_libraries(net, args.reference_facilities, args.repeat, rng)
 
     print("\n2. how placegeo's time grows with graph size (5,000 facilities)")
     print(f"{'nodes':>12} {'seconds':>8}")

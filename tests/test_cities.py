@@ -288,7 +288,7 @@ def test_cli_demo_takes_a_city(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake(path, *, city, seed, progress):
+    def fake(path, *, city, seed, progress, overwrite=False):
         seen.update(path=path, city=city, seed=seed)
         raise CityError("stop here")
 

@@ -165,3 +165,49 @@ def test_csv_export_neutralises_formulas_and_keeps_numbers(tmp_path):
                                          "'-1+2", "-3.5"]
     assert [float(r["score"]) for r in rows] == [-1.5, 2.0, 0.0, -7.0, 1.0, 1.0, 1.0]  # numbers stay numbers
     assert g["name"].iloc[0].startswith("=")  # the frame given is not changed
+
+
+def _messy_layer() -> gpd.GeoDataFrame:
+    """Chinese text, missing values of every type, long field names, a name outside GB2312's common set."""
+    g = relief_points(4)
+    g["name"] = ["趵突泉派出所", "芙蓉街便利店", None, "𬌗齿路24小时便利店"[1:]]
+    g["hours"] = ["8:30-17:30", None, "全天", "周一至周五 9:00-17:00"]
+    g["capacity_beds_total"] = pd.array([10, None, 0, 12000000000], dtype="Int64")
+    g["area_sq_m"] = [1.5, np.nan, 0.0, 1e-9]
+    g["open_24h"] = pd.array([True, None, False, True], dtype="boolean")
+    return g
+
+
+def _read_back(path, fmt):
+    if fmt == "shp":
+        with zipfile.ZipFile(path) as zf:
+            members = {n: zf.read(n) for n in zf.namelist() if not n.endswith((".shp", ".shx", ".dbf"))}
+        return pyogrio.read_dataframe(f"/vsizip/{path}/pts.shp"), members
+    return pyogrio.read_dataframe(path), {}
+
+
+@pytest.mark.parametrize("fmt,encoding", [("gpkg", "utf-8"), ("geojson", "utf-8"), ("kml", "utf-8"),
+                                          ("shp", "utf-8"), ("shp", "gbk")])
+def test_arrow_writes_the_same_files_as_the_feature_by_feature_path(tmp_path, monkeypatch, fmt, encoding):
+    from placegeo import export
+
+    ext = {"shp": ".shp.zip"}.get(fmt, f".{fmt}")
+    layer = _messy_layer()
+    arrow = export_layer(layer, tmp_path / f"arrow{ext}", encoding=encoding, name="pts")
+    monkeypatch.setattr(export, "USE_ARROW", False)
+    plain = export_layer(layer, tmp_path / f"plain{ext}", encoding=encoding, name="pts")
+    new, new_members = _read_back(arrow, fmt)
+    old, old_members = _read_back(plain, fmt)
+    assert new.columns.tolist() == old.columns.tolist()  # field names (10-byte shapefile names too)
+    if fmt == "kml":  # GDAL names KML features after the (temporary) file: the same apart from that name
+        assert [i.rsplit(".", 1)[1] for i in new.pop("id")] == [i.rsplit(".", 1)[1] for i in old.pop("id")]
+    pd.testing.assert_frame_equal(pd.DataFrame(new.drop(columns="geometry")),
+                                  pd.DataFrame(old.drop(columns="geometry")))
+    assert new.geometry.equals(old.geometry) and new.crs == old.crs
+    assert new_members == old_members  # .cpg, .prj and the field mapping
+    if fmt == "shp":
+        with zipfile.ZipFile(arrow) as a, zipfile.ZipFile(plain) as b:
+            assert a.read("pts.dbf") == b.read("pts.dbf")  # the same bytes, in the same encoding
+    if fmt == "gpkg":
+        info_new, info_old = pyogrio.read_info(arrow), pyogrio.read_info(plain)
+        assert list(info_new["dtypes"]) == list(info_old["dtypes"])

@@ -187,6 +187,8 @@ def test_the_public_map_runs_on_a_read_only_role(demo_gpkg, new_location):
         assert client.get("/api/search?q=frj&limit=1").get_json()["features"][0]["properties"]["name"] == "芙蓉街"
         doc = client.get("/collections/relief_points/items?bbox=116.9,36.6,117.1,36.7&limit=5").get_json()
         assert doc["numberMatched"] > 0 and len(doc["features"]) == 5
+        tile = client.get("/collections/traditional_place_names/tiles/WebMercatorQuad/12/1598/3379")  # ST_AsMVT
+        assert tile.status_code == 200 and tile.mimetype == "application/vnd.mapbox-vector-tile"
         assert planner.load_artifact("search") is None  # could not be saved, so kept in the worker
         reader = Atlas(reader_url)
         before = atlas_digest(planner)

@@ -34,7 +34,8 @@ def test_every_cli_json_output_is_strict(atlas_path, tmp_path):
         ["reverse", "117.0220", "36.6647"], ["atlas", "info"], ["cemetery", "--horizon", "10"],
         ["coverage", "--by", "district", "--no-network"], ["coverage", "--layer", "relief_points", "--hour", "3",
                                                          "--weekday", "3", "--no-network"],
-        ["indicators", "--no-network"], ["validate", str(csv), "--layer", "relief_points", "--datum", "wgs84"],
+        ["indicators", "--no-network"], ["relocation"],
+        ["validate", str(csv), "--layer", "relief_points", "--datum", "wgs84"],
         ["import", str(csv), "--layer", "relief_points", "--datum", "wgs84"],
     ]
     seen = set()

@@ -37,8 +37,8 @@ from placegeo.validate import validate_layer
 if TYPE_CHECKING:
     from placegeo.ingest import ImportResult
 
-__all__ = ["CHINA_EXTENT", "Atlas", "atlas_exists", "copy_atlas", "default_atlas_path", "is_database_url",
-           "read_layer", "write_layer"]
+__all__ = ["CHINA_EXTENT", "Atlas", "atlas_exists", "backup_atlas", "copy_atlas", "default_atlas_path",
+           "is_database_url", "read_layer", "write_layer"]
 
 #: China's extent, used when an atlas has none of its own: it still catches swapped coordinates.
 CHINA_EXTENT = (73.4, 3.8, 135.1, 53.6)
@@ -292,27 +292,65 @@ class Atlas:
         """The feature of layer ``name`` whose primary key is ``key`` (no rows when there is none)."""
         return self.query(name, key=key, limit=1)[0]
 
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes:
+        """Tile ``z/x/y`` (WebMercatorQuad) of layer ``name`` as a Mapbox vector tile whose features carry
+        ``columns``; empty bytes when no feature falls in it. See :mod:`placegeo.tiles` for the rules.
+
+        The store makes it when it can (PostGIS: ``ST_AsMVT``); otherwise the features in the tile's
+        box come from the store's index and :func:`placegeo.tiles.encode_tile` writes them.
+        """
+        from placegeo.tiles import BUFFER, encode_tile, tile_bounds_lonlat
+
+        # no layer listing first (tens of ms on a GeoPackage): the store names a missing layer itself
+        made = self.store.tile(name, z, x, y, columns=columns)
+        if made is not None:
+            return made
+        box = tile_bounds_lonlat(z, x, y, buffer=BUFFER)
+        found, _ = self.store.page(name, bbox=box, limit=2**62, offset=0)
+        return encode_tile(found, z, x, y, layer=name, columns=[c for c in columns if c in found.columns])
+
+    def keys_present(self, name: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` layer ``name`` already holds as primary keys: index lookups, cost as ``keys``.
+
+        >>> import tempfile
+        >>> atlas = Atlas.create(tempfile.mkdtemp() + "/a.gpkg")
+        >>> atlas.keys_present("relief_points", ["p1"])  # no such layer yet: nothing is stored
+        set()
+        """
+        return self.store.keys_present(name, get_layer(name).primary_key, [str(k) for k in keys])
+
+    def history(self) -> pd.DataFrame:
+        """The revisions that can be undone, newest first: rev, at (UTC), command, and per changed layer
+        what was done and the rows before and after (``layers``, e.g. ``relief_points: append 168→170``).
+
+        >>> import tempfile
+        >>> atlas = Atlas.create(tempfile.mkdtemp() + "/a.gpkg")
+        >>> atlas.set_meta(name="济南")
+        >>> atlas.history()[["rev", "layers"]].to_dict("records")
+        [{'rev': 1, 'layers': ''}]
+        """
+        rows = [{"rev": h["rev"], "at": h["at"], "command": h["command"],
+                 "layers": "; ".join(f"{n}: {c['op']} {c['rows_before']}→{c['rows_after']}"
+                                     for n, c in sorted(h["layers"].items()))} for h in self.store.history()]
+        return pd.DataFrame(rows, columns=["rev", "at", "command", "layers"])
+
+    def undo(self) -> dict:
+        """Put the atlas back as it was before its last write (see :meth:`history`); returns that write's record.
+
+        >>> import tempfile
+        >>> atlas = Atlas.create(tempfile.mkdtemp() + "/a.gpkg", name="济南")
+        >>> atlas.set_meta(name="济宁")
+        >>> atlas.undo()["rev"], atlas.meta["name"]
+        (1, '济南')
+        """
+        return self.store.undo()
+
     def keys(self, name: str) -> pd.Index:
         """The primary keys stored in a layer."""
         spec = get_layer(name)
         if name not in self.layers():
             return pd.Index([], dtype=object)
         return pd.Index(self.store.read_keys(name, spec.primary_key).astype(str))
-
-    def keys_present(self, name: str, keys: Sequence[str]) -> set[str]:
-        """Which of ``keys`` layer ``name`` already holds (an index lookup where the store offers one).
-
-        >>> import tempfile
-        >>> Atlas.create(tempfile.mkdtemp() + "/a.gpkg").keys_present("relief_points", ["RP001"])
-        set()
-        """
-        keys = [str(k) for k in keys]
-        if not keys or name not in self.layers():
-            return set()
-        lookup = getattr(self.store, "keys_present", None)
-        if lookup is not None:
-            return set(lookup(name, get_layer(name).primary_key, keys))
-        return set(self.keys(name)) & set(keys)
 
     def write(
         self,
@@ -340,7 +378,7 @@ class Atlas:
                 "or convert GCJ-02/BD-09 data with placegeo.crs.shift_datum first"
             )
         if validate:
-            existing = self.keys(name) if mode == "append" else None
+            existing = (lambda keys: self.keys_present(name, keys)) if mode == "append" else None
             report = validate_layer(gdf, spec, codes=self.code_set(), extent=self.extent, existing_keys=existing)
             report.raise_if_problems()
             data = report.data
@@ -355,17 +393,28 @@ class Atlas:
             append = mode == "append" and spec.name in self.layers()
             if append and spec.primary_key in data.columns:
                 # checked again under the writers' lock: another planner may have added them since validation
-                clash = data[spec.primary_key].astype(str).isin(set(self.keys(spec.name)))
+                keys = data[spec.primary_key].astype(str)
+                clash = keys.isin(self.keys_present(spec.name, keys.tolist()))
                 if clash.any():
                     raise AtlasError(
                         f"keys {', '.join(data.loc[clash, spec.primary_key].astype(str)[:5])} of '{spec.name}' were "
                         "stored by another writer in the meantime; nothing was written, import again")
             self.store.write_data(spec, data, append=append)
-            self._record_layer(spec, licence=licence, attribution=attribution)
+            self._record_layer(spec, licence=licence, attribution=attribution, added=data if append else None)
 
-    def _record_layer(self, spec: LayerSpec, *, licence: str | None, attribution: str | None) -> None:
-        sources, n_features, n_sample = self.store.layer_stats(spec.name)
+    def _record_layer(self, spec: LayerSpec, *, licence: str | None, attribution: str | None,
+                      added: gpd.GeoDataFrame | None = None) -> None:
         info = self.store.read_layer_info().set_index("name")
+        if added is not None and spec.name in info.index:
+            # an append updates the record from the rows it adds: its cost does not grow with the layer
+            old = info.loc[spec.name]
+            new_sources = added["source"].dropna().astype(str) if "source" in added.columns else []
+            sources = sorted({s for s in str(none_if_na(old["sources"]) or "").split(" | ") if s} | set(new_sources))
+            n_features = int(old["feature_count"]) + len(added)
+            n_sample = int(old["sample_count"]) + (int(added["sample"].fillna(False).astype(bool).sum())
+                                                   if "sample" in added.columns else 0)
+        else:
+            sources, n_features, n_sample = self.store.layer_stats(spec.name)
         if spec.name in info.index:
             old = info.loc[spec.name]
             licence = licence if licence is not None else none_if_na(old["licence"])
@@ -458,6 +507,33 @@ def copy_atlas(src: str | os.PathLike | Atlas, dst: str | os.PathLike, *, overwr
         target.put_layer_info(list(none_for_missing(info).itertuples(index=False, name=None)))
 
     return Atlas(store=target_class.replace_with(dst, fill))
+
+
+def backup_atlas(atlas: Atlas | str | os.PathLike) -> str:
+    """Copy an atlas to a dated backup beside it; returns where it went.
+
+    A GeoPackage ``atlas.gpkg`` goes to ``atlas.backup-20250301-093000.gpkg`` in the same folder
+    (SQLite's online backup: a consistent copy even while others read it); a PostGIS atlas to the
+    schema ``<schema>_backup_20250301_093000`` of the same database. A file that is not an atlas
+    is copied as it is.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> kept = backup_atlas(Atlas.create(tempfile.mkdtemp() + "/a.gpkg", name="济南"))
+    >>> Path(kept).name.startswith("a.backup-"), Atlas(kept).meta["name"]
+    (True, '济南')
+    """
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    if isinstance(atlas, Atlas):
+        return atlas.store.backup(stamp)
+    if is_database_url(atlas):
+        return Atlas(atlas).store.backup(stamp)
+    import shutil
+
+    path = Path(atlas)
+    target = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
+    shutil.copyfile(path, target)
+    return str(target)
 
 
 def _typed(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from placegeo.errors import PlacegeoError, ValidationError
 
@@ -81,13 +80,34 @@ def _handle_errors(f):
             _err(f"refused: {exc}")
             sys.exit(2)
         except (PlacegeoError, ValueError) as exc:
+            if kwargs.get("as_json"):  # a script reading stdout gets JSON either way
+                _echo_json({"ok": False, "error": str(exc), "kind": type(exc).__name__})
             _err(f"error: {exc}")
             sys.exit(2)
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; it tells the atlas's history which command makes a write."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["placegeo_args"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        import shlex
+
+        from placegeo._command import CURRENT
+
+        token = CURRENT.set(shlex.join(["placegeo", *ctx.meta.get("placegeo_args", [])]))
+        try:
+            return super().invoke(ctx)
+        finally:
+            CURRENT.reset(token)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="placegeo")
 def main() -> None:
     """placegeo: civil-affairs planning layers for Chinese cities (one profile per city under cities/)."""
@@ -100,9 +120,15 @@ def main() -> None:
               help="The city whose demo to build: a profile name under cities/ (default: $PLACEGEO_CITY, else the "
                    "first profile by name).")
 @click.option("--seed", default=20240101, show_default=True, help="Seed of the generated sample layers.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace an atlas holding imports or edits (a dated backup is kept beside it).")
 @_handle_errors
-def demo(atlas_path, city, seed) -> None:
-    """Build a city's demo atlas (real boundaries, codes and census; marked sample facilities)."""
+def demo(atlas_path, city, seed, overwrite) -> None:
+    """Build a city's demo atlas (real boundaries, codes and census; marked sample facilities).
+
+    An atlas already there is replaced only if it holds nothing but an earlier demo; one with
+    imports or edits is refused unless --overwrite.
+    """
     from placegeo.atlas import default_atlas_path
     from placegeo.cities import default_city, load_city
     from placegeo.demo import build_demo_atlas
@@ -113,11 +139,13 @@ def demo(atlas_path, city, seed) -> None:
     with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
         done = [0]
 
-        def step(share: float, _what: str) -> None:
+        def step(share: float, what: str) -> None:
+            if what.startswith("kept a backup"):
+                _err(f"\n{what}")
             bar.update(int(share * 100) - done[0])
             done[0] = int(share * 100)
 
-        atlas = build_demo_atlas(path, city=profile.name, seed=seed, progress=step)
+        atlas = build_demo_atlas(path, city=profile.name, seed=seed, progress=step, overwrite=overwrite)
     _err(f"demo atlas written to {atlas.location}")
     _print_layer_rows(_layer_rows(atlas.location))
 
@@ -408,6 +436,8 @@ def cemetery(atlas_path, horizon_years, chart, by_level, as_json, **overrides) -
 
     The eco-burial target and its year default to the atlas's city profile (policy).
     """
+    import pandas as pd
+
     from placegeo.cemetery import capacity_by_area, compare_scenarios, plot_scenarios
 
     atlas = _open(atlas_path)
@@ -585,6 +615,8 @@ def _write_table(gdf, path: Path) -> None:
 def coverage(atlas_path, facility_layer, types, by, rule, speed_kmh, target_min, target_share, hour, weekday,
              no_network, central, write, with_areas, as_json) -> None:
     """Who lives within a 5/10/15-minute walk of care: shares per town or district, gaps, and more."""
+    import pandas as pd
+
     from placegeo import coverage as cov
     from placegeo.network import WalkNetwork
 
@@ -670,6 +702,8 @@ def _write_coverage(atlas, result, facility_layer, target_min, network, faciliti
 @_handle_errors
 def indicators(atlas_path, by, city, no_network, as_json) -> None:
     """The bureau's planning indicators: each with its definition, value, target and the target's source."""
+    import pandas as pd
+
     from placegeo.indicators import as_document, compute_indicators
 
     table = compute_indicators(_open(atlas_path), by=None if by == "city" else by, city=city,
@@ -802,7 +836,7 @@ def reverse(lon, lat, atlas_path, datum, as_json) -> None:
 # -- atlas ----------------------------------------------------------------------------------------
 @main.group()
 def atlas() -> None:
-    """Whole atlases: show one, copy one between GeoPackage and PostGIS."""
+    """Whole atlases: show one, list and undo its revisions, copy one between GeoPackage and PostGIS."""
 
 
 @atlas.command("info")
@@ -824,6 +858,37 @@ def atlas_info(atlas_path, as_json) -> None:
     click.echo(f"  admin codes: {info['codes']}")
     for name, n in info["layers"].items():
         click.echo(f"  {_pad(name, 26)}{n:>9,} features")
+
+
+@atlas.command("history")
+@_atlas_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def atlas_history(atlas_path, as_json) -> None:
+    """The atlas's revisions that can be undone, newest first: when, what command, which layers, rows."""
+    a = _open(atlas_path)
+    records = a.store.history()
+    if as_json:
+        _echo_json(records)
+        return
+    if not records:
+        click.echo(f"{a.location}: no revisions kept")
+    for r in records:
+        layers = "; ".join(f"{n} {c['op']} {c['rows_before']}→{c['rows_after']}"
+                           for n, c in sorted(r["layers"].items()))
+        click.echo(f"{r['rev']:>5}  {r['at']}  {r['command'] or ''}")
+        click.echo(f"       {layers or 'metadata, codes or layer records only'}")
+
+
+@atlas.command("undo")
+@_atlas_option
+@_handle_errors
+def atlas_undo(atlas_path) -> None:
+    """Put the atlas back as it was before its last write (see `placegeo atlas history`)."""
+    a = _open(atlas_path)
+    r = a.undo()
+    layers = ", ".join(f"{n} ({c['rows_after']} → {c['rows_before']} rows)" for n, c in sorted(r["layers"].items()))
+    _err(f"undid revision {r['rev']} of {r['at']} ({r['command'] or 'unknown command'}): {layers or 'metadata'}")
 
 
 @atlas.command("copy")

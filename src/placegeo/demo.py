@@ -37,9 +37,10 @@ import pandas as pd
 import shapely
 import yaml
 
-from placegeo.atlas import Atlas
+from placegeo.atlas import Atlas, atlas_exists, backup_atlas
 from placegeo.cities import City, default_city, load_city
 from placegeo.crs import CGCS2000, shift_datum
+from placegeo.errors import AtlasError
 from placegeo.pinyin import to_pinyin
 from placegeo.registry import layers_dir
 
@@ -776,12 +777,45 @@ def _extent(city: City) -> tuple[float, float, float, float]:
     return minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05
 
 
+#: What the demo writes in ``built_by``: an atlas carrying it and no later revision holds only the demo.
+DEMO_MARK = "placegeo demo"
+
+
+def holds_only_the_demo(atlas: Atlas) -> bool:
+    """Whether an atlas holds only what a demo build wrote: nothing imported or edited since.
+
+    The demo marks its atlas (``built_by``) and is written in one revision; any later write adds
+    a revision to the atlas's history (an undo back to the demo takes it away again).
+    """
+    return atlas.meta.get("built_by") == DEMO_MARK and len(atlas.history()) <= 1
+
+
+def _keep_what_is_there(path: str | Path, *, overwrite: bool) -> str | None:
+    """Refuse to build over an atlas holding more than the demo, or back it up first with ``overwrite``."""
+    if not atlas_exists(path):
+        return None
+    try:
+        existing = Atlas(path)
+    except AtlasError:  # a file that is not an atlas is someone's data too
+        existing = None
+    if existing is not None and holds_only_the_demo(existing):
+        return None
+    if not overwrite:
+        raise AtlasError(f"'{path}' holds data the demo did not build (imports or edits; `placegeo atlas history "
+                         f"--atlas {path}` lists them); build the demo elsewhere (--atlas demo.gpkg), or pass "
+                         "--overwrite to replace it after a dated backup beside it")
+    return backup_atlas(existing if existing is not None else path)
+
+
 def build_demo_atlas(path: str | Path, *, city: str | None = None, seed: int = 20240101,
-                     progress: Progress | None = None) -> Atlas:
-    """Build the demo atlas of ``city`` at ``path`` (replacing any atlas there, atomically).
+                     progress: Progress | None = None, overwrite: bool = False) -> Atlas:
+    """Build the demo atlas of ``city`` at ``path`` (replacing a demo atlas there, atomically).
 
     ``path`` is a ``.gpkg`` file or a ``postgresql://`` URL; either way the atlas is replaced
-    whole when the build has succeeded (:meth:`placegeo.atlas.Atlas.build`).
+    whole when the build has succeeded (:meth:`placegeo.atlas.Atlas.build`). An atlas there that
+    holds anything the demo did not build (imports, edits) is refused unless ``overwrite``; then
+    it is first copied to a dated backup beside it (:func:`placegeo.atlas.backup_atlas`), so
+    nothing is lost.
 
     Examples
     --------
@@ -792,12 +826,15 @@ def build_demo_atlas(path: str | Path, *, city: str | None = None, seed: int = 2
     """
     say = progress or (lambda share, what: None)
     profile = _city(city)  # an unknown city fails here, before anything is written
+    kept = _keep_what_is_there(path, overwrite=overwrite)
+    if kept:
+        say(0.0, f"kept a backup of the atlas there at {kept}")
     codes, steps = demo_layers(profile, seed=seed, progress=say)
 
     def fill(atlas: Atlas) -> None:
         say(0.55, "code tree")
         atlas.set_codes(codes)
-        atlas.set_meta(city=profile.name)  # which profile the engines and the web page use
+        atlas.set_meta(city=profile.name, built_by=DEMO_MARK)  # which profile the engines and the web page use
         for k, (name, gdf, licence) in enumerate(steps):
             say(0.6 + 0.4 * k / len(steps), name)
             atlas.write(name, gdf, licence=licence, attribution=None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -339,7 +339,7 @@ def validate_layer(
     *,
     codes: Collection[str] | None = None,
     extent: tuple[float, float, float, float] | None = None,
-    existing_keys: Iterable[str] | None = None,
+    existing_keys: Iterable[str] | Callable[[list[str]], Collection[str]] | None = None,
     row_numbers: np.ndarray | None = None,
     defaults: dict[str, object] | None = None,
     written: np.ndarray | None = None,
@@ -356,8 +356,10 @@ def validate_layer(
         Admin codes that exist; codes outside it are reported.
     extent : (minx, miny, maxx, maxy), optional
         Features outside it are reported (as swapped when exchanging x and y puts them inside).
-    existing_keys : iterable of str, optional
-        Primary keys already stored (for append mode).
+    existing_keys : iterable of str, or callable, optional
+        Primary keys already stored (for append mode), or a function that, given this input's keys,
+        returns those of them already stored (:meth:`placegeo.atlas.Atlas.keys_present`: an index
+        lookup instead of reading every stored key).
     row_numbers : array of int, optional
         The row number a person sees for each feature (default: counting from
         ``gdf.attrs['first_row']``, or from 1).
@@ -425,7 +427,9 @@ def validate_layer(
         col.add_mask(dup, spec.primary_key, lambda v: f"duplicate key '{v}' (first used on row {first_row[v]})",
                      "give every feature its own key", "duplicate_key", lambda: key.to_numpy(dtype=object))
     if existing_keys is not None:
-        taken = _isin(key, set(existing_keys))
+        stored = existing_keys(key.dropna().astype(str).unique().tolist()) if callable(existing_keys) \
+            else existing_keys
+        taken = _isin(key, set(stored))
         col.add_mask(taken, spec.primary_key, lambda v: f"key '{v}' is already stored in the atlas",
                      "use --mode replace, or give new keys", "duplicate_key", lambda: key.to_numpy(dtype=object))
 

@@ -62,6 +62,10 @@
       if (cfg.tiles.datum === "gcj02") datum = "gcj02";
     }
     if (cfg.extent) map.fitBounds([[cfg.extent[1], cfg.extent[0]], [cfg.extent[3], cfg.extent[2]]]);
+    tilesAbove = cfg.vector_tiles_above ?? Infinity;
+    return fetch("/api/layers").then((r) => (r.ok ? r.json() : {layers: []}));
+  }).then((info) => {
+    (info.layers || []).forEach((l) => { featureCounts[l.name] = l.features; });
     document.querySelectorAll("[data-layer]:checked").forEach((cb) => toggleLayer(cb.dataset.layer, true));
   }
 
@@ -89,6 +93,8 @@
     traditional_place_names: "#c0392b", elderly_facilities: "#2e86c1", cemeteries: "#566573", relief_points: "#e67e22",
   };
   const overlays = {};
+  const featureCounts = {}; // layer -> features, from /api/layers
+  let tilesAbove = Infinity; // layers with more features than this are drawn from vector tiles (/api/config)
   const reliefFeatures = [];
 
   const UNKNOWN_STYLE = {color: "#95a5a6", fillColor: "#95a5a6"};
@@ -131,11 +137,37 @@
     return out;
   }
 
+  // A large layer comes as Mapbox vector tiles of the visible area (OGC API - Tiles), drawn on canvas by
+  // Leaflet.VectorGrid: the browser never holds the whole layer. Tiles are in CGCS2000/WGS84, so they are
+  // used only when the base map is too; relief points stay GeoJSON for the open-now filter.
+  function useTiles(name, source) {
+    return name !== "relief_points" && datum !== "gcj02" && L.vectorGrid && (featureCounts[source] || 0) > tilesAbove;
+  }
+
+  function tileLayer(name, source) {
+    if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = (e) => { e._stopped = true; }; // gone from Leaflet 1.8+
+    const colour = STYLE[name] || "#333";
+    const style = (p) => (p.level === "village" && name === "boundaries" ? [] : {
+      radius: name === "traditional_place_names" ? 4 : 3, weight: 1, color: colour, fill: true, fillColor: colour,
+      fillOpacity: name === "coverage_gaps" ? 0.35 : 0.8, dashArray: p.sample ? "2 2" : null,
+    });
+    const layer = L.vectorGrid.protobuf(`${base}/collections/${source}/tiles/WebMercatorQuad/{z}/{y}/{x}`, {
+      rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 18, vectorTileLayerStyles: {[source]: style},
+      getFeatureId: (f) => f.properties[Object.keys(f.properties)[0]],
+    });
+    layer.on("click", (e) => {
+      L.popup().setLatLng(e.latlng).setContent(popup(e.layer.properties, name)).openOn(map);
+    });
+    layer.on("load", () => { document.body.dataset.tilesLoaded = name; }); // lets tests see the first paint
+    return layer;
+  }
+
   async function toggleLayer(name, on) {
     if (!on) { if (overlays[name]) map.removeLayer(overlays[name]); return; }
     if (overlays[name]) { overlays[name].addTo(map); return; }
-    $("#layer-status").textContent = t("loading");
     const source = name === "boundaries" ? "admin_units" : name, asked = base;
+    if (useTiles(name, source)) { overlays[name] = tileLayer(name, source).addTo(map); return; }
+    $("#layer-status").textContent = t("loading");
     let feats = await fetchAll(source);
     if (asked !== base || overlays[name]) return; // another city was chosen, or this layer drawn, meanwhile
     $("#layer-status").textContent = feats === null ? `${t(name)}: ${t("layerEmpty")}` : "";

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -19,7 +22,8 @@ import pandas as pd
 
 from placegeo.registry import LayerSpec
 
-__all__ = ["ATLAS_FORMAT", "INTERNAL_PREFIX", "LAYER_INFO_COLUMNS", "Store", "none_for_missing"]
+__all__ = ["ATLAS_FORMAT", "HISTORY_KEEP", "INTERNAL_PREFIX", "LAYER_INFO_COLUMNS", "Store", "history_command",
+           "none_for_missing"]
 
 ATLAS_FORMAT = "placegeo-atlas/1"
 INTERNAL_PREFIX = "placegeo_"
@@ -27,7 +31,28 @@ INTERNAL_PREFIX = "placegeo_"
 LAYER_INFO_COLUMNS = ["name", "title_zh", "title_en", "feature_count", "sample_count", "sources", "licence",
                       "attribution", "updated"]
 
+#: How many revisions an atlas keeps for undo (older ones, and what they kept aside, are dropped).
+HISTORY_KEEP = 20
+
 BBox = tuple[float, float, float, float]
+
+
+def history_command() -> str:
+    """The command a revision is recorded with: the ``placegeo`` command being run
+    (:data:`placegeo._command.CURRENT`), else ``$PLACEGEO_COMMAND``, else this process's command line.
+
+    >>> import os; os.environ["PLACEGEO_COMMAND"] = "placegeo import x.csv"; history_command()
+    'placegeo import x.csv'
+    >>> del os.environ["PLACEGEO_COMMAND"]
+    """
+    from placegeo._command import CURRENT
+
+    if CURRENT.get():
+        return str(CURRENT.get())
+    if os.environ.get("PLACEGEO_COMMAND"):
+        return os.environ["PLACEGEO_COMMAND"]
+    argv = sys.argv or [""]
+    return shlex.join([Path(argv[0]).name, *argv[1:]])[:500]
 
 
 class Store(Protocol):
@@ -55,6 +80,10 @@ class Store(Protocol):
     @classmethod
     def replace_with(cls, location: str | os.PathLike, fill: Callable[[Store], None]) -> Store:
         """Make the store at ``location`` hold only what ``fill`` writes into it, at once or not at all."""
+        ...
+
+    def backup(self, stamp: str) -> str:
+        """Copy the whole atlas beside itself (a file, a schema) named with ``stamp``; returns its location."""
         ...
 
     def same_place(self, location: str | os.PathLike) -> bool:
@@ -119,10 +148,30 @@ class Store(Protocol):
         """The values of field ``key`` as text, in stored order."""
         ...
 
+    def keys_present(self, name: str, key_field: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` the layer holds in ``key_field`` (an index lookup, not a scan); none if no layer."""
+        ...
+
     def write_data(self, spec: LayerSpec, data: gpd.GeoDataFrame, *, append: bool) -> None: ...
+
+    def history(self) -> list[dict]:
+        """The revisions that can be undone, newest first: ``rev``, ``at`` (UTC), ``command`` and
+        ``layers`` ({name: {op, rows_before, rows_after}}; op is create, replace or append)."""
+        ...
+
+    def undo(self) -> dict:
+        """Restore the atlas as before its last recorded write (layers, metadata, layer records, codes);
+        returns that write's record, as :meth:`history` lists it."""
+        ...
 
     def layer_stats(self, name: str) -> tuple[list[str], int, int]:
         """Distinct sources, feature count and sample count of a stored layer."""
+        ...
+
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
+        """Tile ``z/x/y`` (WebMercatorQuad) of a layer as a Mapbox vector tile with ``columns`` as properties,
+        made by the store itself following :mod:`placegeo.tiles`' rules (empty bytes: no feature in it);
+        None when the store does not make tiles and the atlas encodes the features it reads."""
         ...
 
 

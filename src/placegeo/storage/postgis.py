@@ -11,6 +11,12 @@ column typed ``geometry(<type>, 4490)`` with a GiST index, so QGIS and other GIS
 is. The atlas's own tables are those of the GeoPackage atlas plus ``placegeo_artifacts``
 (derived data such as the search index).
 
+Every committed write is a revision in ``placegeo_history`` (when, what command, which layers,
+rows before and after): a replaced layer's old rows are copied into a ``placegeo_hist_*`` table,
+an append remembers its first ``fid``, and the small tables are saved as they were, so
+:meth:`PostGISStore.undo` restores the previous revision row for row. The last
+:data:`~placegeo.storage.base.HISTORY_KEEP` revisions are kept.
+
 Every write is a database transaction (:meth:`PostGISStore.transaction`): a refused or failed
 import leaves the database as it was. A replaced layer is emptied with ``DELETE`` and filled
 with ``COPY`` in the same transaction, not dropped and re-created, so a reader's snapshot sees
@@ -26,12 +32,14 @@ per process: a forked web worker opens its own.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import re
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -47,13 +55,14 @@ from psycopg_pool import ConnectionPool
 from placegeo.crs import CGCS2000
 from placegeo.errors import AtlasError, LayerNotFoundError, ReadOnlyError
 from placegeo.registry import LayerSpec
-from placegeo.storage.base import LAYER_INFO_COLUMNS, BBox
+from placegeo.storage.base import HISTORY_KEEP, LAYER_INFO_COLUMNS, BBox, history_command
+from placegeo.tiles import BUFFER, EXTENT, POINT_CELL
 
 __all__ = ["PostGISStore", "split_url"]
 
 _READ_ONLY = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction)
 _PG_TYPES = {"integer": "bigint", "number": "double precision", "boolean": "boolean", "date": "date"}
-_INTERNAL = ("placegeo_meta", "placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts")
+_INTERNAL = ("placegeo_meta", "placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts", "placegeo_history")
 _DDL = """
 CREATE TABLE {schema}.placegeo_meta (key text PRIMARY KEY, value text);
 CREATE TABLE {schema}.placegeo_layers (name text PRIMARY KEY, title_zh text, title_en text,
@@ -63,6 +72,8 @@ CREATE TABLE {schema}.placegeo_admin_codes (code text PRIMARY KEY, name text NOT
 CREATE TABLE {schema}.placegeo_artifacts (name text PRIMARY KEY, data bytea NOT NULL,
   updated timestamptz NOT NULL DEFAULT now());
 """
+_HISTORY_DDL = ("CREATE TABLE IF NOT EXISTS {} (rev bigserial PRIMARY KEY, at text NOT NULL, command text, "
+                "changes jsonb NOT NULL)")
 
 
 def split_url(url: str) -> tuple[str, str, str]:
@@ -220,14 +231,42 @@ class PostGISStore:
             return target
         target = cls(url)
         with target.transaction(), target._conn() as conn:
-            # the old atlas is emptied in the same transaction the copy is written in
+            # the old atlas is emptied in the same transaction the copy is written in, kept for undo
             for table in target.layers():
+                target._changing(conn, table, "replace", keep_key=None)
                 conn.execute(sql.SQL("DROP TABLE {}").format(target._t(table)))
+            target._save_codes(conn)
             for table in ("placegeo_layers", "placegeo_admin_codes", "placegeo_artifacts"):
                 conn.execute(sql.SQL("DELETE FROM {}").format(target._t(table)))
             conn.execute(sql.SQL("DELETE FROM {} WHERE key <> 'revision'").format(target._t("placegeo_meta")))
             fill(target)
         return target
+
+    def backup(self, stamp: str) -> str:
+        """Copy the atlas's layers and own tables (not its history) into the schema
+        ``<schema>_backup_<stamp>`` of the same database, in one transaction; returns its URL (password hidden)."""
+        schema = re.sub(r"\W", "_", f"{self.schema}_backup_{stamp}")[:63]
+        keys = {"placegeo_meta": "key", "placegeo_layers": "name", "placegeo_admin_codes": "code",
+                "placegeo_artifacts": "name"}
+        with self._get_pool().connection() as conn, conn.transaction():
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            for table in [*self.layers(), *keys]:
+                conn.execute(sql.SQL("CREATE TABLE {} AS SELECT * FROM {}").format(
+                    sql.Identifier(schema, table), self._t(table)))
+                conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+                    sql.Identifier(schema, table), sql.Identifier(keys.get(table, "fid"))))
+            for table in self.layers():  # a layer that can be written again: its fid sequence and GiST index
+                target = sql.Identifier(schema, table)
+                seq = sql.Identifier(schema, f"{table}_fid_seq")
+                conn.execute(sql.SQL("CREATE SEQUENCE {} OWNED BY {}.fid").format(seq, target))
+                conn.execute(sql.SQL("SELECT setval(%s, greatest((SELECT max(fid) FROM {}), 1))").format(target),
+                             (f'"{schema}"."{table}_fid_seq"',))
+                conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN fid SET DEFAULT nextval({})").format(
+                    target, sql.Literal(f'"{schema}"."{table}_fid_seq"')))
+                conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(target))
+        base, _, query = self.location.partition("?")
+        params = [p for p in query.split("&") if p and not p.startswith("schema=")]
+        return base + "?" + "&".join([f"schema={schema}", *params])
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -244,7 +283,12 @@ class PostGISStore:
                                  f"{self.lock_wait_s:g} s; wait for it to finish and try again") from None
             self._local.conn = conn
             try:
+                conn.execute(sql.SQL(_HISTORY_DDL).format(self._t("placegeo_history")))
+                self._local.tx = {"tag": uuid.uuid4().hex[:10], "layers": {}, "codes_saved": None, "record": True,
+                                  "before": self._small_tables(conn)}
                 yield
+                if self._local.tx["record"]:
+                    self._record(conn, self._local.tx)
                 conn.execute(sql.SQL("UPDATE {} SET value = %s WHERE key = 'revision'").format(
                     self._t("placegeo_meta")), (uuid.uuid4().hex,))
             except _READ_ONLY as exc:
@@ -253,6 +297,7 @@ class PostGISStore:
                                  "database administrator for rights on the schema") from None
             finally:
                 self._local.conn = None
+                self._local.tx = None
 
     @property
     def revision(self) -> str:
@@ -260,6 +305,127 @@ class PostGISStore:
             row = conn.execute(sql.SQL("SELECT value FROM {} WHERE key = 'revision'").format(
                 self._t("placegeo_meta"))).fetchone()
         return str(row[0]) if row else ""
+
+    # -- history ----------------------------------------------------------------------------------
+    def _small_tables(self, conn: psycopg.Connection) -> dict:
+        meta = conn.execute(sql.SQL("SELECT key, value FROM {} WHERE key <> 'revision'").format(
+            self._t("placegeo_meta"))).fetchall()
+        layers = conn.execute(sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, LAYER_INFO_COLUMNS)), self._t("placegeo_layers"))).fetchall()
+        return {"meta": [list(r) for r in meta], "layer_info": [list(r) for r in layers]}
+
+    def _put_small_tables(self, conn: psycopg.Connection, before: dict) -> None:
+        conn.execute(sql.SQL("DELETE FROM {} WHERE key <> 'revision'").format(self._t("placegeo_meta")))
+        conn.execute(sql.SQL("DELETE FROM {}").format(self._t("placegeo_layers")))
+        with conn.cursor() as cur:
+            if before["meta"]:
+                cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(self._t("placegeo_meta")),
+                                before["meta"])
+            if before["layer_info"]:
+                cur.executemany(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                    self._t("placegeo_layers"), sql.SQL(", ").join(map(sql.Identifier, LAYER_INFO_COLUMNS)),
+                    sql.SQL(", ").join(sql.Placeholder() * 9)), before["layer_info"])
+
+    def _changing(self, conn: psycopg.Connection, name: str, op: str, *, keep_key: str | None) -> dict:
+        """Keep what layer ``name`` is before its first change in this transaction (for undo)."""
+        tx = self._local.tx
+        if name in tx["layers"]:
+            return tx["layers"][name]
+        stored = self._columns(conn, name, must_exist=False)
+        change: dict[str, Any] = {"op": op if stored else "create", "rows_before": 0}
+        if stored:
+            change["rows_before"] = self._count(conn, name)
+            if op == "replace":
+                saved = f"placegeo_hist_{tx['tag']}_{len(tx['layers'])}"
+                conn.execute(sql.SQL("CREATE TABLE {} AS SELECT * FROM {}").format(self._t(saved), self._t(name)))
+                gtype = conn.execute("SELECT type FROM geometry_columns WHERE f_table_schema = %s AND "
+                                     "f_table_name = %s", (self.schema, name)).fetchone()
+                title = conn.execute("SELECT obj_description(to_regclass(%s), 'pg_class')",
+                                     (f'"{self.schema}"."{name}"',)).fetchone()
+                change.update(saved=saved, columns=stored, geometry=gtype[0] if gtype else "GEOMETRY",
+                              title=title[0] if title else None, key=keep_key)
+            else:
+                change["fid_from"] = int(_one(conn.execute(sql.SQL("SELECT coalesce(max(fid), 0) + 1 FROM {}").format(
+                    self._t(name)))))
+        tx["layers"][name] = change
+        return change
+
+    def _save_codes(self, conn: psycopg.Connection) -> None:
+        tx = self._local.tx
+        if tx["codes_saved"] is None:
+            saved = tx["codes_saved"] = f"placegeo_hist_{tx['tag']}_codes"
+            conn.execute(sql.SQL("CREATE TABLE {} AS SELECT * FROM {}").format(
+                self._t(saved), self._t("placegeo_admin_codes")))
+
+    def _count(self, conn: psycopg.Connection, name: str) -> int:
+        row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._t(name))).fetchone()
+        return int(row[0]) if row else 0
+
+    def _record(self, conn: psycopg.Connection, tx: dict) -> None:
+        for name, change in tx["layers"].items():
+            exists = bool(self._columns(conn, name, must_exist=False))
+            change["rows_after"] = self._count(conn, name) if exists else 0
+        changes = {"layers": tx["layers"], "before": tx["before"], "codes_saved": tx["codes_saved"]}
+        history = self._t("placegeo_history")
+        conn.execute(sql.SQL("INSERT INTO {} (at, command, changes) VALUES (%s, %s, %s)").format(history),
+                     (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), history_command(),
+                      json.dumps(changes, ensure_ascii=False)))
+        old = conn.execute(sql.SQL("SELECT rev, changes FROM {0} WHERE rev <= (SELECT max(rev) FROM {0}) - %s").format(
+            history), (HISTORY_KEEP,)).fetchall()
+        for rev, kept in old:  # too old to undo to: what it kept aside goes
+            for table in [c.get("saved") for c in kept["layers"].values()] + [kept.get("codes_saved")]:
+                if table:
+                    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(table)))
+            conn.execute(sql.SQL("DELETE FROM {} WHERE rev = %s").format(history), (rev,))
+
+    def history(self) -> list[dict]:
+        with self._conn() as conn:
+            if _one(conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}".placegeo_history',))) is None:
+                return []
+            rows = conn.execute(sql.SQL("SELECT rev, at, command, changes FROM {} ORDER BY rev DESC").format(
+                self._t("placegeo_history"))).fetchall()
+        return [_history_record(*row) for row in rows]
+
+    def undo(self) -> dict:
+        with self.transaction(), self._conn() as conn:
+            self._local.tx["record"] = False
+            row = conn.execute(sql.SQL("SELECT rev, at, command, changes FROM {} ORDER BY rev DESC LIMIT 1").format(
+                self._t("placegeo_history"))).fetchone()
+            if row is None:
+                raise AtlasError(f"atlas '{self.location}' keeps no earlier revision to go back to "
+                                 "(`placegeo atlas history` lists what can be undone)")
+            changes = row[3]
+            for name, change in changes["layers"].items():
+                self._undo_layer(conn, name, change)
+            if changes.get("codes_saved"):
+                codes = self._t("placegeo_admin_codes")
+                conn.execute(sql.SQL("DELETE FROM {}").format(codes))
+                conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(codes, self._t(changes["codes_saved"])))
+                conn.execute(sql.SQL("DROP TABLE {}").format(self._t(changes["codes_saved"])))
+            self._put_small_tables(conn, changes["before"])
+            conn.execute(sql.SQL("DELETE FROM {} WHERE rev = %s").format(self._t("placegeo_history")), (row[0],))
+        return _history_record(*row)
+
+    def _undo_layer(self, conn: psycopg.Connection, name: str, change: dict) -> None:
+        if change["op"] == "create":
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(name)))
+        elif change["op"] == "append":
+            conn.execute(sql.SQL("DELETE FROM {} WHERE fid >= %s").format(self._t(name)), (change["fid_from"],))
+        else:
+            saved, columns = change["saved"], change["columns"]
+            stored = self._columns(conn, name, must_exist=False)
+            if stored == columns:  # emptied, not dropped: readers' snapshots keep the rows until this commits
+                conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
+            else:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(name)))
+                self._create_table(conn, name, columns, change["geometry"], title=change["title"], key=change["key"])
+            cols = sql.SQL(", ").join(map(sql.Identifier, ["fid", *columns, "geom"]))
+            conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                self._t(name), cols, cols, self._t(saved)))
+            conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'fid'), "
+                                 "greatest((SELECT max(fid) FROM {}), 1))").format(self._t(name)),
+                         (f'"{self.schema}"."{name}"',))
+            conn.execute(sql.SQL("DROP TABLE {}").format(self._t(saved)))
 
     # -- small tables -----------------------------------------------------------------------------
     def load_artifact(self, name: str) -> bytes | None:
@@ -294,6 +460,8 @@ class PostGISStore:
 
     def put_codes(self, table: pd.DataFrame) -> None:
         with self._conn() as conn, conn.cursor() as cur:
+            if getattr(self._local, "tx", None) is not None:
+                self._save_codes(conn)
             cur.execute(sql.SQL("DELETE FROM {}").format(self._t("placegeo_admin_codes")))
             with cur.copy(sql.SQL("COPY {} (code, name, level, parent_code) FROM STDIN").format(
                     self._t("placegeo_admin_codes"))) as copy:
@@ -413,11 +581,76 @@ class PostGISStore:
         ).format(t=self._t(name), where=where, cols=self._select(stored, prefix="t"))
         return query, [*params, int(limit), int(offset)]
 
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
+        # ST_AsMVTGeom clips, snaps and simplifies to the tile grid, once per row (materialised); points
+        # are thinned to the first (by fid) per POINT_CELL units, as placegeo.tiles does; the box test
+        # uses the GiST index in EPSG:4490. JIT is off for it: PostGIS's function costs make the planner
+        # compile a query that runs in milliseconds.
+        with self._conn() as conn, conn.transaction():
+            stored = self._columns(conn, name)
+            kept = [c for c in columns if c in stored]
+            props = [sql.SQL("{}::text AS {}").format(sql.Identifier(c), sql.Identifier(c)) if stored[c] == "date"
+                     else sql.SQL("t.{}").format(sql.Identifier(c)) for c in kept]
+            query = sql.SQL(
+                "WITH f AS MATERIALIZED (SELECT t.fid, ST_AsMVTGeom(ST_Transform(t.geom, 3857), "
+                "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, %(buffer)s, true) AS geom{props} FROM {t} t "
+                "WHERE t.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4490)), "
+                "p AS (SELECT *, GeometryType(geom) = 'POINT' AS pt FROM f WHERE geom IS NOT NULL), "
+                "thin AS (SELECT DISTINCT ON (pt, k1, k2) * FROM (SELECT *, "
+                "CASE WHEN pt THEN floor(ST_X(geom) / %(cell)s) ELSE fid::float8 END AS k1, "
+                "CASE WHEN pt THEN floor(ST_Y(geom) / %(cell)s) ELSE 0 END AS k2 FROM p) k "
+                "ORDER BY pt, k1, k2, fid) "
+                "SELECT ST_AsMVT(m, %(layer)s, %(extent)s, 'geom') FROM (SELECT geom{names} FROM thin) m"
+            ).format(t=self._t(name), props=sql.SQL("").join(sql.SQL(", ") + p for p in props),
+                     names=sql.SQL("").join(sql.SQL(", ") + sql.Identifier(c) for c in kept))
+            conn.execute("SET LOCAL jit = off")
+            row = conn.execute(query, {"z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER,
+                                       "margin": BUFFER / EXTENT, "cell": POINT_CELL, "layer": name}).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else b""
+
     def read_keys(self, name: str, key: str) -> pd.Series:
         with self._conn() as conn:
             rows = conn.execute(sql.SQL("SELECT {}::text FROM {} ORDER BY fid").format(
                 sql.Identifier(key), self._t(name))).fetchall()
         return pd.Series([r[0] for r in rows], dtype=object)
+
+    def keys_present(self, name: str, key_field: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` layer ``name`` holds in ``key_field``: lookups on the key's index, not a scan."""
+        wanted = list(dict.fromkeys(str(k) for k in keys))
+        with self._conn() as conn:
+            stored = self._columns(conn, name, must_exist=False)
+            if key_field not in stored or not wanted:
+                return set()
+            # compared as stored (text keys: the index is used); other types are cast to text
+            column = sql.Identifier(key_field) if stored[key_field] == "text" else \
+                sql.SQL("{}::text").format(sql.Identifier(key_field))
+            rows = conn.execute(sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+                column, self._t(name), column), (wanted,)).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _create_table(self, conn: psycopg.Connection, name: str, wanted: dict[str, str], gtype: str, *,
+                      title: str | None, key: str | None) -> None:
+        cols = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in wanted.items())
+        conn.execute(sql.SQL("CREATE TABLE {} (fid bigserial PRIMARY KEY, {}, geom geometry({}, 4490))").format(
+            self._t(name), cols, sql.SQL(gtype)))
+        conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+            sql.Identifier(f"{name}_geom_idx"), self._t(name)))
+        if key in wanted:
+            self._key_index(conn, name, key)
+        if title:
+            conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(self._t(name), sql.Literal(title)))
+
+    def _key_index(self, conn: psycopg.Connection, name: str, key: str) -> None:
+        """A unique index on the key column (a plain one if stored keys repeat): key lookups, not scans."""
+        index = sql.Identifier(f"{name}_{key}_idx")
+        if _one(conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}"."{name}_{key}_idx"',))):
+            return
+        try:
+            with conn.transaction():  # a savepoint: a failed unique index leaves the write going on
+                conn.execute(sql.SQL("CREATE UNIQUE INDEX {} ON {} ({})").format(
+                    index, self._t(name), sql.Identifier(key)))
+        except psycopg.errors.UniqueViolation:
+            conn.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(index, self._t(name), sql.Identifier(key)))
 
     def _wanted_columns(self, spec: LayerSpec, data: gpd.GeoDataFrame) -> dict[str, str]:
         types = {f.name: _PG_TYPES.get(f.type, "text") for f in spec.fields}
@@ -438,7 +671,8 @@ class PostGISStore:
         name = spec.name
         wanted = self._wanted_columns(spec, data)
         gtype = spec.geometry
-        with self._conn() as conn:
+        with self.transaction(), self._conn() as conn:
+            self._changing(conn, name, "append" if append else "replace", keep_key=spec.primary_key)
             stored = self._columns(conn, name, must_exist=False)
             geom_type = conn.execute("SELECT type FROM geometry_columns WHERE f_table_schema = %s AND "
                                      "f_table_name = %s", (self.schema, name)).fetchone()
@@ -456,18 +690,8 @@ class PostGISStore:
                 conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
             else:
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(name)))
-                cols = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-                                          for c, t in wanted.items())
-                conn.execute(sql.SQL("CREATE TABLE {} (fid bigserial PRIMARY KEY, {}, geom geometry({}, 4490))").format(
-                    self._t(name), cols, sql.SQL(gtype)))
-                conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-                    sql.Identifier(f"{name}_geom_idx"), self._t(name)))
-                if spec.primary_key in wanted:
-                    conn.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
-                        sql.Identifier(f"{name}_{spec.primary_key}_idx"), self._t(name),
-                        sql.Identifier(spec.primary_key)))
-                conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(
-                    self._t(name), sql.Literal(f"{spec.title_zh} ({spec.title_en})")))
+                self._create_table(conn, name, wanted, gtype, title=f"{spec.title_zh} ({spec.title_en})",
+                                   key=spec.primary_key)
             columns = [_copy_values(data[c], t) for c, t in wanted.items()]
             geoms = shapely.set_srid(np.asarray(data.geometry.values), 4490)
             hexes = shapely.to_wkb(geoms, hex=True, include_srid=True).tolist()
@@ -476,6 +700,8 @@ class PostGISStore:
             with conn.cursor() as cur, cur.copy(target) as copy:
                 for row in zip(*columns, hexes, strict=True):
                     copy.write_row(row)
+            if spec.primary_key in wanted:
+                self._key_index(conn, name, spec.primary_key)
             conn.execute(sql.SQL("ANALYZE {}").format(self._t(name)))  # the planner then uses the GiST index
 
     def layer_stats(self, name: str) -> tuple[list[str], int, int]:
@@ -508,7 +734,9 @@ def _drop_atlas_tables(conn: psycopg.Connection, schema: str) -> None:
     """Drop an atlas's layers and own tables; anything else kept in the schema stays."""
     names = [r[0] for r in conn.execute(sql.SQL("SELECT name FROM {}").format(
         sql.Identifier(schema, "placegeo_layers")))]
-    for table in [*names, *_INTERNAL]:
+    kept = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s AND "
+                                       "tablename LIKE 'placegeo\\_hist\\_%%'", (schema,))]
+    for table in [*names, *_INTERNAL, *kept]:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
 
 
@@ -544,3 +772,16 @@ def _copy_values(col: pd.Series, pg_type: str) -> list[Any]:
         for i in np.flatnonzero(missing).tolist():
             vals[i] = None
     return vals
+
+
+def _one(cur: psycopg.Cursor) -> Any:
+    """The first value of a statement's one row."""
+    row = cur.fetchone()
+    if row is None:
+        raise AtlasError("the database answered no row where one was expected")
+    return row[0]
+
+
+def _history_record(rev: int, at: str, command: str | None, changes: dict) -> dict:
+    return {"rev": int(rev), "at": at, "command": command, "layers": {
+        name: {k: c.get(k) for k in ("op", "rows_before", "rows_after")} for name, c in changes["layers"].items()}}

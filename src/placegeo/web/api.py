@@ -40,7 +40,8 @@ def config():
     return jsonify({"tiles": tiles, "name": view().meta.get("name", ""),
                     "extent": view().meta.get("extent", CHINA_EXTENT), "city": _city(),
                     "base": request.script_root, "default_city": served.default.city_id,
-                    "cities": [{"id": c, **(served.views[c].city_info() or {})} for c in served.cities]})
+                    "cities": [{"id": c, **(served.views[c].city_info() or {})} for c in served.cities],
+                    "vector_tiles_above": settings.vector_tiles_above})
 
 
 def _city() -> dict | None:
@@ -161,7 +162,8 @@ def layers():
                     "sample_share": float(s["sample_share"]), "sources": s["sources"],
                     "attribution": s["attribution"], "drawn": name not in HIDDEN_COLLECTIONS,
                     "links": {"items": url(f"/collections/{name}/items"),
-                              "download": url(f"/download/{name}.geojson")}})
+                              "download": url(f"/download/{name}.geojson"),
+                              "tiles": url(f"/collections/{name}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}")}})
     return jsonify({"layers": out})
 
 

@@ -11,6 +11,7 @@ from placegeo.web.api import api
 from placegeo.web.downloads import downloads
 from placegeo.web.geojson import StrictJSONProvider
 from placegeo.web.ogc import ogc
+from placegeo.web.ogc_tiles import ogc_tiles
 from placegeo.web.page import page
 from placegeo.web.settings import TILES, WebSettings, webmap_dir
 from placegeo.web.state import AtlasSet
@@ -39,7 +40,7 @@ def create_app(settings: WebSettings | dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     atlas_set = AtlasSet(settings)
     app.extensions["placegeo"] = atlas_set
-    for blueprint in (page, api, ogc, downloads):
+    for blueprint in (page, api, ogc, ogc_tiles, downloads):
         app.register_blueprint(blueprint)
     cityroutes.install(app, atlas_set.cities)
     errors.install(app)

@@ -52,9 +52,10 @@ def _unknown_city(first_segments: set[str], cities: list[str]) -> Blueprint:
     def not_found(city: str, rest: str = "") -> Response:
         if city in first_segments or not re.fullmatch(r"[a-z][a-z0-9_]{1,30}", city):
             raise NotFound()
-        served = ", ".join(cities) or "none (a single atlas of no known city)"
-        raise NotFound(f"this server has no city '{city}'; the cities it serves are {served} "
-                       f"(e.g. /{cities[0] if cities else 'jinan'}/api/search?q=…)")
+        if not cities:
+            raise NotFound(f"this server has no city '{city}': it serves a single atlas of no known city")
+        raise NotFound(f"this server has no city '{city}'; the cities it serves are {', '.join(cities)} "
+                       f"(e.g. /{cities[0]}/api/search?q=…)")
 
     for i, rule in enumerate(("/<city>", "/<city>/", "/<city>/<path:rest>")):
         bp.add_url_rule(rule, endpoint=f"unknown_city_{i}", view_func=not_found)

@@ -86,6 +86,7 @@ class WebSettings:
     cors_origins: str = "*"  # origins allowed to call the read-only APIs: "*" or space-separated origins
     cache_max_age: int = 60  # seconds a client or proxy may reuse a data answer without asking again
     gzip: int = 1  # 1: the app compresses JSON answers larger than 1 KB (0 where nginx does it)
+    vector_tiles_above: int = 20000  # the page draws a layer with more features than this from vector tiles
     namecheck: int = 0  # 1: answer /api/namecheck (for the bureau's internal use; off on a public site)
 
     @classmethod

@@ -188,6 +188,10 @@ class AtlasView:
         """The feature of a layer with primary key ``key`` (no rows if there is none)."""
         return self.atlas.feature(name, key)
 
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
+        """The Mapbox vector tile of a layer (None when empty)."""
+        return self.atlas.tile(name, z, x, y, columns=columns)
+
     @property
     def index(self):
         state = self.state
@@ -328,6 +332,10 @@ class Province:
     def feature(self, name: str, key: str) -> gpd.GeoDataFrame:
         v, layer = self._split(name)
         return v.feature(layer, key)
+
+    def tile(self, name: str, z: int, x: int, y: int, *, columns: list[str]) -> bytes | None:
+        v, layer = self._split(name)
+        return v.tile(layer, z, x, y, columns=columns)
 
 
 def atlases() -> AtlasSet:
