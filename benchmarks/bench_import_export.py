@@ -133,8 +133,8 @@ def main() -> None:
     rows.append(("import CSV -> GeoPackage (derived, validated, deduplicated)", ref, ours))
 
     layer = Atlas(atlas_path).read("relief_points")
-    formats = [] if args.import_only else [("gpkg", ".gpkg"), ("shp", ".shp.zip"), ("geojson", ".geojson"), ("csv", ".csv")]
-    for fmt, ext in formats:
+    formats = [("gpkg", ".gpkg"), ("shp", ".shp.zip"), ("geojson", ".geojson"), ("csv", ".csv")]
+    for fmt, ext in [] if args.import_only else formats:
         def ref_export(fmt=fmt):
             if fmt == "csv":
                 t = pd.DataFrame(layer.drop(columns="geometry"))

@@ -61,6 +61,11 @@ def _empty(gdf: pd.DataFrame, name: str) -> np.ndarray:
     return blank
 
 
+def _lookup(values) -> np.ndarray:
+    """``values`` as objects with None after them, for indexing by codes where -1 means missing."""
+    return np.array([*values, None], dtype=object)
+
+
 def _repeat(value: object, n: int) -> np.ndarray:
     """``value`` ``n`` times as objects (np.full makes a new string for each of them: 30 times slower)."""
     return np.repeat(np.array([value], dtype=object), n)
@@ -122,7 +127,7 @@ def admin_codes_at(points: np.ndarray, units: gpd.GeoDataFrame) -> tuple[np.ndar
     (['370102', '370102', None], [1, 2, 0])
     """
     idx, hits = _unit_at(points, units)
-    codes = np.append(units["code"].astype(str).to_numpy(dtype=object), None)
+    codes = _lookup(units["code"].astype(str))
     return codes[idx], hits
 
 
@@ -175,12 +180,12 @@ def _derive_hours(gdf, spec: LayerSpec, rows, result: Derivation) -> list[tuple]
     # each distinct text is read once (a column holds few), then spread to its rows by code
     codes, uniques = pd.factorize(gdf["hours"], use_na_sentinel=True)
     codes = np.where(_empty(gdf, "hours"), -1, codes)
-    texts = np.array([*uniques, None], dtype=object)
+    texts = _lookup(uniques)
     hc = hours_columns(pd.Series(texts[:-1], dtype=object))
     how = np.array([*(f"from the hours '{u}'" for u in texts[:-1]), ""], dtype=object)[codes]
-    osm = np.append(hc["opening_hours"].to_numpy(dtype=object), None)[codes]
-    always = np.append(hc["open_24h"].to_numpy(dtype=object, na_value=None), None)[codes]
-    problem = np.append(hc["problem"].to_numpy(dtype=object), None)[codes]
+    osm = _lookup(hc["opening_hours"].to_numpy(dtype=object))[codes]
+    always = _lookup(hc["open_24h"].to_numpy(dtype=object, na_value=None))[codes]
+    problem = _lookup(hc["problem"].to_numpy(dtype=object))[codes]
     found = []
     if spec.has_field("opening_hours"):
         mask = _empty(gdf, "opening_hours") & (osm != None)  # noqa: E711
@@ -237,9 +242,9 @@ def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation
         inside = np.zeros(len(gdf), dtype=bool)
         inside[mask] = idx >= 0
         values = np.full(len(gdf), None, dtype=object)
-        values[mask] = np.array([*codes, None], dtype=object)[idx]
+        values[mask] = _lookup(codes)[idx]
         how = np.full(len(gdf), None, dtype=object)
-        how[mask] = np.array([*said, None], dtype=object)[np.where(idx >= 0, idx + len(codes) * (hits > 1), -1)]
+        how[mask] = _lookup(said)[np.where(idx >= 0, idx + len(codes) * (hits > 1), -1)]
         if inside.any():
             _fill(gdf, f.name, inside, values)
             found.append(_record(rows, inside, f.name, values, how))
