@@ -55,6 +55,14 @@ def _empty(gdf: pd.DataFrame, name: str) -> np.ndarray:
     if name not in gdf.columns:
         return np.ones(len(gdf), dtype=bool)
     col = gdf[name]
+    if col.dtype == object:
+        # filled-in columns hold few distinct values (yes/no, codes): each is looked at once
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        return np.append(_blank(pd.Series(uniques, dtype=object)), True)[codes]
+    return _blank(col)
+
+
+def _blank(col: pd.Series) -> np.ndarray:
     blank = col.isna().to_numpy(dtype=bool)
     if col.dtype == object or pd.api.types.is_string_dtype(col):
         blank = blank | col.astype("string").str.strip().eq("").fillna(True).to_numpy(dtype=bool)
