@@ -221,13 +221,13 @@ def _median_off_m(x: np.ndarray, y: np.ndarray, target: np.ndarray, lat0: float)
     return float(np.median(np.hypot(dx, (y - target[:, 1]) * _M_PER_DEG_LAT)))
 
 
-def _written_oddly(names: pd.Series) -> np.ndarray:
+def _written_oddly(names: np.ndarray) -> np.ndarray:
     """Names with spaces or full-width forms: one search over all of them says whether any has one."""
-    text = names.astype("string")
+    text = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v) for v in names]
     search = _ODD.search
-    if search("\x00".join(text.dropna().tolist())) is None:  # NUL is neither a space nor full-width
-        return np.zeros(len(names), dtype=bool)
-    return np.array([v is not pd.NA and search(v) is not None for v in text.tolist()], dtype=bool)
+    if search("\x00".join(v for v in text if v is not None)) is None:  # NUL is neither a space nor full-width
+        return np.zeros(len(text), dtype=bool)
+    return np.array([v is not None and search(v) is not None for v in text], dtype=bool)
 
 
 def datum_offset(
@@ -269,7 +269,7 @@ def datum_offset(
     # fold only the names that might match: those written as a stored one, or with spaces or full-width forms
     text = raw.to_numpy(dtype=object, na_value=None)
     maybe = pd.Series(text, dtype=object).isin(set(stored[name_field].dropna()) | set(by_name)).to_numpy(dtype=bool)
-    maybe = maybe | _written_oddly(raw)
+    maybe = maybe | _written_oddly(text)
     names = np.full(len(raw), None, dtype=object)
     names[maybe] = _fold(raw[maybe])
     geoms = np.asarray(data.geometry.values)
