@@ -231,7 +231,7 @@ def test_missing_required_column_is_reported_once(atlas, tmp_path):
 def test_coordinates_written_by_hand_read_like_plain_ones(atlas, tmp_path):
     # one column of plain numbers is parsed in one go; a single hand-written value sends it through cleaning
     plain = ["编号\t名称\t经度\t纬度"] + [f"{pid}\t{name}\t{lon}\t{lat}" for pid, name, lon, lat in PLACES]
-    hand = plain[:2] + [f"rp2\t芙蓉街避风港\t {PLACES[1][2]}° \t{str(PLACES[1][3]).replace('.', ',')}", plain[3]]
+    hand = [*plain[:2], f"rp2\t芙蓉街避风港\t {PLACES[1][2]}° \t{str(PLACES[1][3]).replace('.', ',')}", plain[3]]
     (tmp_path / "plain.tsv").write_text("\n".join(plain) + "\n", encoding="utf-8")
     (tmp_path / "hand.tsv").write_text("\n".join(hand) + "\n", encoding="utf-8")
     a = read_file(tmp_path / "plain.tsv", datum="wgs84")
