@@ -11,7 +11,7 @@ atomic copy-on-write into the atlas. Export: `export_layer` against `pyogrio.wri
 for each format. Runs are interleaved (reference, placegeo, reference, …); medians and ratios
 are printed.
 
-    python benchmarks/bench_import_export.py [--rows 100000] [--repeat 3]
+    python benchmarks/bench_import_export.py [--rows 100000] [--repeat 3] [--import-only]
 
 Target (issues 2 and 14): import within 1.5x the bare pyogrio write.
 """
@@ -104,6 +104,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--import-only", action="store_true", help="skip the exports")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="placegeo-bench-"))
     csv = tmp / "points.csv"
@@ -132,7 +133,8 @@ def main() -> None:
     rows.append(("import CSV -> GeoPackage (derived, validated, deduplicated)", ref, ours))
 
     layer = Atlas(atlas_path).read("relief_points")
-    for fmt, ext in [("gpkg", ".gpkg"), ("shp", ".shp.zip"), ("geojson", ".geojson"), ("csv", ".csv")]:
+    formats = [("gpkg", ".gpkg"), ("shp", ".shp.zip"), ("geojson", ".geojson"), ("csv", ".csv")]
+    for fmt, ext in [] if args.import_only else formats:
         def ref_export(fmt=fmt):
             if fmt == "csv":
                 t = pd.DataFrame(layer.drop(columns="geometry"))

@@ -226,3 +226,27 @@ def test_missing_required_column_is_reported_once(atlas, tmp_path):
     assert [(p.row, p.field, p.code) for p in info.value.problems] == [(None, "kind", "missing_field")]
     result = atlas.import_file(path, "relief_points", datum="wgs84")  # the layer's default fills it, reported
     assert result.derived[["row", "field", "value"]].values.tolist() == [[2, "kind", "relief_point"]]
+
+
+def test_coordinates_written_by_hand_read_like_plain_ones(atlas, tmp_path):
+    # one column of plain numbers is parsed in one go; a single hand-written value sends it through cleaning
+    plain = ["编号\t名称\t经度\t纬度"] + [f"{pid}\t{name}\t{lon}\t{lat}" for pid, name, lon, lat in PLACES]
+    hand = [*plain[:2], f"rp2\t芙蓉街避风港\t {PLACES[1][2]}° \t{str(PLACES[1][3]).replace('.', ',')}", plain[3]]
+    (tmp_path / "plain.tsv").write_text("\n".join(plain) + "\n", encoding="utf-8")
+    (tmp_path / "hand.tsv").write_text("\n".join(hand) + "\n", encoding="utf-8")
+    a = read_file(tmp_path / "plain.tsv", datum="wgs84")
+    b = read_file(tmp_path / "hand.tsv", datum="wgs84")
+    assert a.geometry.geom_equals_exact(b.geometry, 1e-12).all()
+    assert abs(b.geometry.x[1] - PLACES[1][2]) < 1e-12 and abs(b.geometry.y[1] - PLACES[1][3]) < 1e-12
+
+
+def test_datum_check_matches_names_written_with_spaces_and_full_width_forms():
+    from placegeo.duplicates import datum_offset
+
+    lon, lat = np.array([p[2] for p in PLACES]), np.array([p[3] for p in PLACES])
+    stored = gpd.GeoDataFrame({"name": [p[1] for p in PLACES]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4490")
+    gx, gy = convert(lon, lat, src="wgs84", dst="gcj02")
+    written = ["趵突泉　避风港", "芙蓉街 避风港", "大明湖避风港（）"]  # full-width space, space, full-width brackets
+    data = gpd.GeoDataFrame({"name": written}, geometry=gpd.points_from_xy(gx, gy), crs="EPSG:4490")
+    found = datum_offset(data, name_field="name", datums=np.array(["wgs84"] * 3, dtype=object), stored=stored)
+    assert [(f.likely, f.n_matched) for f in found] == [("gcj02", 2)]  # brackets stay: the third name differs

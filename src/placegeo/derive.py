@@ -55,19 +55,47 @@ def _empty(gdf: pd.DataFrame, name: str) -> np.ndarray:
     if name not in gdf.columns:
         return np.ones(len(gdf), dtype=bool)
     col = gdf[name]
+    if col.dtype == object:
+        # filled-in columns hold few distinct values (yes/no, codes): each is looked at once
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        return np.append(_blank(pd.Series(uniques, dtype=object)), True)[codes]
+    return _blank(col)
+
+
+def _blank(col: pd.Series) -> np.ndarray:
     blank = col.isna().to_numpy(dtype=bool)
     if col.dtype == object or pd.api.types.is_string_dtype(col):
         blank = blank | col.astype("string").str.strip().eq("").fillna(True).to_numpy(dtype=bool)
     return blank
 
 
-def _record(rows: np.ndarray, mask: np.ndarray, name: str, values, how) -> pd.DataFrame:
+def _lookup(values) -> np.ndarray:
+    """``values`` as objects with None after them, for indexing by codes where -1 means missing."""
+    return np.array([*values, None], dtype=object)
+
+
+def _repeat(value: object, n: int) -> np.ndarray:
+    """``value`` ``n`` times as objects (np.full makes a new string for each of them: 30 times slower)."""
+    return np.repeat(np.array([value], dtype=object), n)
+
+
+def _record(rows: np.ndarray, mask: np.ndarray, name: str, values, how) -> tuple:
+    """The derived values of field ``name`` where ``mask``: arrays, made a table once at the end."""
     n = int(mask.sum())
-    how_values = np.asarray(how, dtype=object)[mask] if isinstance(how, np.ndarray) else np.full(n, how, dtype=object)
-    text = np.asarray(values, dtype=object)[mask]
+    how_values = np.asarray(how, dtype=object)[mask] if isinstance(how, np.ndarray) else _repeat(how, n)
+    return rows[mask], _repeat(name, n), np.asarray(values, dtype=object)[mask], how_values
+
+
+def _table(found: list[tuple]) -> pd.DataFrame:
+    """The derived values as one table ordered by row (fields of a row in the order they were derived)."""
+    found = [f for f in found if len(f[0])]
+    if not found:
+        return pd.DataFrame(columns=DERIVED_COLUMNS)
+    parts = [np.concatenate(p) for p in zip(*found, strict=True)]
+    order = np.argsort(parts[0], kind="stable")
     # object columns: building Arrow strings for 100,000 values costs more than the rest of the derivation
-    return pd.DataFrame({"row": rows[mask], "field": pd.Series(np.full(n, name, dtype=object), dtype=object),
-                         "value": pd.Series(text, dtype=object), "how": pd.Series(how_values, dtype=object)})
+    return pd.DataFrame({c: pd.Series(p[order], dtype=None if c == "row" else object)
+                         for c, p in zip(DERIVED_COLUMNS, parts, strict=True)})
 
 
 def _fill(gdf: pd.DataFrame, name: str, mask: np.ndarray, values) -> None:
@@ -106,23 +134,31 @@ def admin_codes_at(points: np.ndarray, units: gpd.GeoDataFrame) -> tuple[np.ndar
     >>> codes.tolist(), hits.tolist()
     (['370102', '370102', None], [1, 2, 0])
     """
-    codes = units["code"].astype(str).to_numpy(dtype=object)
+    idx, hits = _unit_at(points, units)
+    codes = _lookup(units["code"].astype(str))
+    return codes[idx], hits
+
+
+def _unit_at(points: np.ndarray, units: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`admin_codes_at` as the position of the unit among ``units`` (-1 outside all)."""
+    codes = units["code"].astype(str).tolist()
     shapes = np.asarray(units.geometry.values)
     xy = shapely.get_coordinates(points)
     # boxes first (cheap), then each unit's prepared polygon against only the points in its box
     box_pt, box_unit = shapely.STRtree(shapes).query(points)
-    keep = np.zeros(len(box_pt), dtype=bool)
-    for u in np.unique(box_unit):
-        sel = np.flatnonzero(box_unit == u)
+    order = np.argsort(box_unit, kind="stable")
+    starts = np.searchsorted(box_unit[order], np.arange(len(shapes) + 1))
+    out = np.full(len(points), -1, dtype=np.intp)
+    hits = np.zeros(len(points), dtype=np.intp)
+    # the largest code first, so that the smallest of a point's units is written last and wins
+    for u in sorted(range(len(shapes)), key=codes.__getitem__, reverse=True):
+        pts = box_pt[order[starts[u]:starts[u + 1]]]
+        if not len(pts):
+            continue
         shapely.prepare(shapes[u])
-        keep[sel] = shapely.intersects_xy(shapes[u], xy[box_pt[sel], 0], xy[box_pt[sel], 1])
-    pi, ui = box_pt[keep], box_unit[keep]
-    out = np.full(len(points), None, dtype=object)
-    hits = np.bincount(pi, minlength=len(points)) if len(pi) else np.zeros(len(points), dtype=int)
-    if len(pi):
-        order = np.lexsort((codes[ui].astype(str), pi))
-        first = np.unique(pi[order], return_index=True)[1]
-        out[pi[order][first]] = codes[ui[order][first]]
+        pts = pts[shapely.intersects_xy(shapes[u], xy[pts, 0], xy[pts, 1])]
+        out[pts] = u
+        hits[pts] += 1  # a point appears once per unit's box
     return out, hits
 
 
@@ -135,45 +171,49 @@ def _as_points(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _derive_defaults(gdf, spec: LayerSpec, rows) -> list[pd.DataFrame]:
+def _derive_defaults(gdf, spec: LayerSpec, rows) -> list[tuple]:
     found = []
     for name, value in spec.defaults.items():
         mask = _empty(gdf, name)
         if mask.any():
-            _fill(gdf, name, mask, np.full(len(gdf), value, dtype=object))
-            found.append(_record(rows, mask, name, np.full(len(gdf), value, dtype=object),
+            _fill(gdf, name, mask, _repeat(value, len(gdf)))
+            found.append(_record(rows, mask, name, _repeat(value, len(gdf)),
                                  f"default of layer '{spec.name}' (layers/{spec.name}.yaml)"))
     return found
 
 
-def _derive_hours(gdf, spec: LayerSpec, rows, result: Derivation) -> list[pd.DataFrame]:
+def _derive_hours(gdf, spec: LayerSpec, rows, result: Derivation) -> list[tuple]:
     if not spec.has_field("hours") or "hours" not in gdf.columns:
         return []
-    text = gdf["hours"].astype(object).where(~_empty(gdf, "hours"), None)
-    hc = hours_columns(text)
-    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
-    how = np.array([*(f"from the hours '{u}'" for u in uniques), ""], dtype=object)[codes]
+    # each distinct text is read once (a column holds few), then spread to its rows by code
+    codes, uniques = pd.factorize(gdf["hours"], use_na_sentinel=True)
+    codes = np.where(_empty(gdf, "hours"), -1, codes)
+    texts = _lookup(uniques)
+    hc = hours_columns(pd.Series(texts[:-1], dtype=object))
+    how = np.array([*(f"from the hours '{u}'" for u in texts[:-1]), ""], dtype=object)[codes]
+    osm = _lookup(hc["opening_hours"].to_numpy(dtype=object))[codes]
+    always = _lookup(hc["open_24h"].to_numpy(dtype=object, na_value=None))[codes]
+    problem = _lookup(hc["problem"].to_numpy(dtype=object))[codes]
     found = []
     if spec.has_field("opening_hours"):
-        mask = _empty(gdf, "opening_hours") & hc["opening_hours"].notna().to_numpy()
+        mask = _empty(gdf, "opening_hours") & (osm != None)  # noqa: E711
         if mask.any():
-            _fill(gdf, "opening_hours", mask, hc["opening_hours"].to_numpy(dtype=object))
-            found.append(_record(rows, mask, "opening_hours", hc["opening_hours"].to_numpy(dtype=object), how))
+            _fill(gdf, "opening_hours", mask, osm)
+            found.append(_record(rows, mask, "opening_hours", osm, how))
     if spec.has_field("open_24h"):
-        derived = hc["open_24h"].to_numpy(dtype=object, na_value=None)
-        mask = _empty(gdf, "open_24h") & hc["open_24h"].notna().to_numpy()
+        mask = _empty(gdf, "open_24h") & (always != None)  # noqa: E711
         if mask.any():
-            _fill(gdf, "open_24h", mask, derived)
-            found.append(_record(rows, mask, "open_24h", np.where(derived == True, "true", "false"), how))  # noqa: E712
-    unread = hc["problem"].notna().to_numpy()
+            _fill(gdf, "open_24h", mask, always)
+            found.append(_record(rows, mask, "open_24h", np.where(always == True, "true", "false"), how))  # noqa: E712
+    unread = problem != None  # noqa: E711
     still_missing = _empty(gdf, "open_24h") if spec.has_field("open_24h") else np.zeros(len(gdf), dtype=bool)
     for i in np.flatnonzero(unread):
-        fix = f"{hc['problem'].iloc[i]}"
+        fix, written = f"{problem[i]}", texts[codes[i]]
         if still_missing[i]:
-            result.problems.append(Problem(int(rows[i]), "open_24h", f"cannot be derived: the hours '{text.iloc[i]}' "
+            result.problems.append(Problem(int(rows[i]), "open_24h", f"cannot be derived: the hours '{written}' "
                                            "could not be read", fix + "; or fill in open_24h", "hours"))
         else:
-            result.warnings.append(Problem(int(rows[i]), "hours", f"the hours '{text.iloc[i]}' could not be read; kept "
+            result.warnings.append(Problem(int(rows[i]), "hours", f"the hours '{written}' could not be read; kept "
                                            "as text, opening_hours left empty", fix, "hours"))
     return found
 
@@ -185,7 +225,7 @@ def _admin_units(atlas: Atlas | None, level: str, bounds) -> gpd.GeoDataFrame | 
     return units if len(units) else None
 
 
-def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation) -> list[pd.DataFrame]:
+def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation) -> list[tuple]:
     found = []
     geoms = np.asarray(gdf.geometry.values)
     usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
@@ -200,19 +240,19 @@ def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation
         if units is None:
             result.notes.append(f"{f.name} cannot be derived: the atlas holds no {f.levels[0]} units (admin_units)")
             continue
-        codes, hits = admin_codes_at(pts, units)
-        names = dict(zip(units["code"].astype(str), units["name"].astype(str), strict=True))
+        idx, hits = _unit_at(pts, units)
+        codes = units["code"].astype(str).tolist()
+        names = dict(zip(codes, units["name"].astype(str), strict=True))
+        # the explanation of each unit written once, then spread to its points
+        said = [f"position inside {names[c]} (atlas admin_units)" for c in codes]
+        said += [f"position in more than one unit (on a border, or in an overlapping zone); the smallest code, "
+                 f"{names[c]}" for c in codes]
         inside = np.zeros(len(gdf), dtype=bool)
-        inside[mask] = codes != None  # noqa: E711
+        inside[mask] = idx >= 0
         values = np.full(len(gdf), None, dtype=object)
-        values[mask] = codes
+        values[mask] = _lookup(codes)[idx]
         how = np.full(len(gdf), None, dtype=object)
-        border = np.zeros(len(gdf), dtype=bool)
-        border[mask] = hits > 1
-        unit_name = pd.Series(values).map(names).fillna("").to_numpy(dtype=object)
-        how[inside] = "position inside " + unit_name[inside] + " (atlas admin_units)"
-        how[border] = "position in more than one unit (on a border, or in an overlapping zone); the smallest code, " \
-            + unit_name[border]
+        how[mask] = _lookup(said)[np.where(idx >= 0, idx + len(codes) * (hits > 1), -1)]
         if inside.any():
             _fill(gdf, f.name, inside, values)
             found.append(_record(rows, inside, f.name, values, how))
@@ -220,7 +260,8 @@ def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation
         if outside.any() and f.required:
             where_rows = written if written is not None else np.full(len(gdf), None, dtype=object)
             if written is None:
-                where_rows[mask] = [f"{x:.6f}, {y:.6f}" for x, y in shapely.get_coordinates(pts)]
+                xy = shapely.get_coordinates(pts[outside[mask]])
+                where_rows[outside] = [f"{x:.6f}, {y:.6f}" for x, y in xy]
             for i in np.flatnonzero(outside):
                 result.problems.append(Problem(
                     int(rows[i]), f.name, f"the location ({where_rows[i]}) lies in no {f.levels[0]} of the atlas, "
@@ -229,7 +270,7 @@ def _derive_admin(gdf, spec: LayerSpec, rows, atlas, written, result: Derivation
     return found
 
 
-def _derive_keys(gdf, spec: LayerSpec, rows, atlas) -> list[pd.DataFrame]:
+def _derive_keys(gdf, spec: LayerSpec, rows, atlas) -> list[tuple]:
     key = spec.primary_key
     mask = _empty(gdf, key)
     if not spec.key_prefix or not mask.any():
@@ -278,13 +319,11 @@ def derive_fields(
     >>> d.derived[["field", "value"]].values.tolist()
     [['kind', 'relief_point'], ['opening_hours', '08:30-17:30'], ['open_24h', 'false'], ['point_id', 'RP-00001']]
     """
-    out = gdf.copy()
+    out = gdf.copy(deep=False)  # columns are replaced whole, never changed in place: gdf is left as it is
     result = Derivation(out, pd.DataFrame(columns=DERIVED_COLUMNS))
     found = _derive_defaults(out, spec, rows)
     found += _derive_hours(out, spec, rows, result)
     found += _derive_admin(out, spec, rows, atlas, written, result)
     found += _derive_keys(out, spec, rows, atlas)
-    found = [f for f in found if len(f)]
-    if found:
-        result.derived = pd.concat(found, ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
+    result.derived = _table(found)
     return result

@@ -81,13 +81,11 @@ def _near(atlas: Atlas, spec: LayerSpec, data: gpd.GeoDataFrame, margin_deg: flo
 
 def _spoil(report: ValidationReport, problems: list[Problem], rows: np.ndarray) -> None:
     """Add row problems to the report and mark their rows bad."""
-    position = {int(r): i for i, r in enumerate(rows)}
     explained = {(p.row, p.field) for p in problems}
     # "a value is required" says less than the reason it could not be derived
     report.problems[:] = [p for p in report.problems if not (p.code == "required" and (p.row, p.field) in explained)]
-    for p in problems:
-        if p.row is not None and p.row in position:
-            report.bad[position[p.row]] = True
+    if problems:
+        report.bad[np.isin(rows, [p.row for p in problems if p.row is not None])] = True
     report.problems.extend(problems)
     report.problems.sort(key=lambda p: (p.row is not None, p.row or 0))
 

@@ -26,6 +26,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import shapely
 import yaml
@@ -148,6 +150,12 @@ def _is_note(row: pd.Series) -> bool:
     return len(cells) == 1 and isinstance(cells[0], str) and _fold(cells[0]).startswith(prefixes)
 
 
+def _head_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` lines of ``text`` (without splitting all of a large file)."""
+    head = text[:65536].splitlines()
+    return head[:n] if len(head) > n else text.splitlines()[:n]
+
+
 def _read_table_rows(path: Path, *, encoding: str | None, sheet: str | int | None
                      ) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """A table's records, the row number a person sees for each, and notes on how it was read."""
@@ -164,11 +172,18 @@ def _read_table_rows(path: Path, *, encoding: str | None, sheet: str | int | Non
         rows = np.arange(len(raw))[top + 1:] + 1  # Excel counts from 1
     else:
         raw_bytes = path.read_bytes()
-        enc = encoding or ("utf-8-sig" if raw_bytes.startswith(b"\xef\xbb\xbf") else detect_encoding(raw_bytes))
-        if enc == "gb18030" and not encoding:
-            notes.append(f"'{path.name}' is not UTF-8: it was read as GB18030 (GBK)")
+        enc = encoding or ("utf-8-sig" if raw_bytes.startswith(b"\xef\xbb\xbf") else None)
         try:
-            lines = raw_bytes.decode(enc).splitlines()[:10]
+            if enc is None:  # detect_encoding, decoding the file once
+                try:
+                    enc, text = "utf-8", raw_bytes.decode("utf-8")
+                except UnicodeDecodeError:
+                    enc = "gb18030"
+                    notes.append(f"'{path.name}' is not UTF-8: it was read as GB18030 (GBK)")
+                    text = raw_bytes.decode(enc)
+            else:
+                text = raw_bytes.decode(enc)
+            lines = _head_lines(text, 10)
         except UnicodeDecodeError:
             raise ImportFormatError(
                 f"'{path.name}' is not valid {enc}; give its encoding with --encoding (e.g. gbk or utf-8)"
@@ -215,6 +230,11 @@ def _find_column(columns, wanted: tuple[str, ...], given: str | None, what: str)
 
 
 def _parse_coordinate(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        try:  # plain numbers, the usual case: one Arrow cast (it refuses all that needs cleaning first)
+            return pc.cast(pa.array(series.array), pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            pass
     text = series.astype("string").str.strip().str.replace("°", "", regex=False).str.replace(",", ".", regex=False)
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
@@ -284,7 +304,7 @@ def _row_datums(df: pd.DataFrame, rows: np.ndarray, datum: str | None, name: str
     if col is None:
         if datum is None:
             raise CRSError(f"'{name}' gives coordinates without saying their datum (no 坐标系 column); {_DATUM_HELP}")
-        return np.full(len(df), datum, dtype=object), "--datum", None
+        return np.repeat(np.array([datum], dtype=object), len(df)), "--datum", None
     cells = df[col].astype("string").str.strip()
     uniques = cells.dropna().unique()
     known = {u: datum_of(u) for u in uniques if u}
@@ -425,7 +445,8 @@ def read_source(
             gdf[c].isna() | (gdf[c] == defaults.get(c, "")) | (gdf[c].astype(str) == "")).all()])
         gdf = gdf.set_crs(gdf.crs or "EPSG:4326", allow_override=True)  # KML is WGS84 by definition
     gdf, said, said_by = _to_cgcs2000(gdf, datum, path.name)
-    return Source(gdf, np.arange(1, len(gdf) + 1), np.full(len(gdf), said, dtype=object), said_by, None, notes)
+    said_each = np.repeat(np.array([said], dtype=object), len(gdf))
+    return Source(gdf, np.arange(1, len(gdf) + 1), said_each, said_by, None, notes)
 
 
 def read_file(

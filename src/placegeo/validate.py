@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from placegeo.crs import CGCS2000
@@ -150,7 +152,7 @@ _rename_aliases = rename_columns
 
 def _yes_no(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Which values read as yes and which as no (hours.parse_yes_no, once per distinct value)."""
-    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
     answers = (parse_yes_no(u) for u in uniques)
     table = np.array([*(-1 if a is None else int(a) for a in answers), -1], dtype=np.int8)
     flags = table[codes]  # code -1 (missing) takes the last entry
@@ -164,8 +166,23 @@ def _as_text(s: pd.Series) -> pd.Series:
         whole = s.notna() & (s == np.floor(s))
         out = s.astype(object).where(~whole, s.where(whole).astype("Int64").astype(str))
         s = out.astype(object).where(s.notna(), None)
-    t = s.astype("string").str.strip()
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "boolean":
+        # yes/no columns (derived, defaults): their two values made text once each, not once per row
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        t = pd.Series(pd.array([str(u) for u in uniques], dtype="string").take(codes, allow_fill=True),
+                      index=s.index)
+    else:
+        t = s.astype("string").str.strip()
     return t.mask(t == "", pd.NA)
+
+
+def _isin(text: pd.Series, values: Collection[str]) -> np.ndarray:
+    """``text.isin(values)`` for many values (codes, keys): one Arrow call where pandas makes a scalar of each."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        wanted = pa.array([v for v in values if isinstance(v, str)], type=pa.large_string())
+        found = pc.is_in(pa.array(text.array).cast(pa.large_string()), value_set=wanted, skip_nulls=True)
+        return found.fill_null(False).to_numpy(zero_copy_only=False)
+    return text.isin(values).to_numpy(dtype=bool)
 
 
 def _check_field(
@@ -205,10 +222,7 @@ def _check_field(
         is_true, is_false = _yes_no(text)
         unknown = present & ~is_true & ~is_false
         col.add_mask(unknown, f.name, lambda v: f"'{v}' is not yes/no", "write true/false (or 是/否)", "type", vals)
-        flags = np.full(len(text), None, dtype=object)
-        flags[is_true] = True
-        flags[is_false] = False
-        out = pd.Series(pd.array(flags, dtype="boolean"), index=raw.index)
+        out = pd.Series(pd.arrays.BooleanArray(is_true, ~(is_true | is_false)), index=raw.index)
     elif f.type == "date":
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
         baddate = present & parsed.isna().to_numpy()
@@ -216,7 +230,7 @@ def _check_field(
         out = parsed.dt.strftime("%Y-%m-%d").astype("string")
     elif f.type == "admin_code":
         # a code found in the code table needs no further look; only the others are parsed
-        known = text.isin(codes).to_numpy() if codes is not None else np.zeros(len(text), dtype=bool)
+        known = _isin(text, codes) if codes is not None else np.zeros(len(text), dtype=bool)
         check = present & ~known
         wrong_len = np.zeros(len(text), dtype=bool)
         if check.any():
@@ -415,7 +429,7 @@ def validate_layer(
     if existing_keys is not None:
         stored = existing_keys(key.dropna().astype(str).unique().tolist()) if callable(existing_keys) \
             else existing_keys
-        taken = key.isin(set(stored)).to_numpy()
+        taken = _isin(key, set(stored))
         col.add_mask(taken, spec.primary_key, lambda v: f"key '{v}' is already stored in the atlas",
                      "use --mode replace, or give new keys", "duplicate_key", lambda: key.to_numpy(dtype=object))
 
