@@ -1001,6 +1001,15 @@ def _flag(value: Any) -> bool:
         return False
 
 
+def _text(value: Any) -> str:
+    """A field's value as text; "" when missing (None, NaN, pandas NA), as rows being imported hold them."""
+    try:
+        missing = value is None or bool(value != value)  # NaN is not itself
+    except TypeError:  # pandas NA has no truth value
+        missing = True
+    return "" if missing else str(value)
+
+
 def _layer_records(layer: str, gdf) -> list[NameRecord]:
     """The records of a layer's features: traditional names with former names, admin units (their
     development zones' short forms as aliases), facilities, cemeteries, relief points; a ``name_en``
@@ -1015,10 +1024,10 @@ def _layer_records(layer: str, gdf) -> list[NameRecord]:
     category = gdf["category"] if "category" in gdf else gdf.get("type", gdf.get("kind", gdf.get("level")))
     records = []
     for j, row in enumerate(gdf.itertuples(index=False)):
-        aliases = tuple(a for a in str(getattr(row, "former_names", "") or "").split("、") if a and a != "nan")
-        code = str(getattr(row, "district_code", "") or "")
-        town = str(getattr(row, "town_code", "") or "")
-        name_en = getattr(row, "name_en", "")
+        aliases = tuple(a for a in _text(getattr(row, "former_names", "")).split("、") if a and a != "nan")
+        code = _text(getattr(row, "district_code", ""))
+        town = _text(getattr(row, "town_code", ""))
+        name_en = _text(getattr(row, "name_en", ""))
         if layer == "admin_units":
             code = row.code[:6]
             town = row.code if row.level == "town" else ""
