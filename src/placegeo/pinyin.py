@@ -238,13 +238,26 @@ def _matches(name: str) -> list[tuple[int, str]]:
     return found
 
 
+# CJK ideographs, their compatibility forms and the supplementary planes (𬌗 is in extension E)
+_HAN_RUN = re.compile(r"([\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+)")
+
+
 def _convert(text: str) -> list[str]:
-    if not text:
-        return []
-    single = [_single_reading(c) for c in text]
+    """One syllable per Chinese character; each run of other characters (``123``, ``A``) kept as one item."""
+    out: list[str] = []
+    for part in _HAN_RUN.split(text):
+        if part:
+            out += _convert_han(part) if _HAN_RUN.fullmatch(part) else [part]
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _convert_han(run: str) -> tuple[str, ...]:
+    # runs repeat across names (避风港, 便利店, 社区居委会): each is converted once
+    single = [_single_reading(c) for c in run]
     if all(single):
-        return single  # type: ignore[return-value]
-    return [p[0] for p in pinyin(text, style=Style.TONE, v_to_u=True, errors=_keep)]
+        return tuple(single)  # type: ignore[arg-type]
+    return tuple(p[0] for p in pinyin(run, style=Style.TONE, v_to_u=True, errors=_keep))
 
 
 @lru_cache(maxsize=65536)

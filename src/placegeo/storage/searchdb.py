@@ -143,8 +143,9 @@ class SqliteSearchTables:
             _create_tables(con)
             con.executemany(f"INSERT INTO placegeo_search_records VALUES ({', '.join('?' * len(RECORD_COLUMNS))})",
                             records)
-            con.executemany("INSERT OR IGNORE INTO placegeo_search_postings VALUES (?, ?, ?)", postings)
-            con.executemany("INSERT OR IGNORE INTO placegeo_search_slips VALUES (?, ?, ?)", slips)
+            # in key order: each insert lands beside the last one in the B-tree (several times faster)
+            con.executemany("INSERT OR IGNORE INTO placegeo_search_postings VALUES (?, ?, ?)", sorted(postings))
+            con.executemany("INSERT OR IGNORE INTO placegeo_search_slips VALUES (?, ?, ?)", sorted(slips))
             con.execute("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)", (layer, version, n))
 
     # -- reading ---------------------------------------------------------------------------------
