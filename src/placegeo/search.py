@@ -67,7 +67,7 @@ TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80,
 #: Tiers that answer the query as typed: no slips, no address reading needed.
 _SURE = ("exact", "former", "english", "generic", "prefix")
 _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会", "社区居委会")
-# the usual short forms of development zones' names (济南高新技术产业开发区 is called 高新区), searched as aliases
+# the usual short forms of development zones' names (a city's 高新技术产业开发区 is called 高新区), searched as aliases
 _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区",
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
 _SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
@@ -366,11 +366,11 @@ class _Searcher:
         substring = False
         if han:
             pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
-            for variant in _generic_variants(q):  # 经二大街 -> 经二路, 大明湖公园 -> 大明湖
+            for variant in _generic_variants(q):  # 经二大街 -> 经二路, 东湖公园 -> 东湖
                 whole += [("e" + variant, "generic"), ("f" + variant, "generic")]
             pairs = _latins(q) if pure else (_mixed(q),)
             gets += [("p" + full, "homophone") for full, _ in pairs if full]
-            if len(q) >= 2:  # a homophone typed halfway: 芙容 -> 芙蓉街
+            if len(q) >= 2:  # a homophone typed halfway: 建涉 -> 建设路
                 if pairs[0][0]:
                     prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
                 substring = True
