@@ -759,9 +759,10 @@ def search(query, atlas_path, limit, layer, category, district, as_json) -> None
     """Find places by name, pinyin (baotuquan), initials (frj), mixed input (芙rj) or with a typo (芙容街)."""
     import json
 
-    from placegeo.search import hit_rows, open_index
+    from placegeo.search import SearchIndex, hit_rows, open_index
 
-    idx = open_index(atlas_path)  # the index tables, opened: nothing is built
+    # a GeoPackage's index tables, opened: nothing built, no GDAL; else through the atlas
+    idx = open_index(atlas_path) or SearchIndex.for_atlas(_open(atlas_path))
     rows = hit_rows(idx.query(query, limit=limit, layer=layer, category=category, district=district))
     if as_json:
         click.echo(json.dumps({"type": "FeatureCollection", "features": [

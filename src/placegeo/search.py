@@ -61,7 +61,7 @@ __all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchInde
 #: Format of the saved index; an index saved in another format is refused with a request to rebuild it.
 INDEX_VERSION = 8
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
-                "cemeteries": 2, "relief_points": 2}
+                "cemeteries": 2, "relief_points": 2, "place_names": 3}
 TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80, "english_prefix": 78,
          "former_prefix": 75, "homophone": 70, "initials": 65, "substring": 62, "pinyin_prefix": 60, "slip": 40}
 #: Tiers that answer the query as typed: no slips, no address reading needed.
@@ -1126,9 +1126,10 @@ def index_layer(atlas, layer: str, data=None, *, append: bool = False) -> None:
         index_layer(atlas, VILLAGES)
 
 
-def open_index(location: str | None) -> _Searcher:
-    """The index of the atlas at ``location``, opened as cheaply as possible: a GeoPackage's index tables
-    directly (no GDAL, no GeoPandas), else through the atlas (:meth:`SearchIndex.for_atlas`)."""
+def open_index(location: str | None) -> _Searcher | None:
+    """The index of the GeoPackage atlas at ``location``, opened as cheaply as possible: its index tables
+    directly (no GDAL, no GeoPandas); None where that cannot be done (a PostGIS atlas, an index to
+    build), and the caller opens the atlas and asks :meth:`SearchIndex.for_atlas`."""
     from placegeo.storage.searchdb import open_reader
 
     tables = open_reader(location) if location else None
@@ -1139,9 +1140,7 @@ def open_index(location: str | None) -> _Searcher:
         except Exception:  # not an atlas, or an unreadable one: the atlas says why
             pass
         tables.close()
-    from placegeo.atlas import Atlas
-
-    return SearchIndex.for_atlas(Atlas(location))
+    return None
 
 
 def reverse_lookup(atlas, lon: float, lat: float, *, datum: str = "cgcs2000", k: int = 5,
