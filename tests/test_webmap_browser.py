@@ -36,23 +36,30 @@ def server(demo_atlas, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
+    """One Chromium for the module's tests (Playwright's sync API allows one running instance at a time)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        # bypass_csp: lets the test evaluate JavaScript; the CSP itself is checked in test_web.py
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True)
-        pg = context.new_page()
-        errors = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.clock.install()
-        pg.clock.set_fixed_time("2026-11-22T03:00:00")  # 3 a.m.: only 24-hour relief points are open
-        pg.goto(server)
-        pg.wait_for_selector(".leaflet-overlay-pane path", timeout=15_000)  # boundaries drawn from the atlas
-        pg.errors = errors
-        yield pg
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    # bypass_csp: lets the test evaluate JavaScript; the CSP itself is checked in test_web.py
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True)
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.clock.install()
+    pg.clock.set_fixed_time("2026-11-22T03:00:00")  # 3 a.m.: only 24-hour relief points are open
+    pg.goto(server)
+    pg.wait_for_selector(".leaflet-overlay-pane path", timeout=15_000)  # boundaries drawn from the atlas
+    pg.errors = errors
+    yield pg
+    context.close()
 
 
 def test_search_typeahead_detail_and_marker(page):
@@ -123,48 +130,44 @@ def cities_server(demo_cities, tmp_path_factory):
 
 
 DRAWN = "(window.placegeo.overlays.{0} ? window.placegeo.overlays.{0}.getLayers().length : -1)"
-BOUNDARIES = ("fetch('{0}/collections/admin_units/items?limit=5000').then(r => r.json())"
+BOUNDARIES = ("fetch('{0}/collections/admin_units/items?limit=1000').then(r => r.json())"
               ".then(d => d.features.filter(f => f.properties.level !== 'village').length)")
 
 
-def test_city_switch_changes_title_layers_and_url(cities_server):
-    from playwright.sync_api import sync_playwright
+def test_city_switch_changes_title_layers_and_url(cities_server, browser):
+    pg = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True).new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(cities_server)
+    pg.wait_for_function("document.querySelector('h1').textContent === '济南地名查询'", timeout=15_000)
+    assert pg.locator("#city option").all_inner_texts() == ["济南市", "济宁市", "潍坊市"]
+    jinan = pg.evaluate(BOUNDARIES.format(""))
+    pg.wait_for_function(f"{DRAWN.format('boundaries')} === {jinan}", timeout=15_000)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True).new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(cities_server)
-        pg.wait_for_function("document.querySelector('h1').textContent === '济南地名查询'", timeout=15_000)
-        assert pg.locator("#city option").all_inner_texts() == ["济南市", "济宁市", "潍坊市"]
-        jinan = pg.evaluate(BOUNDARIES.format(""))
-        pg.wait_for_function(f"{DRAWN.format('boundaries')} === {jinan}", timeout=15_000)
+    pg.select_option("#city", "weifang")
+    pg.wait_for_function("document.querySelector('h1').textContent === '潍坊地名查询'", timeout=15_000)
+    assert pg.url == f"{cities_server}/weifang/"
+    weifang = pg.evaluate(BOUNDARIES.format("/weifang"))
+    assert weifang != jinan
+    pg.wait_for_function(f"{DRAWN.format('boundaries')} === {weifang}", timeout=15_000)
+    pg.check("[data-layer='relief_points']")
+    relief = pg.evaluate("fetch('/weifang/collections/relief_points/items?limit=1').then(r => r.json())"
+                         ".then(d => d.numberMatched)")
+    pg.wait_for_function(f"{DRAWN.format('relief_points')} === {relief}", timeout=15_000)
+    assert "救助点" in pg.inner_text("#layers")
 
-        pg.select_option("#city", "weifang")
-        pg.wait_for_function("document.querySelector('h1').textContent === '潍坊地名查询'", timeout=15_000)
-        assert pg.url == f"{cities_server}/weifang/"
-        weifang = pg.evaluate(BOUNDARIES.format("/weifang"))
-        assert weifang != jinan
-        pg.wait_for_function(f"{DRAWN.format('boundaries')} === {weifang}", timeout=15_000)
-        pg.check("[data-layer='relief_points']")
-        relief = pg.evaluate("fetch('/weifang/collections/relief_points/items?limit=1').then(r => r.json())"
-                             ".then(d => d.numberMatched)")
-        pg.wait_for_function(f"{DRAWN.format('relief_points')} === {relief}", timeout=15_000)
-        assert "救助点" in pg.inner_text("#layers")
+    # a province-wide search: a place of another city shows that city
+    pg.type("#q", "任城区", delay=30)
+    item = pg.wait_for_selector("#suggestions li:has-text('济宁市')", timeout=10_000)
+    item.click()
+    pg.wait_for_selector("#detail h3:has-text('任城区')", timeout=10_000)
+    assert pg.inner_text("h1") == "济宁地名查询" and pg.url == f"{cities_server}/jining/"
+    assert pg.eval_on_selector("#city", "s => s.value") == "jining"
 
-        # a province-wide search: a place of another city shows that city
-        pg.type("#q", "任城区", delay=30)
-        item = pg.wait_for_selector("#suggestions li:has-text('济宁市')", timeout=10_000)
-        item.click()
-        pg.wait_for_selector("#detail h3:has-text('任城区')", timeout=10_000)
-        assert pg.inner_text("h1") == "济宁地名查询" and pg.url == f"{cities_server}/jining/"
-        assert pg.eval_on_selector("#city", "s => s.value") == "jining"
-
-        pg.go_back()  # the browser's history walks back through the cities
-        pg.wait_for_function("document.querySelector('h1').textContent === '潍坊地名查询'", timeout=15_000)
-        pg.go_back()
-        pg.wait_for_function("document.querySelector('h1').textContent === '济南地名查询'", timeout=15_000)
-        pg.wait_for_function(f"{DRAWN.format('boundaries')} === {jinan}", timeout=15_000)
-        assert not errors, errors
-        browser.close()
+    pg.go_back()  # the browser's history walks back through the cities
+    pg.wait_for_function("document.querySelector('h1').textContent === '潍坊地名查询'", timeout=15_000)
+    pg.go_back()
+    pg.wait_for_function("document.querySelector('h1').textContent === '济南地名查询'", timeout=15_000)
+    pg.wait_for_function(f"{DRAWN.format('boundaries')} === {jinan}", timeout=15_000)
+    assert not errors, errors
+    pg.context.close()
