@@ -91,8 +91,9 @@ def test_the_index_answers_as_the_one_built_in_memory(demo_atlas):
 
 _CHILD = """
 import json, sys
-from placegeo.search import open_index
-idx = open_index(sys.argv[1])
+from placegeo.atlas import Atlas
+from placegeo.search import SearchIndex, open_index
+idx = open_index(sys.argv[1]) or SearchIndex.for_atlas(Atlas(sys.argv[1]))  # PostGIS: through the atlas
 print(json.dumps({q: [h.record.id for h in idx.query(q)] for q in json.loads(sys.argv[2])}))
 """
 
