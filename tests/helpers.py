@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from shapely import Point, box
 
 #: Jinan's extent with a margin (longitude/latitude)
@@ -75,3 +78,18 @@ def atlas_digest(atlas) -> str:
         h.update(gdf.drop(columns="geometry").to_csv().encode())
         h.update(b"".join(gdf.geometry.to_wkb()))
     return h.hexdigest()
+
+
+#: Debian's chromium, launched as the project's browser tests launch it (no downloaded browser, no network)
+CHROMIUM = shutil.which("chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+
+def require_chromium() -> str:
+    """The browser's path; a skip where it is not installed, a failure in CI (`make test` installs it)."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: `make test` installs it with .ci/install-chromium")
+        pytest.skip("chromium is not installed (run .ci/install-chromium as root)")
+    return CHROMIUM

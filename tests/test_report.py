@@ -1,21 +1,16 @@
 """The planning report: one self-contained HTML page, and in a real browser (Debian's chromium)."""
 
-import os
 import re
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
+from helpers import CHROMIUM, FLAGS, require_chromium
 from placegeo.cemetery import PARAM_SOURCES
 from placegeo.cli import main
 from placegeo.errors import ReportError
 from placegeo.network import WalkNetwork
 from placegeo.report import write_report
-
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +55,7 @@ def test_cli_report(demo_gpkg, tmp_path):
 
 
 def test_report_renders_in_chromium(report):
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: `make test` installs it with .ci/install-chromium")
-        pytest.skip("chromium is not installed (run .ci/install-chromium as root)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -1,24 +1,19 @@
 """The web map in a real browser: Debian's chromium driven by Playwright (no browser download)."""
 
-import os
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
+from helpers import CHROMIUM, FLAGS, require_chromium
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def server(demo_atlas, tmp_path_factory):
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: `make test` installs it with .ci/install-chromium")
-        pytest.skip("chromium is not installed (run .ci/install-chromium as root)")
+    require_chromium()
     from werkzeug.serving import make_server
 
     from placegeo.web import create_app
@@ -27,7 +22,7 @@ def server(demo_atlas, tmp_path_factory):
     atlas = tmp / "atlas.gpkg"
     shutil.copy(demo_atlas.location, atlas)
     app = create_app({"atlas": str(atlas), "export_dir": str(tmp / "exports")})
-    _ = app.extensions["placegeo"].default.index  # the copy has no saved search index: build it before the clock runs
+    _ = app.extensions["placegeo"].default.index  # opened before the clock runs (a copy of an older atlas builds it)
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -109,8 +104,7 @@ def test_sample_mark_attribution_english_switch_and_screenshot(page):
 @pytest.fixture(scope="module")
 def cities_server(demo_cities, tmp_path_factory):
     """One server with the three cities' demo atlases (Jinan first: the site's root)."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (run .ci/install-chromium as root)")
+    require_chromium()
     from werkzeug.serving import make_server
 
     from placegeo.web import create_app

@@ -13,11 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import CHROMIUM, FLAGS, require_chromium
 from placegeo.atlas import Atlas
 
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
 N = 100_000
 
 
@@ -35,8 +33,7 @@ def big_names(atlas: Atlas, n: int) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def server(demo_atlas, tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (run .ci/install-chromium as root)")
+    require_chromium()
     from werkzeug.serving import make_server
 
     from placegeo.web import create_app
