@@ -257,7 +257,22 @@ def _convert_han(run: str) -> tuple[str, ...]:
     single = [_single_reading(c) for c in run]
     if all(single):
         return tuple(single)  # type: ignore[arg-type]
-    return tuple(p[0] for p in pinyin(run, style=Style.TONE, v_to_u=True, errors=_keep))
+    number = _NUMERAL_RUN.search(run)
+    if number is None:
+        return tuple(p[0] for p in pinyin(run, style=Style.TONE, v_to_u=True, errors=_keep))
+    # a number (避风港一二三 from 避风港123, 经十二路) is read character by character, each numeral with
+    # its one reading as a number; the text around it keeps one numeral as context for its phrases
+    # (长一 reads 长 zhǎng). So 100,000 numbered names cost a few conversions, not 100,000.
+    a, b = number.span()
+    left = _convert_han(run[:a + 1])[:-1] if a else ()
+    right = _convert_han(run[b - 1:])[1:] if b < len(run) else ()
+    return left + tuple(_NUMERAL_READINGS[c] for c in number.group()) + right
+
+
+_NUMERAL_READINGS = {"零": "líng", "〇": "líng", "一": "yī", "二": "èr", "三": "sān", "四": "sì", "五": "wǔ",
+                     "六": "liù", "七": "qī", "八": "bā", "九": "jiǔ", "十": "shí", "百": "bǎi", "千": "qiān",
+                     "万": "wàn", "两": "liǎng"}
+_NUMERAL_RUN = re.compile(f"[{''.join(_NUMERAL_READINGS)}]{{2,}}")
 
 
 @lru_cache(maxsize=65536)

@@ -36,7 +36,6 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import cache, lru_cache
-from hashlib import blake2b
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,7 +58,7 @@ __all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchInde
            "reverse_lookup"]
 
 #: Format of the saved index; an index saved in another format is refused with a request to rebuild it.
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2, "place_names": 3}
 TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80, "english_prefix": 78,
@@ -120,8 +119,8 @@ def _latins(name: str) -> tuple[tuple[str, str], ...]:
     """Full pinyin and initials of every reading of a name, chosen reading first (no tones, ü as v)."""
     out: list[tuple[str, str]] = []
     for reading in readings(name):
-        syl = [normalize(s) for s in reading if s.strip()]
-        syl = [s for s in syl if re.fullmatch(r"[a-z]+", s)]
+        syl = [s.lower().replace("ü", "v") for s in reading]  # a key's syllables: folded but for ü
+        syl = [s for s in syl if s.isascii() and s.isalpha()]
         pair = ("".join(syl), "".join(s[0] for s in syl))
         if pair not in out:
             out.append(pair)
@@ -137,10 +136,31 @@ def _deletions(text: str) -> list[str]:
     return [text[:i] + text[i + 1:] for i in range(len(text))]
 
 
+_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+
+
 def _h(keys: Iterable[str]) -> np.ndarray:
-    """Stable 64-bit keys: BLAKE2b digests of the UTF-8 text, the same in every process (unlike ``hash``)."""
-    digests = b"".join(blake2b(k.encode("utf-8"), digest_size=8).digest() for k in keys)
-    return np.frombuffer(digests, dtype="<i8").astype(np.int64)
+    """Stable 64-bit keys: FNV-1a of the UTF-8 text, the same in every process (unlike ``hash``).
+
+    Computed for all keys at once, byte position by byte position (a digest object per key costs
+    more than the rest of indexing a name).
+
+    >>> _h(["", "a", "芙蓉街"]).tolist()
+    [-3750763034362895579, -5808556873153909620, 773972965505247150]
+    """
+    data = [k.encode("utf-8") for k in keys]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    order = np.argsort(-lengths, kind="stable")  # longest first: the keys still running are a prefix
+    longest = int(lengths.max(initial=0))
+    starts = (np.cumsum(lengths) - lengths)[order]
+    running = np.searchsorted(-lengths[order], -np.arange(longest), side="left")  # keys longer than j
+    buf = np.frombuffer(b"".join(data), dtype=np.uint8)
+    h = np.full(len(data), _FNV_OFFSET, dtype=np.uint64)
+    for j, n in enumerate(running.tolist()):
+        h[:n] = (h[:n] ^ buf[starts[:n] + j]) * _FNV_PRIME  # wraps modulo 2**64, as FNV does
+    out = np.empty(len(data), dtype=np.uint64)
+    out[order] = h
+    return out.view(np.int64)
 
 
 @cache
@@ -971,15 +991,41 @@ def _row_record(row: tuple) -> NameRecord:
 
 def index_rows(records: list[NameRecord], *, first_id: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """The record rows, postings ``(k, ord, name_id)`` and slip rows ``(h, ord, name_id)`` of ``records``,
-    numbered from ``first_id``."""
-    rows, postings, slips = [], [], []
+    numbered from ``first_id``; postings and slips sorted and without repeats, so that each row lands
+    beside the last one in its B-tree."""
+    rows, keys, slip_keys, key_of, slip_of = [], [], [], [], []
     for n, r in enumerate(records):
-        name_id, order = first_id + n, _ord(r)
-        rows.append(_record_row(name_id, r))
-        keys, slip_keys = _keys_of(r)
-        postings += [(k, order, name_id) for k in keys]
-        slips += [(h, order, name_id) for h in dict.fromkeys(_h(slip_keys).tolist())]
-    return rows, postings, slips
+        rows.append(_record_row(first_id + n, r))
+        found, slips_found = _keys_of(r)
+        keys += found
+        slip_keys += slips_found
+        key_of.append(len(found))
+        slip_of.append(len(slips_found))
+    orders = np.fromiter((row[13] for row in rows), dtype=np.int64, count=len(rows))
+    names = np.arange(len(rows), dtype=np.int64)
+    key_names, slip_names = np.repeat(names, key_of), np.repeat(names, slip_of)
+    return rows, _sorted_postings(keys, orders[key_names], key_names + first_id), \
+        _sorted_slips(_h(slip_keys), orders[slip_names], slip_names + first_id)
+
+
+def _sorted_postings(keys: list[str], orders: np.ndarray, ids: np.ndarray) -> list[tuple]:
+    # Arrow sorts text by its UTF-8 bytes, as SQLite and PostgreSQL's "C" collation compare it; a name's
+    # keys are distinct (see _keys_of), so no row repeats
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.table({"k": pa.array(keys, type=pa.string()), "ord": orders, "id": ids})
+    table = table.take(pc.sort_indices(table, sort_keys=[("k", "ascending"), ("ord", "ascending"),
+                                                         ("id", "ascending")]))
+    return list(zip(table["k"].to_pylist(), table["ord"].to_pylist(), table["id"].to_pylist(), strict=True))
+
+
+def _sorted_slips(hashes: np.ndarray, orders: np.ndarray, ids: np.ndarray) -> list[tuple]:
+    order = np.lexsort((ids, orders, hashes))
+    h, o, i = hashes[order], orders[order], ids[order]
+    keep = np.ones(len(h), dtype=bool)  # two slip keys of one name with the same digest: one row
+    keep[1:] = (h[1:] != h[:-1]) | (o[1:] != o[:-1]) | (i[1:] != i[:-1])
+    return list(zip(h[keep].tolist(), o[keep].tolist(), i[keep].tolist(), strict=True))
 
 
 def _expected_layers(layers: Iterable[str]) -> list[str]:
@@ -1022,6 +1068,7 @@ def _layer_records(layer: str, gdf) -> list[NameRecord]:
     pts = gdf.geometry.representative_point() if layer == "admin_units" else gdf.geometry
     xy = shapely.get_coordinates(pts.values) if len(gdf) else np.zeros((0, 2))
     category = gdf["category"] if "category" in gdf else gdf.get("type", gdf.get("kind", gdf.get("level")))
+    categories = [""] * len(gdf) if category is None else [str(c) for c in category.tolist()]
     records = []
     for j, row in enumerate(gdf.itertuples(index=False)):
         aliases = tuple(a for a in _text(getattr(row, "former_names", "")).split("、") if a and a != "nan")
@@ -1033,7 +1080,7 @@ def _layer_records(layer: str, gdf) -> list[NameRecord]:
             town = row.code if row.level == "town" else ""
             aliases = tuple(short for long, short in _ZONE_SHORT_FORMS.items() if str(row.name).endswith(long))
         records.append(NameRecord(f"{layer}:{getattr(row, pk)}", str(row.name), layer,
-                                  str(category.iloc[j]) if category is not None else "",
+                                  categories[j],
                                   code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
                                   aliases, _flag(getattr(row, "sample", False)),
                                   1.0 if layer == "admin_units" and row.level == "district" else 0.0,

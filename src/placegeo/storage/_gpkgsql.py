@@ -287,11 +287,14 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
     first = int((con.execute(f"SELECT coalesce(max({q(fid)}), 0) + 1 FROM {q(name)}").fetchone() or (1,))[0])
     fids = range(first, first + len(data))
     targets = ", ".join(q(c) for c in [fid, *cols, geom_col])
-    # GDAL's rtree trigger would call back into Python for every row (four times): it is taken off for
-    # the insert and the rtree filled at once from bounds computed for all rows, in the same transaction
+    # GDAL's rtree trigger would call back into Python for every row (four times), and its feature-count
+    # trigger would rewrite gpkg_ogr_contents for every row: both are taken off for the insert, the rtree
+    # filled at once from bounds computed for all rows and the count raised once, in the same transaction
     triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-                           "AND name LIKE 'rtree%insert%'", (name,)).fetchall()
-    rtrees = _rtree_names(con, name) if triggers else []
+                           "AND (name LIKE 'rtree%insert%' OR name LIKE 'trigger_insert_feature_count%')",
+                           (name,)).fetchall()
+    rtrees = _rtree_names(con, name) if any(t.startswith("rtree") for t, _ in triggers) else []
+    counted = any(t.startswith("trigger_insert_feature_count") for t, _ in triggers)
     for trigger, _ in triggers:
         con.execute(f"DROP TRIGGER {q(trigger)}")
     con.executemany(f"INSERT INTO {q(name)} ({targets}) VALUES ({', '.join('?' * (len(cols) + 2))})",
@@ -302,6 +305,9 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
         entries = zip(np.asarray(fids)[keep].tolist(), bounds[keep, 0].tolist(), bounds[keep, 2].tolist(),
                       bounds[keep, 1].tolist(), bounds[keep, 3].tolist(), strict=True)
         con.executemany(f"INSERT INTO {q(rtrees[0])} (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)", entries)
+    if counted:
+        con.execute("UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? WHERE lower(table_name) = "
+                    "lower(?)", (len(data), name))
     for _, sql in triggers:
         con.execute(sql)
     if len(data):
