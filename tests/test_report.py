@@ -80,3 +80,22 @@ def test_report_renders_in_chromium(report):
     assert not errors, errors
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
     assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("city", ["jining", "weifang"])
+def test_indicators_and_report_run_on_every_city_s_demo_atlas(city, demo_cities, tmp_path):
+    """Jinan's is tested above; the other two cities' demo atlases, with their own walking networks."""
+    import json
+
+    from placegeo.cities import load_city
+
+    atlas = demo_cities[city]
+    r = CliRunner().invoke(main, ["indicators", "--atlas", atlas, "--json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"{c} is not strict JSON"))
+    assert doc["sample"] and {row["indicator"] for row in doc["indicators"]}
+    out = tmp_path / f"{city}.html"
+    r = CliRunner().invoke(main, ["report", "--atlas", atlas, "--out", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    html = out.read_text(encoding="utf-8")
+    assert load_city(city).names["zh"] in html and "sample-notice" in html and html.count("<svg") >= 4
