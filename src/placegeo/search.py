@@ -432,7 +432,9 @@ class _Searcher:
         """The query less the units it starts with (济南市历下区芙蓉街 -> 芙蓉街), and the district-code prefix
         of the most specific of them ('' when it names none)."""
         scope = ""
-        longest = max((len(k) for k in self.admin), default=0)
+        longest = self.__dict__.get("_longest_unit")
+        if longest is None:  # once per index: a query must not walk every unit's name
+            longest = self.__dict__["_longest_unit"] = max(map(len, self.admin), default=0)
         while True:
             size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[:n] in self.admin), 0)
             if not size:
