@@ -69,7 +69,7 @@ def write_all(tables, named: list[tuple[str, str]], districts: dict[str, str]) -
         records = [NameRecord(str(j + k), name, LAYER, district_code=d) for k, (name, d) in
                    enumerate(named[j:j + SLICE])]
         rows, postings, slips = index_rows(records, first_id=_slot(LAYER) + j)
-        tables.write(LAYER, rows, sorted(postings), sorted(slips), version=INDEX_VERSION, n=j + len(records))
+        tables.write(LAYER, rows, postings, slips, version=INDEX_VERSION, n=j + len(records))
         done = j + len(records)
         print(f"  {done:,} names written, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     units = [NameRecord(f"d{c}", name, "admin_units", district_code=c) for c, name in districts.items()]

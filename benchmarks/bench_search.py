@@ -221,7 +221,7 @@ def build_placegeo(named, districts, path: str) -> float:
         step = 50_000  # written in slices: the rows of 2,000,000 names do not fit in memory at once
         for j in range(0, len(records), step):
             rows, postings, slips = index_rows(records[j:j + step], first_id=_slot(layer) + j)
-            tables.write(layer, rows, sorted(postings), sorted(slips), version=INDEX_VERSION,
+            tables.write(layer, rows, postings, slips, version=INDEX_VERSION,
                          n=min(j + step, len(records)))
     tables.close()
     return time.perf_counter() - t0
