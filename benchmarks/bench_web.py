@@ -177,7 +177,7 @@ def importing(atlas_location: str, folder: Path):
     finally:
         stop.touch()  # the loop ends after the import under way: each import is whole or not at all
         out, _ = proc.communicate(timeout=300)
-        done[0] = len(out.split())
+        done[0] = int(out.split()[-1]) if out.strip() else 0  # the loop prints its count after each import
         if proc.returncode:
             raise SystemExit(f"the import loop failed with exit status {proc.returncode}")
 

@@ -185,3 +185,15 @@ def test_readings_of_names_with_digits_and_letters_stay_aligned():
     assert readings("2号华不注山", tones=False) == [("2", "hao", "hua", "fu", "zhu", "shan"),
                                                     ("2", "hao", "hua", "bu", "zhu", "shan")]
     assert readings("华不注山")[0] == syllables("华不注山")
+
+
+def test_numbers_are_read_character_by_character_and_their_neighbours_in_context():
+    from placegeo.pinyin import syllables
+
+    assert syllables("避风港一二三四五", tones=False) == ("bi", "feng", "gang", "yi", "er", "san", "si", "wu")
+    assert syllables("经十二路") == ("jīng", "shí", "èr", "lù")
+    assert syllables("一百零五号") == ("yī", "bǎi", "líng", "wǔ", "hào")  # 一 keeps its own tone, as the rules write it
+    assert syllables("二十里铺", tones=False) == ("er", "shi", "li", "pu")
+    assert syllables("十六里河一二", tones=False)[:4] == ("shi", "liu", "li", "he")
+    assert syllables("六安路", tones=False)[0] == "lu"  # one numeral: the phrase (六安 Lù'ān) decides
+    assert syllables("嗯村", tones=False) == ("n", "cun")  # tone marks on n and m are taken off too

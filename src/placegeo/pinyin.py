@@ -329,7 +329,7 @@ def _readings(name: str, tones: bool, limit: int) -> tuple[tuple[str, ...], ...]
     return tuple(out)
 
 
-_TONE_MAP = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ", "aaaaeeeeiiiioooouuuuüüüü")
+_TONE_MAP = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ", "aaaaeeeeiiiioooouuuuüüüünnnm")  # 嗯 ń, 呣 ḿ
 
 
 def _strip_tones(s: str) -> str:

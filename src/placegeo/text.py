@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from placegeo.pinyin import has_han
 
@@ -18,13 +18,6 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
-@cache
-def _simplified(char: str) -> bool:
-    """Whether a character stays as it is in simplified Chinese (a text of such characters is not
-    converted: OpenCC costs more than the rest of the folding)."""
-    return _t2s().convert(char) == char
-
-
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """Fold a query or name: traditional to simplified, tone marks and spaces away, lower case.
@@ -33,7 +26,7 @@ def normalize(text: str) -> str:
     ('长清区', 'baotuquan', 'xian')
     """
     text = unicodedata.normalize("NFKC", str(text)).strip()
-    if has_han(text) and not all(map(_simplified, text)):
+    if has_han(text):
         text = _t2s().convert(text)
     text = re.sub("[üǖǘǚǜÜǕǗǙǛ]", "v", text)  # ü is typed v
     text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
