@@ -51,8 +51,11 @@ bench: install
 	$(BIN)/python benchmarks/bench_relocation.py
 	$(BIN)/python benchmarks/bench_search.py  # --big adds 2,000,000 names
 	$(BIN)/python benchmarks/bench_coverage.py
+	$(BIN)/python benchmarks/bench_append.py
+	$(BIN)/python benchmarks/bench_web.py
 	url=$$(./.ci/start-postgis) && trap './.ci/start-postgis stop' EXIT && \
-	  $(BIN)/python benchmarks/bench_ogc_bbox.py --postgis $$url
+	  $(BIN)/python benchmarks/bench_ogc_bbox.py --postgis $$url && \
+	  $(BIN)/python benchmarks/bench_tiles.py --postgis $$url
 
 # place-name search at national scale (13,000,000 names, GeoPackage and PostGIS): long, not in `make bench`
 bench-national: install

@@ -8,7 +8,10 @@ Starts gunicorn (2 workers, the atlas and search index preloaded) on 127.0.0.1.
    imports into the atlas back to back (each import a new revision, which every worker must take up).
    Prints requests per second, p50 and p99 of each round, medians and the ratio.
    Target: under imports at least half the idle throughput, p99 under 100 ms, no errors.
-2. With wrk (Debian package ``wrk``; skipped when missing): ``/api/health`` (what Flask and gunicorn
+2. Vector tiles beside the GeoJSON items of the same boxes (every page), over HTTP, on the largest
+   collection served, at zoom 10, 12 and 14 (``bench_tiles.py`` does the same in-process on 200,000
+   points and on PostGIS).
+3. With wrk (Debian package ``wrk``; skipped when missing): ``/api/health`` (what Flask and gunicorn
    cost) beside ``/api/search``. Target (issue 7): 3,000 search requests per second, p99 under 10 ms.
 
     python benchmarks/bench_web.py [--atlas atlas.gpkg] [--seconds 10] [--connections 8] [--rounds 2]
@@ -209,6 +212,76 @@ def imports_benchmark(base: str, atlas: str, queries: list[str], args, folder: P
     print(f"target (under imports >= half the idle throughput, p99 < 100 ms, no errors): {'met' if ok else 'NOT met'}")
 
 
+def tiles_benchmark(base: str, atlas_location: str, boxes: int) -> None:
+    """Vector tiles beside the GeoJSON items of the same boxes (all pages), over HTTP, interleaved."""
+    import statistics
+
+    import numpy as np
+    import shapely
+
+    from placegeo.atlas import Atlas
+    from placegeo.tiles import tile_bounds_lonlat
+
+    served = {c["id"] for c in get_json(base, "/collections")["collections"]}
+    info = Atlas(atlas_location).layer_info()
+    info = info[info["name"].isin(served)].sort_values("feature_count", ascending=False)
+    layer = str(info["name"].iloc[0])
+    xy = shapely.get_coordinates(Atlas(atlas_location).read(layer).geometry.representative_point().values)
+    rng = np.random.default_rng(18)
+    print(f"\nvector tiles beside GeoJSON items for the same boxes: {layer} ({int(info['feature_count'].iloc[0]):,} "
+          f"features), {boxes} boxes per zoom around random features, over HTTP, interleaved; medians")
+    print(f"{'zoom':>4} {'features':>9} {'tile ms':>8} {'tiles/s':>8} {'tile KB':>8} {'items ms':>9} "
+          f"{'items/s':>8} {'items KB':>9} {'ratio':>6}")
+    for z in (10, 12, 14):
+        rows: dict[str, list[float]] = {"tile_s": [], "items_s": [], "tile_b": [], "items_b": [], "items_n": []}
+        for lon, lat in xy[rng.choice(len(xy), boxes)]:
+            x = int((lon + 180) / 360 * 2**z)
+            lat_r = np.radians(lat)
+            y = int((1 - np.log(np.tan(lat_r) + 1 / np.cos(lat_r)) / np.pi) / 2 * 2**z)
+            for kind in ("tile", "items") if (x + y) % 2 else ("items", "tile"):  # alternating first
+                t0 = time.perf_counter()
+                if kind == "tile":
+                    tile = get_bytes(base, f"/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}")
+                    rows["tile_b"].append(len(tile))
+                    rows["tile_s"].append(time.perf_counter() - t0)
+                else:
+                    size, count = items_of_box(base, layer, tile_bounds_lonlat(z, x, y))
+                    rows["items_s"].append(time.perf_counter() - t0)
+                    rows["items_b"].append(size)
+                    rows["items_n"].append(count)
+        med = {k: statistics.median(v) for k, v in rows.items()}
+        print(f"{z:>4} {med['items_n']:>9.0f} {med['tile_s'] * 1000:>8.1f} {1 / med['tile_s']:>8.1f} "
+              f"{med['tile_b'] / 1024:>8.1f} {med['items_s'] * 1000:>9.1f} {1 / med['items_s']:>8.1f} "
+              f"{med['items_b'] / 1024:>9.1f} {med['items_s'] / med['tile_s']:>6.1f}")
+
+
+def get_bytes(base: str, path: str) -> bytes:
+    with urllib.request.urlopen(base + path, timeout=30) as resp:
+        return resp.read()
+
+
+def get_json(base: str, path: str) -> dict:
+    import json
+
+    return json.loads(get_bytes(base, path))
+
+
+def items_of_box(base: str, layer: str, box: tuple[float, float, float, float]) -> tuple[int, int]:
+    """All GeoJSON pages of a box (links are root-relative without PLACEGEO_PUBLIC_URL): (bytes, features)."""
+    import json
+
+    path: str | None = (f"/collections/{layer}/items?limit=1000&bbox="
+                        f"{box[0]:.7f},{box[1]:.7f},{box[2]:.7f},{box[3]:.7f}")
+    size = count = 0
+    while path:
+        body = get_bytes(base, path)
+        doc = json.loads(body)
+        size += len(body)
+        count += len(doc["features"])
+        path = next((link["href"] for link in doc["links"] if link["rel"] == "next"), None)
+    return size, count
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--atlas", default=None, help="atlas to serve (default: build the demo in a temp folder)")
@@ -217,6 +290,7 @@ def main() -> None:
     ap.add_argument("--distinct", type=int, default=2000, help="distinct queries drawn from the atlas's names")
     ap.add_argument("--cache", type=int, default=256, help="answers cached per worker (0: none)")
     ap.add_argument("--rounds", type=int, default=2, help="idle and import rounds, interleaved")
+    ap.add_argument("--boxes", type=int, default=20, help="tile boxes per zoom level in the tiles section")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="placegeo-web-"))
     atlas = args.atlas
@@ -235,6 +309,7 @@ def main() -> None:
         for q in QUERIES:  # warm up and check every query answers
             urllib.request.urlopen(base + "/api/search?q=" + urllib.parse.quote(q), timeout=5)
         imports_benchmark(base, atlas, queries, args, tmp)
+        tiles_benchmark(base, atlas, args.boxes)
         if shutil.which("wrk") is None:
             print("wrk is missing (apt-get install wrk): the wrk comparison with /api/health is skipped")
             return
