@@ -354,6 +354,8 @@ class _Searcher:
         raise NotImplementedError
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
+        """The best ``cap`` names (by rank) having any of the slip ``keys``: each of a short query's
+        one-deletions is a common stem at census scale, and ranking reads every candidate's record."""
         raise NotImplementedError
 
     def _attrs(self, ids: np.ndarray) -> _Attrs:
@@ -770,8 +772,8 @@ class SearchIndex(_Searcher):
         hashes = _h(keys)
         lo = np.searchsorted(self.slip_hash, hashes, side="left")
         hi = np.searchsorted(self.slip_hash, hashes, side="right")
-        return np.unique(np.concatenate([self.slip_ids[a:min(b, a + cap)]
-                                         for a, b in zip(lo, hi, strict=True)])).tolist()
+        return np.unique(np.concatenate([self.slip_ids[a:min(b, a + cap)]  # ids are in rank order
+                                         for a, b in zip(lo, hi, strict=True)]))[:cap].tolist()
 
     def _attrs(self, ids: np.ndarray) -> _Attrs:
         return _Attrs(ids, self.rank[ids], self.codes[ids], self.lengths[ids], self.py_lengths[ids],
@@ -868,7 +870,10 @@ class StoredSearchIndex(_Searcher):
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
         if not keys:
             return []
-        return sorted({i for _, i in self.tables.slips(_h(keys).tolist(), cap)})
+        best: dict[int, int] = {}
+        for order, i in self.tables.slips(_h(keys).tolist(), cap):
+            best[i] = min(order, best.get(i, order))
+        return [i for _, i in sorted((o, i) for i, o in best.items())[:cap]]
 
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         return {int(r[0]): r for r in self.tables.records(ids)}
