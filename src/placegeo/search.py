@@ -13,7 +13,7 @@ Every lookup is an exact key or a prefix range over sorted keys, so each maps on
 * names, short names, former names, pinyin (every reading), initials, English names, character
   bigrams and single characters: :class:`KeyTable` — sorted keys, each with its record ids;
 * one-character slips: a deletion neighbourhood (SymSpell): every key with one character removed,
-  as a stable 64-bit BLAKE2b digest of its UTF-8 text in a sorted ``int64`` array.
+  as a stable 64-bit FNV-1a digest of its UTF-8 text in a sorted ``int64`` array.
 
 Records are numbered best first (more important layers, then shorter names), so every id list is
 already in rank order: a query takes the first ids of a list and intersects lists rarest first, and
