@@ -157,6 +157,8 @@ def main() -> None:
 
                 build = write_all(PgSearchTables(lambda: contextlib.nullcontext(conn), "placegeo_national"),
                                   named, districts)
+                for table in ("postings", "slips", "records"):  # as autovacuum would within a minute of the load
+                    conn.execute(f"ANALYZE placegeo_national.placegeo_search_{table}")
                 size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
                                     "ON n.oid = c.relnamespace WHERE n.nspname = 'placegeo_national' AND "
                                     "c.relkind = 'r'").fetchone()[0]
