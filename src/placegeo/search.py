@@ -35,7 +35,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -430,13 +430,16 @@ class _Searcher:
         proper = "".join(words[:-1])
         return [("p" + proper + full, "english") for term in sorted(terms) for full, _ in _latins(term)]
 
+    @cached_property
+    def _longest_unit(self) -> int:
+        """The length of the longest unit name (once per index: a query must not walk every name)."""
+        return max(map(len, self.admin), default=0)
+
     def _strip_admin(self, q: str) -> tuple[str, str]:
         """The query less the units it starts with (济南市历下区芙蓉街 -> 芙蓉街), and the district-code prefix
         of the most specific of them ('' when it names none)."""
         scope = ""
-        longest = self.__dict__.get("_longest_unit")
-        if longest is None:  # once per index: a query must not walk every unit's name
-            longest = self.__dict__["_longest_unit"] = max(map(len, self.admin), default=0)
+        longest = self._longest_unit
         while True:
             size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[:n] in self.admin), 0)
             if not size:
@@ -616,11 +619,6 @@ class SearchIndex(_Searcher):
 
     _TABLES = ("exact", "former", "pinyin", "initials", "english", "bigrams", "chars")
     _ARRAYS = ("slip_hash", "slip_ids", "rank", "codes", "lengths", "py_lengths", "lonlat")
-
-    @property
-    def sorted_names(self) -> KeyTable:
-        """The names and short names (the same table as :attr:`exact`, read by prefix)."""
-        return self.exact
 
     # -- building ---------------------------------------------------------------------------------
     @classmethod
