@@ -205,6 +205,20 @@ def test_address_style_queries(idx, query):
     assert all(h.record.district_code in ("370102", "") for h in hits)  # restricted to the district named
 
 
+@pytest.mark.parametrize("query", ["济南市历下区芙容街", "历下区芙蓉老街"])
+def test_address_with_a_typo_in_the_name(idx, query):
+    assert idx.query(query)[0].record.name == "芙蓉街"  # the name is read fuzzily once the units are taken off
+
+
+def test_slip_digests_are_the_same_for_a_query_and_for_a_whole_index(monkeypatch):
+    import placegeo.search as search
+
+    keys = ["", "a", "芙蓉街", "#furongjie", *(chr(0x4E00 + i) * n for i in range(40) for n in range(1, 5))]
+    one_by_one = search._h(keys[:search._FNV_LOOP_MAX]).tolist() + search._h(keys[search._FNV_LOOP_MAX:]).tolist()
+    monkeypatch.setattr(search, "_FNV_LOOP_MAX", -1)  # every key through NumPy
+    assert search._h(keys).tolist() == one_by_one
+
+
 def test_address_names_a_district_the_place_is_not_in(idx):
     assert "芙蓉街" not in [h.record.name for h in idx.query("槐荫区芙蓉街")]
     assert idx.query("山东省济南市大明湖")[0].record.name == "大明湖"

@@ -32,6 +32,7 @@ import bisect
 import io
 import json
 import re
+import threading
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -70,6 +71,7 @@ _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会
 _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区",
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
 _SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
+_FEW = 64  # a list this short is read whole without counting further
 _EMPTY = np.zeros(0, dtype=np.int32)
 _HAN_RUN = r"[\u3400-\u9fff]"
 _DIGITS = re.compile(rf"(?<={_HAN_RUN})\d+|\d+(?={_HAN_RUN})")
@@ -137,6 +139,14 @@ def _deletions(text: str) -> list[str]:
 
 
 _FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+_FNV_LOOP_MAX = 64
+
+
+def _fnv1a(data: bytes) -> int:
+    h = int(_FNV_OFFSET)
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
 
 
 def _h(keys: Iterable[str]) -> np.ndarray:
@@ -149,6 +159,8 @@ def _h(keys: Iterable[str]) -> np.ndarray:
     [-3750763034362895579, -5808556873153909620, 773972965505247150]
     """
     data = [k.encode("utf-8") for k in keys]
+    if len(data) <= _FNV_LOOP_MAX:  # a query's few keys: a loop beats NumPy's per-call overhead tenfold
+        return np.array([_fnv1a(b) for b in data], dtype=np.uint64).view(np.int64)
     lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
     order = np.argsort(-lengths, kind="stable")  # longest first: the keys still running are a prefix
     longest = int(lengths.max(initial=0))
@@ -323,15 +335,20 @@ def _attrs_of(records: list[NameRecord], order: np.ndarray, py_lengths: list[int
     names = [_key(r.name) for r in records]
     if py_lengths is None:
         py_lengths = [min(len(_latin(k)[0]), 999) for k in names]
+    return _attrs_from(names, order, [_rank_of(r) for r in records], py_lengths, [(r.lon, r.lat) for r in records],
+                       [r.layer for r in records], [r.category for r in records], [r.district_code for r in records])
+
+
+def _attrs_from(names: list[str], order: np.ndarray, rank: list[float], py_lengths: list[int],
+                lonlat: list[tuple[float, float]], layer: list[str], category: list[str],
+                district: list[str]) -> _Attrs:
     codes = np.array([k[:16].ljust(16, "\0") for k in names], dtype="<U16").view(np.uint32).reshape(-1, 16) \
         if names else np.zeros((0, 16), dtype=np.uint32)
-    return _Attrs(order, np.array([_rank_of(r) for r in records], dtype="float64"), codes,
-                  np.array([min(len(k), 16) for k in names], dtype=np.int16),
-                  np.array(py_lengths, dtype=np.int16),
-                  np.array([(r.lon, r.lat) for r in records], dtype="float64").reshape(-1, 2),
-                  np.array([r.layer for r in records], dtype=object),
-                  np.array([r.category for r in records], dtype=object),
-                  np.array([r.district_code for r in records], dtype=object), names)
+    return _Attrs(order, np.array(rank, dtype="float64"), codes,
+                  np.array([min(len(k), 16) for k in names], dtype=np.int16), np.array(py_lengths, dtype=np.int16),
+                  np.array(lonlat, dtype="float64").reshape(-1, 2),
+                  np.array(layer, dtype=object), np.array(category, dtype=object), np.array(district, dtype=object),
+                  names)
 
 
 class _Searcher:
@@ -369,9 +386,10 @@ class _Searcher:
         raise NotImplementedError
 
     # -- querying ---------------------------------------------------------------------------------
-    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = ()) -> dict[int, tuple[str, int]]:
+    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = (), *,
+                    fuzzy: bool = True) -> dict[int, tuple[str, int]]:
         """Record id -> (how it matched, tier score), best tier kept, for a query key ``q``;
-        ``extra``: more (key, how) whole-key lookups."""
+        ``extra``: more (key, how) whole-key lookups; ``fuzzy``: also names holding ``q`` and slips."""
         found: dict[int, tuple[str, int]] = {}
 
         def add(ids, how):
@@ -412,10 +430,13 @@ class _Searcher:
         pre = self._prefix_many(list(dict.fromkeys(k for k, _ in prefixes)), cap)
         for key, how in prefixes:
             add(pre.get(key, ()), how)
+        if not fuzzy:
+            return found
         if substring:
             add(self._substring(q, cap), "substring")
-        sure = any(how in _SURE for how, _ in found.values())
-        if len(found) < 10 and not sure:  # slips: only when nothing matched as written
+        # slips: only when nothing matched as written (for letters: a whole pinyin, initials or English key)
+        written = _SURE + (("homophone", "initials", "english") if latin else ())
+        if len(found) < 10 and not any(how in written for how, _ in found.values()):
             keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
             if latin and 3 <= len(latin) <= 40:
                 keys += ["#" + k for k in (latin, *_deletions(latin))]
@@ -476,13 +497,16 @@ class _Searcher:
         if (near is None) != (radius_km is None):
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
-        found = self._candidates(q, cap, [] if has_han(q) else self._english(text))
-        scope = ""
-        if not any(how in _SURE for how, _ in found.values()):
-            rest, scope = self._strip_admin(q)
+        rest, scope = self._strip_admin(q)
+        # an address is read whole (a name may start with its unit), fuzzily only without its units
+        found = self._candidates(q, cap, [] if has_han(q) else self._english(text), fuzzy=not scope)
+        if any(how in _SURE for how, _ in found.values()):
             if scope:
-                _merge(found, self._candidates(rest, cap))
-                q = rest
+                _merge(found, self._candidates(q, cap, fuzzy=True))
+            scope = ""
+        elif scope:
+            _merge(found, self._candidates(rest, cap))
+            q = rest
         if not found:
             return []
         filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
@@ -818,6 +842,7 @@ class StoredSearchIndex(_Searcher):
         self._records: list[NameRecord] | None = None
         self._answers: dict[tuple, list[Hit]] = {}
         self._cache_size = cache_size
+        self._local = threading.local()
 
     @property
     def admin(self) -> dict[str, str]:  # type: ignore[override]
@@ -836,7 +861,9 @@ class StoredSearchIndex(_Searcher):
         key = (text, *sorted((k, repr(v)) for k, v in kwargs.items()))
         hit = self._answers.get(key)
         if hit is None:
+            self._local.rows = {}  # the rows this query reads (see _attrs)
             hit = super().query(text, **kwargs)
+            self._local.rows = {}
             if self._cache_size:
                 if len(self._answers) >= self._cache_size:
                     self._answers.pop(next(iter(self._answers)))
@@ -859,7 +886,9 @@ class StoredSearchIndex(_Searcher):
         keys = list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1)))
         if len(keys) == 1:
             return self._get_many(keys, cap)[keys[0]]
-        counts = self.tables.counts(keys, _SCAN_CAP + 1)
+        counts = self.tables.counts(keys, _FEW + 1)  # most queries hold a rare pair: read no more than that
+        if min(counts) > _FEW:
+            counts = self.tables.counts(keys, _SCAN_CAP + 1)
         if min(counts) == 0:
             return []
         rarest = [k for _, k in sorted(zip(counts, keys, strict=True), key=lambda p: p[0])]
@@ -877,13 +906,21 @@ class StoredSearchIndex(_Searcher):
         return {int(r[0]): r for r in self.tables.records(ids)}
 
     def _attrs(self, ids: np.ndarray) -> _Attrs:
-        rows = self._rows(ids.tolist())
-        recs = [_row_record(rows[int(i)]) for i in ids]
-        return _attrs_of(recs, np.array([rows[int(i)][13] for i in ids], dtype=np.int64),
-                         [int(rows[int(i)][15]) for i in ids])
+        """Read from the record rows as stored, without making a record of each (ranking reads hundreds);
+        the rows are kept for :meth:`_records_of` of the same query (thread by thread)."""
+        got = self._rows(ids.tolist())
+        self._local.rows.update(got)
+        rows = [got[i] for i in ids.tolist()]
+        nan = float("nan")
+        return _attrs_from([r[14] for r in rows], np.array([r[13] for r in rows], dtype=np.int64),
+                           [(LAYER_WEIGHT.get(r[1], 1) + (r[11] or 0.0)) * 100 - len(r[3]) for r in rows],
+                           [r[15] for r in rows], [(nan if r[8] is None else r[8], nan if r[9] is None else r[9])
+                                                   for r in rows],
+                           [r[1] for r in rows], [r[5] or "" for r in rows], [r[6] or "" for r in rows])
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
-        rows = self._rows(ids)
+        kept = self._local.rows
+        rows = kept if all(i in kept for i in ids) else self._rows(ids)
         return [_row_record(rows[i]) for i in ids]
 
     def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
