@@ -361,7 +361,8 @@ class _Searcher:
     admin: dict[str, str]
 
     # -- lookups (ids best first) -----------------------------------------------------------------
-    def _get_many(self, keys: list[str], limit: int) -> dict[str, list[int]]:
+    def _get_many(self, keys: list[str], limit: int | list[int]) -> dict[str, list[int]]:
+        """The first ids of each key, best first: ``limit`` of them, or ``limit[j]`` of ``keys[j]``."""
         raise NotImplementedError
 
     def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
@@ -423,8 +424,8 @@ class _Searcher:
             prefixes += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials")]
             if len(latin) >= 4:
                 prefixes.append(("n" + latin, "english_prefix"))
-        got = self._get_many(list(dict.fromkeys(k for k, _ in whole)), _SCAN_CAP)
-        got.update(self._get_many(list(dict.fromkeys(k for k, _ in gets)), cap))
+        limits = {k: _SCAN_CAP for k, _ in whole} | {k: cap for k, _ in gets}  # one statement for both
+        got = self._get_many(list(limits), list(limits.values()))
         for key, how in [*whole, *gets]:
             add(got.get(key, ()), how)
         pre = self._prefix_many(list(dict.fromkeys(k for k, _ in prefixes)), cap)
@@ -771,8 +772,9 @@ class SearchIndex(_Searcher):
     def _table(self, key: str) -> KeyTable:
         return getattr(self, {v: k for k, v in _KINDS.items()}[key[0]])
 
-    def _get_many(self, keys: list[str], limit: int) -> dict[str, list[int]]:
-        return {k: self._table(k).get(k[1:])[:limit].tolist() for k in keys}
+    def _get_many(self, keys: list[str], limit: int | list[int]) -> dict[str, list[int]]:
+        limits = [limit] * len(keys) if isinstance(limit, int) else limit
+        return {k: self._table(k).get(k[1:])[:n].tolist() for k, n in zip(keys, limits, strict=True)}
 
     def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
         return {k: self._table(k).prefix(k[1:], cap).tolist() for k in keys}
@@ -870,7 +872,7 @@ class StoredSearchIndex(_Searcher):
                 self._answers[key] = hit
         return list(hit)
 
-    def _get_many(self, keys: list[str], limit: int) -> dict[str, list[int]]:
+    def _get_many(self, keys: list[str], limit: int | list[int]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {k: [] for k in keys}
         for k, _, i in self.tables.postings(keys, limit):
             out[k].append(i)
@@ -909,7 +911,7 @@ class StoredSearchIndex(_Searcher):
         """Read from the record rows as stored, without making a record of each (ranking reads hundreds);
         the rows are kept for :meth:`_records_of` of the same query (thread by thread)."""
         got = self._rows(ids.tolist())
-        self._local.rows.update(got)
+        self._local.__dict__.setdefault("rows", {}).update(got)
         rows = [got[i] for i in ids.tolist()]
         nan = float("nan")
         return _attrs_from([r[14] for r in rows], np.array([r[13] for r in rows], dtype=np.int64),
@@ -919,7 +921,7 @@ class StoredSearchIndex(_Searcher):
                            [r[1] for r in rows], [r[5] or "" for r in rows], [r[6] or "" for r in rows])
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
-        kept = self._local.rows
+        kept = self._local.__dict__.get("rows", {})
         rows = kept if all(i in kept for i in ids) else self._rows(ids)
         return [_row_record(rows[i]) for i in ids]
 

@@ -175,13 +175,14 @@ class SqliteSearchTables:
         return sorted(r[0] for r in self._rows("SELECT table_name FROM gpkg_contents")
                       if not str(r[0]).startswith("placegeo_"))
 
-    def postings(self, keys: Sequence[str], limit: int) -> list[tuple[str, int, int]]:
-        """The first ``limit`` rows ``(k, ord, name_id)`` of each key, in rank order."""
+    def postings(self, keys: Sequence[str], limit: int | Sequence[int]) -> list[tuple[str, int, int]]:
+        """The first ``limit`` rows ``(k, ord, name_id)`` of each key (``limit[j]`` of ``keys[j]``), best first."""
         if not keys:
             return []
         one = "SELECT * FROM (SELECT k, ord, name_id FROM placegeo_search_postings WHERE k = ? ORDER BY ord, " \
               "name_id LIMIT ?)"
-        return self._rows(" UNION ALL ".join([one] * len(keys)), [v for k in keys for v in (k, limit)])
+        return self._rows(" UNION ALL ".join([one] * len(keys)),
+                          [v for k, n in zip(keys, _limits(limit, keys), strict=True) for v in (k, n)])
 
     def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
         """Of the first ``scan`` rows of the keys starting with each prefix (in key order), the best ``limit``
@@ -309,12 +310,12 @@ class PgSearchTables:
     def atlas_layers(self) -> list[str]:
         return sorted(r[0] for r in self._rows("SELECT name FROM {layers_info}"))
 
-    def postings(self, keys: Sequence[str], limit: int) -> list[tuple[str, int, int]]:
+    def postings(self, keys: Sequence[str], limit: int | Sequence[int]) -> list[tuple[str, int, int]]:
         if not keys:
             return []
-        return self._rows("SELECT q.key, p.ord, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL "
-                          "(SELECT ord, name_id FROM {postings} WHERE k = q.key ORDER BY ord, name_id LIMIT %s) p",
-                          (list(keys), limit))
+        return self._rows("SELECT q.key, p.ord, p.name_id FROM unnest(%s::text[], %s::int[]) AS q(key, n) CROSS JOIN "
+                          "LATERAL (SELECT ord, name_id FROM {postings} WHERE k = q.key ORDER BY ord, name_id "
+                          "LIMIT q.n) p", (list(keys), _limits(limit, keys)))
 
     def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
         if not prefixes:
@@ -357,6 +358,10 @@ class PgSearchTables:
 
     def near(self, lat: float, dlat: float) -> list[tuple]:
         return self._rows("SELECT * FROM {records} WHERE lat BETWEEN %s AND %s", (lat - dlat, lat + dlat))
+
+
+def _limits(limit: int | Sequence[int], keys: Sequence[str]) -> list[int]:
+    return [limit] * len(keys) if isinstance(limit, int) else [int(n) for n in limit]
 
 
 def open_reader(location: str | Path) -> SqliteSearchTables | None:
