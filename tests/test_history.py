@@ -209,6 +209,85 @@ def test_an_append_to_a_geopackage_is_made_in_place(new_location, backend):
     assert extent[0] == pytest.approx(117.024)
 
 
+def _scatter(gdf, seed: int):
+    import numpy as np
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    xy = np.column_stack([rng.uniform(116.9, 117.2, len(gdf)), rng.uniform(36.55, 36.75, len(gdf))])
+    return gdf.set_geometry(shapely.points(xy), crs=gdf.crs)
+
+
+def _rtree_rows(location) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(location)) as con:
+        assert con.execute("SELECT rtreecheck('rtree_relief_points_geom')").fetchone() == ("ok",)
+        return con.execute("SELECT * FROM rtree_relief_points_geom ORDER BY id").fetchall()
+
+
+def test_a_large_append_bulk_loads_the_rtree_as_sqlite_would_fill_it(new_location, backend):
+    if backend != "gpkg":
+        pytest.skip("the rtree is the GeoPackage's")
+    import shapely
+
+    from placegeo.atlas import Atlas
+
+    location = new_location()
+    atlas = Atlas.create(location, name="t")
+    atlas.write("relief_points", _scatter(relief_points(1500), 1))
+    atlas.write("relief_points", _scatter(relief_points(3000, start=2000), 2), mode="append")  # packed tree
+    stored = atlas.read("relief_points")
+    got = _rtree_rows(location)
+    # the same entries, rounded outwards to 32-bit floats, as SQLite's own inserts make them
+    with contextlib.closing(sqlite3.connect(":memory:")) as con:
+        con.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+        with contextlib.closing(sqlite3.connect(location)) as gpkg:
+            fids = [r[0] for r in gpkg.execute("SELECT fid FROM relief_points ORDER BY fid")]
+        b = shapely.bounds(stored.geometry.values)
+        con.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)", zip(fids, b[:, 0].tolist(), b[:, 2].tolist(),
+                                                                    b[:, 1].tolist(), b[:, 3].tolist(), strict=True))
+        assert got == con.execute("SELECT * FROM r ORDER BY id").fetchall()
+    box = (117.0, 36.6, 117.05, 36.65)
+    inside = stored.loc[shapely.intersects(stored.geometry.values, shapely.box(*box)), "point_id"]
+    assert sorted(pyogrio.read_dataframe(location, layer="relief_points", bbox=box)["point_id"]) == sorted(inside)
+    atlas.write("relief_points", _scatter(relief_points(20, start=9000), 3), mode="append")  # one by one
+    assert len(_rtree_rows(location)) == 4520
+    atlas.undo()
+    atlas.undo()
+    assert len(_rtree_rows(location)) == 1500
+    assert sorted(atlas.read("relief_points", bbox=box)["point_id"]) == \
+        sorted(set(inside) & set(atlas.read("relief_points")["point_id"]))
+
+
+def test_packed_rtree_rounds_as_sqlite_at_any_sign():
+    import numpy as np
+
+    from placegeo.storage._rtree import bulk_load
+
+    rng = np.random.default_rng(5)
+    lo = rng.uniform(-180, 180, (5000, 2))
+    bounds = np.column_stack([lo, lo + rng.uniform(0, 0.01, (5000, 2)) * (rng.random((5000, 1)) < 0.5)])
+    fids = np.arange(11, 5011)
+    rows = {}
+    for how in ("one by one", "packed"):
+        with contextlib.closing(sqlite3.connect(":memory:")) as con:
+            con.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+            con.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)",
+                            [(i, -i, 1e-7 - i, i, i + 3e-7) for i in range(1, 11)])
+            if how == "packed":
+                bulk_load(con, "r", fids, bounds)
+            else:
+                con.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)", zip(
+                    fids.tolist(), bounds[:, 0].tolist(), bounds[:, 2].tolist(), bounds[:, 1].tolist(),
+                    bounds[:, 3].tolist(), strict=True))
+            # the same connection goes on inserting and deleting into the tree as SQLite built it
+            con.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)",
+                            [(9000 + i, i, i + 1, -i, 1 - i) for i in range(300)])
+            con.execute("DELETE FROM r WHERE id % 7 = 0")
+            assert con.execute("SELECT rtreecheck('r')").fetchone() == ("ok",)
+            rows[how] = con.execute("SELECT * FROM r ORDER BY id").fetchall()
+    assert rows["packed"] == rows["one by one"] and len(rows["packed"]) == 4552
+
+
 def test_a_failed_append_leaves_the_atlas_as_before(atlas, monkeypatch):
     atlas.write("relief_points", relief_points(3))
     before = atlas_digest(atlas)

@@ -300,12 +300,17 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
     con.executemany(f"INSERT INTO {q(name)} ({targets}) VALUES ({', '.join('?' * (len(cols) + 2))})",
                     zip(fids, *columns, blobs, strict=True))
     if rtrees:
+        from placegeo.storage._rtree import bulk_load, bulk_worthwhile  # it quotes names with q, from here
+
         bounds = shapely.bounds(geoms)
-        keep = np.flatnonzero(~np.isnan(bounds).any(axis=1))
-        keep = keep[_z_order(bounds[keep])]  # neighbours one after another: fewer node splits, pages stay hot
-        entries = zip(np.asarray(fids)[keep].tolist(), bounds[keep, 0].tolist(), bounds[keep, 2].tolist(),
-                      bounds[keep, 1].tolist(), bounds[keep, 3].tolist(), strict=True)
-        con.executemany(f"INSERT INTO {q(rtrees[0])} (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)", entries)
+        keep = ~np.isnan(bounds).any(axis=1)
+        if bulk_worthwhile(int(keep.sum()), first - 1):  # fids so far: a bound on the entries stored
+            bulk_load(con, rtrees[0], np.asarray(fids)[keep], bounds[keep])
+        else:
+            entries = zip(np.asarray(fids)[keep].tolist(), bounds[keep, 0].tolist(), bounds[keep, 2].tolist(),
+                          bounds[keep, 1].tolist(), bounds[keep, 3].tolist(), strict=True)
+            con.executemany(f"INSERT INTO {q(rtrees[0])} (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
+                            entries)
     if counted:
         con.execute("UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? WHERE lower(table_name) = "
                     "lower(?)", (len(data), name))
@@ -320,23 +325,6 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
                         "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?5",
                         (float(minx), float(miny), float(maxx), float(maxy), name))
     return first
-
-
-def _z_order(bounds: np.ndarray) -> np.ndarray:
-    """The order of boxes along a Z (Morton) curve through their centres, on a 65,536 x 65,536 grid.
-
-    >>> _z_order(np.array([[1.0, 1, 1, 1], [0, 0, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1]])).tolist()
-    [1, 2, 3, 0]
-    """
-    if not len(bounds):
-        return np.zeros(0, dtype=np.int64)
-    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
-    low, span = centre.min(axis=0), np.ptp(centre, axis=0)
-    cells = ((centre - low) / np.where(span > 0, span, 1) * 65535).astype(np.uint64)
-    spread = cells.copy()
-    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
-        spread = (spread | (spread << np.uint64(shift))) & np.uint64(mask)
-    return np.argsort(spread[:, 0] | (spread[:, 1] << np.uint64(1)), kind="stable")
 
 
 def decode_geometries(blobs: list[bytes | None]) -> np.ndarray:
