@@ -93,7 +93,9 @@ def bulk_load(con: sqlite3.Connection, rtree: str, fids: np.ndarray, bounds: np.
         nxt += len(level)
     numbers.reverse()
     depth = len(levels) - 1
-    node_rows, parent_rows, rowid_rows = [], [], []
+    node_rows: list[tuple[int, bytes]] = []
+    parent_rows: list[tuple[int, int]] = []
+    rowid_rows: list[tuple[int, int]] = []
     for h, level in enumerate(levels):
         for j, (child, box) in enumerate(level):
             nodeno = int(numbers[h][j])
