@@ -270,6 +270,8 @@ class PgSearchTables:
 
         with self._connect() as conn:
             try:
+                if conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                    return conn.execute(self._q(text), params).fetchall()  # a reader: no BEGIN, no COMMIT
                 with conn.transaction():  # a missing table is an error that must not end an outer transaction
                     return conn.execute(self._q(text), params).fetchall()
             except psycopg.errors.UndefinedTable:
