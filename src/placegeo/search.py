@@ -1113,22 +1113,26 @@ def _layer_records(layer: str, gdf) -> list[NameRecord]:
     xy = shapely.get_coordinates(pts.values) if len(gdf) else np.zeros((0, 2))
     category = gdf["category"] if "category" in gdf else gdf.get("type", gdf.get("kind", gdf.get("level")))
     categories = [""] * len(gdf) if category is None else [str(c) for c in category.tolist()]
+    n = len(gdf)
+
+    def column(name: str) -> list:  # whole columns as lists: walking rows of Arrow-backed columns is slow
+        return gdf[name].tolist() if name in gdf.columns else [None] * n
+
+    ids, names, former, sample = column(pk), column("name"), column("former_names"), column("sample")
+    codes, towns, names_en = column("district_code"), column("town_code"), column("name_en")
+    unit_codes, levels = column("code"), column("level")
     records = []
-    for j, row in enumerate(gdf.itertuples(index=False)):
-        aliases = tuple(a for a in _text(getattr(row, "former_names", "")).split("、") if a and a != "nan")
-        code = _text(getattr(row, "district_code", ""))
-        town = _text(getattr(row, "town_code", ""))
-        name_en = _text(getattr(row, "name_en", ""))
+    for j in range(n):
+        aliases = tuple(a for a in _text(former[j]).split("、") if a and a != "nan")
+        code, town, name_en = _text(codes[j]), _text(towns[j]), _text(names_en[j])
         if layer == "admin_units":
-            code = row.code[:6]
-            town = row.code if row.level == "town" else ""
-            aliases = tuple(short for long, short in _ZONE_SHORT_FORMS.items() if str(row.name).endswith(long))
-        records.append(NameRecord(f"{layer}:{getattr(row, pk)}", str(row.name), layer,
-                                  categories[j],
+            code = unit_codes[j][:6]
+            town = unit_codes[j] if levels[j] == "town" else ""
+            aliases = tuple(short for long, short in _ZONE_SHORT_FORMS.items() if str(names[j]).endswith(long))
+        records.append(NameRecord(f"{layer}:{ids[j]}", str(names[j]), layer, categories[j],
                                   code, town if town != "<NA>" else "", float(xy[j, 0]), float(xy[j, 1]),
-                                  aliases, _flag(getattr(row, "sample", False)),
-                                  1.0 if layer == "admin_units" and row.level == "district" else 0.0,
-                                  str(name_en) if isinstance(name_en, str) else ""))
+                                  aliases, _flag(sample[j]),
+                                  1.0 if layer == "admin_units" and levels[j] == "district" else 0.0, name_en))
     return _with_english(records)
 
 
