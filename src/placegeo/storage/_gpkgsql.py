@@ -304,9 +304,9 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
 
         bounds = shapely.bounds(geoms)
         keep = ~np.isnan(bounds).any(axis=1)
-        if bulk_worthwhile(int(keep.sum()), first - 1):  # fids so far: a bound on the entries stored
-            bulk_load(con, rtrees[0], np.asarray(fids)[keep], bounds[keep])
-        else:
+        # fids so far: a bound on the entries stored
+        if not (bulk_worthwhile(int(keep.sum()), first - 1)
+                and bulk_load(con, rtrees[0], np.asarray(fids)[keep], bounds[keep])):
             entries = zip(np.asarray(fids)[keep].tolist(), bounds[keep, 0].tolist(), bounds[keep, 2].tolist(),
                           bounds[keep, 1].tolist(), bounds[keep, 3].tolist(), strict=True)
             con.executemany(f"INSERT INTO {q(rtrees[0])} (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",

@@ -25,14 +25,16 @@ __all__ = ["bulk_load", "bulk_worthwhile"]
 
 _CELL = np.dtype([("id", ">i8"), ("box", ">f4", 4)])  # a 2-D cell: id, minx, maxx, miny, maxy
 _BULK_MIN_ROWS = 1_000
-_BULK_SHARE = 8  # rebuild when the rows added are at least an eighth of those stored
+# rebuild when the rows added are a third of those stored or more: a packed tree costs about 3.5 µs an
+# entry, stored ones included, an insert about 16 µs (measured on 100,000 points)
+_BULK_SHARE = 3
 _DOWN, _AWAY = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0  # SQLite's RNDTOWARDS, RNDAWAY
 
 
 def bulk_worthwhile(n_new: int, n_stored: int) -> bool:
     """Whether rebuilding the whole tree costs less than inserting ``n_new`` entries one by one.
 
-    >>> bulk_worthwhile(100_000, 2_000), bulk_worthwhile(100, 1_000_000), bulk_worthwhile(500, 0)
+    >>> bulk_worthwhile(100_000, 2_000), bulk_worthwhile(100_000, 1_000_000), bulk_worthwhile(500, 0)
     (True, False, False)
     """
     return n_new >= _BULK_MIN_ROWS and n_new * _BULK_SHARE >= n_stored
@@ -74,10 +76,14 @@ def _levels(ids: np.ndarray, boxes: np.ndarray, fanout: int) -> list[list[tuple[
         ids = np.arange(len(nodes), dtype=np.int64)  # numbered below, once every level is known
 
 
-def bulk_load(con: sqlite3.Connection, rtree: str, fids: np.ndarray, bounds: np.ndarray) -> None:
+def bulk_load(con: sqlite3.Connection, rtree: str, fids: np.ndarray, bounds: np.ndarray) -> bool:
     """Rebuild ``rtree`` (a GeoPackage layer's, ``id, minx, maxx, miny, maxy``) with its stored entries
-    and new ones: ``fids`` and their ``bounds`` (minx, miny, maxx, maxy rows, float64)."""
-    node_size = con.execute(f"SELECT length(data) FROM {q(rtree + '_node')} WHERE nodeno = 1").fetchone()[0]
+    and new ones: ``fids`` and their ``bounds`` (minx, miny, maxx, maxy rows, float64). False, and
+    nothing done, for a tree without its root node (the caller inserts one by one)."""
+    root = con.execute(f"SELECT length(data) FROM {q(rtree + '_node')} WHERE nodeno = 1").fetchone()
+    if not root or not root[0]:
+        return False
+    node_size = int(root[0])
     fanout = (node_size - 4) // _CELL.itemsize
     stored = np.array(con.execute(f"SELECT id, minx, maxx, miny, maxy FROM {q(rtree)}").fetchall(),
                       dtype=np.float64).reshape(-1, 5)
@@ -113,3 +119,4 @@ def bulk_load(con: sqlite3.Connection, rtree: str, fids: np.ndarray, bounds: np.
     con.executemany(f"INSERT INTO {q(rtree + '_node')} (nodeno, data) VALUES (?, ?)", node_rows)
     con.executemany(f"INSERT INTO {q(rtree + '_rowid')} (rowid, nodeno) VALUES (?, ?)", rowid_rows)
     con.executemany(f"INSERT INTO {q(rtree + '_parent')} (nodeno, parentnode) VALUES (?, ?)", parent_rows)
+    return True
