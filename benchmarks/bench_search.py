@@ -41,7 +41,7 @@ import numpy as np
 
 from placegeo.pinyin import has_han
 from placegeo.search import INDEX_VERSION, NameRecord, StoredSearchIndex, _data, _key, _latin, _slot, index_rows
-from placegeo.storage.searchdb import SqliteSearchTables
+from placegeo.storage.searchdb import _MMAP_BYTES, SqliteSearchTables
 
 GENERIC = ["路", "街", "村", "社区", "小区", "巷", "庄", "泉", "山", "河", "花园", "家园", "公园", "广场", "大厦"]
 ENGLISH = {"路": "Road", "街": "Street", "村": "Village", "巷": "Lane", "泉": "Spring", "山": "Mountain",
@@ -118,7 +118,8 @@ class SqliteFts:
     """SQLite as a fair alternative: B-tree columns for name, pinyin, initials and reversed forms, FTS5 trigram."""
 
     def __init__(self, names: list[str] | None = None, *, path: str):
-        self.con = sqlite3.connect(path, cached_statements=512)  # as placegeo's reader
+        self.con = sqlite3.connect(path, cached_statements=512)  # as placegeo's reader, and
+        self.con.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")  # the same memory map
         if names is None:  # opened
             return
         self.con.executescript("""

@@ -31,6 +31,7 @@ __all__ = ["RECORD_COLUMNS", "PgSearchTables", "SqliteSearchTables", "open_reade
 #: The columns of ``placegeo_search_records``, in order.
 RECORD_COLUMNS = ("name_id", "layer", "rec_id", "name", "aliases", "category", "district_code", "town_code",
                   "lon", "lat", "sample", "importance", "name_en", "ord", "nkey", "py_len")
+_MMAP_BYTES = 256 << 20
 _TOP = "\U0010ffff"  # above every character: k >= p AND k < p || _TOP is the prefix range of p
 
 _SQLITE_DDL = """
@@ -112,6 +113,9 @@ class SqliteSearchTables:
         if con is None or self._local.pid != os.getpid():  # a forked worker opens its own
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False,
                                   cached_statements=512)  # lookups differ in their number of keys and ids
+            # the first 256 MB read through a memory map (a city's whole index): a lookup touches pages all
+            # over the file, each otherwise a system call and a copy; mapped pages are shared by all workers
+            con.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
             self._local.con, self._local.pid = con, os.getpid()
         return con
 
