@@ -19,6 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from placegeo.storage._quote import q
+from placegeo.storage._rtree import bulk_load, bulk_worthwhile
+
 __all__ = ["append_rows", "drop_layer", "encode_geometries", "install_layer", "key_index", "layer_exists",
            "layer_schema", "move_layer", "put_records", "q", "register_functions", "restore_layer"]
 
@@ -28,11 +31,6 @@ _SRS_ID = 4490
 _HEADER_NO_ENVELOPE = b"GP\x00\x01" + struct.pack("<i", _SRS_ID)
 _HEADER_ENVELOPE = b"GP\x00\x03" + struct.pack("<i", _SRS_ID)
 _HEADER_EMPTY = b"GP\x00\x11" + struct.pack("<i", _SRS_ID)
-
-
-def q(name: str) -> str:
-    """An SQL identifier, quoted."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 # -- geometry blobs ------------------------------------------------------------------------------------
@@ -300,8 +298,6 @@ def append_rows(con: sqlite3.Connection, name: str, data) -> int:
     con.executemany(f"INSERT INTO {q(name)} ({targets}) VALUES ({', '.join('?' * (len(cols) + 2))})",
                     zip(fids, *columns, blobs, strict=True))
     if rtrees:
-        from placegeo.storage._rtree import bulk_load, bulk_worthwhile  # it quotes names with q, from here
-
         bounds = shapely.bounds(geoms)
         keep = ~np.isnan(bounds).any(axis=1)
         # fids so far: a bound on the entries stored

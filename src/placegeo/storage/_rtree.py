@@ -19,7 +19,7 @@ import sqlite3
 
 import numpy as np
 
-from placegeo.storage._gpkgsql import q
+from placegeo.storage._quote import q
 
 __all__ = ["bulk_load", "bulk_worthwhile"]
 
