@@ -286,8 +286,12 @@ _MAX_CLOSENESS = 1.6  # what _closeness adds to a tier at most: a lower tier can
 
 
 def _rank_of(r: NameRecord) -> float:
+    return _rank_value(r.layer, r.importance, r.name)
+
+
+def _rank_value(layer: str, importance: float, name: str) -> float:
     """More important layers first, then shorter names."""
-    return (LAYER_WEIGHT.get(r.layer, 1) + r.importance) * 100 - len(r.name)
+    return (LAYER_WEIGHT.get(layer, 1) + importance) * 100 - len(name)
 
 
 def _keys_of(r: NameRecord) -> tuple[list[str], list[str]]:
@@ -387,24 +391,15 @@ class _Searcher:
         raise NotImplementedError
 
     # -- querying ---------------------------------------------------------------------------------
-    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = (), *,
-                    fuzzy: bool = True) -> dict[int, tuple[str, int]]:
-        """Record id -> (how it matched, tier score), best tier kept, for a query key ``q``;
-        ``extra``: more (key, how) whole-key lookups; ``fuzzy``: also names holding ``q`` and slips."""
+    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = ()) -> dict[int, tuple[str, int]]:
+        """Record id -> (how it matched, tier score), best tier kept, for a query key ``q`` looked up whole
+        and as a prefix (:meth:`_fuzzy` adds the rest); ``extra``: more (key, how) whole-key lookups."""
         found: dict[int, tuple[str, int]] = {}
-
-        def add(ids, how):
-            score = TIERS[how]
-            for i in ids:
-                if i not in found or found[i][1] < score:
-                    found[i] = (how, score)
-
         han = has_han(q)
         latin = re.sub(r"[^a-z]", "", q) if not han else ""
         whole = [("e" + q, "exact"), ("f" + q, "former")]  # whole-name keys: lists of a few names
         gets = list(extra)  # other keys: their best `cap` names
         prefixes = [("e" + q, "prefix"), ("f" + q, "former_prefix")]
-        substring = False
         if han:
             pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
             for variant in _generic_variants(q):  # 经二大街 -> 经二路, 东湖公园 -> 东湖
@@ -414,7 +409,6 @@ class _Searcher:
             if len(q) >= 2:  # a homophone typed halfway: 建涉 -> 建设路
                 if pairs[0][0]:
                     prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
-                substring = True
             else:
                 gets.append(("c" + q, "substring"))
             if not pure and pairs[0][1]:  # mixed: 芙rj, 芙rongjie
@@ -427,22 +421,25 @@ class _Searcher:
         limits = {k: _SCAN_CAP for k, _ in whole} | {k: cap for k, _ in gets}  # one statement for both
         got = self._get_many(list(limits), list(limits.values()))
         for key, how in [*whole, *gets]:
-            add(got.get(key, ()), how)
+            _add(found, got.get(key, ()), how)
         pre = self._prefix_many(list(dict.fromkeys(k for k, _ in prefixes)), cap)
         for key, how in prefixes:
-            add(pre.get(key, ()), how)
-        if not fuzzy:
-            return found
-        if substring:
-            add(self._substring(q, cap), "substring")
-        # slips: only when nothing matched as written (for letters: a whole pinyin, initials or English key)
+            _add(found, pre.get(key, ()), how)
+        return found
+
+    def _fuzzy(self, q: str, cap: int, found: dict[int, tuple[str, int]]) -> None:
+        """Add to ``found`` (:meth:`_candidates` of ``q``) the names holding ``q`` and, when nothing matched
+        as written (for letters: no whole pinyin, initials or English key either), one-character slips."""
+        han = has_han(q)
+        latin = "" if han else re.sub(r"[^a-z]", "", q)
+        if han and len(q) >= 2:
+            _add(found, self._substring(q, cap), "substring")
         written = _SURE + (("homophone", "initials", "english") if latin else ())
         if len(found) < 10 and not any(how in written for how, _ in found.values()):
             keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
             if latin and 3 <= len(latin) <= 40:
                 keys += ["#" + k for k in (latin, *_deletions(latin))]
-            add(self._slip_ids(keys, cap), "slip")
-        return found
+            _add(found, self._slip_ids(keys, cap), "slip")
 
     def _english(self, text: str) -> list[tuple[str, str]]:
         """English with an English generic word last (Baotu Spring, Furong Street): pinyin keys of the
@@ -499,15 +496,16 @@ class _Searcher:
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
         rest, scope = self._strip_admin(q)
-        # an address is read whole (a name may start with its unit), fuzzily only without its units
-        found = self._candidates(q, cap, [] if has_han(q) else self._english(text), fuzzy=not scope)
+        found = self._candidates(q, cap, [] if has_han(q) else self._english(text))
         if any(how in _SURE for how, _ in found.values()):
-            if scope:
-                _merge(found, self._candidates(q, cap, fuzzy=True))
-            scope = ""
-        elif scope:
-            _merge(found, self._candidates(rest, cap))
+            scope = ""  # a name that starts with its unit, as written
+        if scope:  # an address: read fuzzily only without its units
+            more = self._candidates(rest, cap)
+            self._fuzzy(rest, cap, more)
+            _merge(found, more)
             q = rest
+        else:
+            self._fuzzy(q, cap, found)
         if not found:
             return []
         filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
@@ -915,7 +913,7 @@ class StoredSearchIndex(_Searcher):
         rows = [got[i] for i in ids.tolist()]
         nan = float("nan")
         return _attrs_from([r[14] for r in rows], np.array([r[13] for r in rows], dtype=np.int64),
-                           [(LAYER_WEIGHT.get(r[1], 1) + (r[11] or 0.0)) * 100 - len(r[3]) for r in rows],
+                           [_rank_value(r[1], r[11] or 0.0, r[3]) for r in rows],
                            [r[15] for r in rows], [(nan if r[8] is None else r[8], nan if r[9] is None else r[9])
                                                    for r in rows],
                            [r[1] for r in rows], [r[5] or "" for r in rows], [r[6] or "" for r in rows])
@@ -941,6 +939,14 @@ class Hit:
     record: NameRecord
     match: str
     score: float
+
+
+def _add(found: dict[int, tuple[str, int]], ids: Iterable[int], how: str) -> None:
+    """Record that ``ids`` matched ``how``, keeping each id's best tier."""
+    score = TIERS[how]
+    for i in ids:
+        if i not in found or found[i][1] < score:
+            found[i] = (how, score)
 
 
 def _merge(found: dict[int, tuple[str, int]], more: dict[int, tuple[str, int]]) -> None:
