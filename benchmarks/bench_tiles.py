@@ -20,12 +20,14 @@ hold every feature: the tile is what a map needs, the items are what a GIS needs
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -35,6 +37,14 @@ from bench_ogc_bbox import EXTENT, LAYER, sample_points
 ZOOMS = (10, 12, 13, 15)
 
 
+def tile_of(z: int, lon, lat) -> tuple:
+    """The WebMercatorQuad column and row holding each point (arrays in, integer arrays out)."""
+    lat_r = np.radians(lat)
+    x = (np.asarray(lon) + 180) / 360 * 2**z
+    y = (1 - np.log(np.tan(lat_r) + 1 / np.cos(lat_r)) / np.pi) / 2 * 2**z
+    return np.asarray(x).astype(int), np.asarray(y).astype(int)
+
+
 def tiles_over_points(n: int, zooms=ZOOMS, seed: int = 11) -> list[tuple[int, int, int]]:
     """``n`` random tiles per zoom whose centre lies in the points' extent (clustered near the old city)."""
     rng = np.random.default_rng(seed)
@@ -42,45 +52,41 @@ def tiles_over_points(n: int, zooms=ZOOMS, seed: int = 11) -> list[tuple[int, in
     for z in zooms:
         lon = np.clip(rng.normal(117.02, 0.1, n), EXTENT[0], EXTENT[2])
         lat = np.clip(rng.normal(36.66, 0.08, n), EXTENT[1], EXTENT[3])
-        x = ((lon + 180) / 360 * 2**z).astype(int)
-        lat_r = np.radians(lat)
-        y = ((1 - np.log(np.tan(lat_r) + 1 / np.cos(lat_r)) / np.pi) / 2 * 2**z).astype(int)
+        x, y = tile_of(z, lon, lat)
         out += [(z, int(a), int(b)) for a, b in zip(x, y, strict=True)]
     return out
 
 
-def items_of_box(client, layer: str, box: tuple[float, float, float, float]) -> tuple[int, int]:
-    """All GeoJSON pages of a box: (bytes, features)."""
-    url = f"/collections/{layer}/items?limit=5000&bbox={box[0]:.7f},{box[1]:.7f},{box[2]:.7f},{box[3]:.7f}"
+def items_of_box(get, layer: str, box: tuple[float, float, float, float], limit: int) -> tuple[int, int]:
+    """All GeoJSON pages of a box, each fetched by ``get(path) -> bytes``: (bytes, features)."""
+    path: str | None = (f"/collections/{layer}/items?limit={limit}&bbox="
+                        f"{box[0]:.7f},{box[1]:.7f},{box[2]:.7f},{box[3]:.7f}")
     size = count = 0
-    while url:
-        resp = client.get(url)
-        doc = resp.get_json()
-        size += len(resp.data)
+    while path:
+        body = get(path)
+        doc = json.loads(body)
+        size += len(body)
         count += len(doc["features"])
-        nxt = [link["href"] for link in doc["links"] if link["rel"] == "next"]
-        url = nxt[0].replace("http://localhost", "") if nxt else None
+        nxt = next((urlsplit(link["href"]) for link in doc["links"] if link["rel"] == "next"), None)
+        path = f"{nxt.path}?{nxt.query}" if nxt else None  # absolute or root-relative links alike
     return size, count
 
 
-def run(location: str, tiles: list[tuple[int, int, int]], label: str) -> None:
+def compare(get, layer: str, tiles: list[tuple[int, int, int]], label: str, *, limit: int) -> None:
+    """Each tile and the GeoJSON items of its box, interleaved (alternating first); a table of medians."""
     from placegeo.tiles import tile_bounds_lonlat
-    from placegeo.web import create_app
 
-    client = create_app({"atlas": location, "max_items": 5000}).test_client()
-    client.get(f"/collections/{LAYER}/items?limit=1")  # the GeoPackage worker reads its copy of the layer once
     rows: dict[int, dict[str, list[float]]] = {}
     for z, x, y in tiles:
         r = rows.setdefault(z, {"tile_s": [], "items_s": [], "tile_b": [], "items_b": [], "items_n": []})
-        order = ("tile", "items") if (x + y) % 2 else ("items", "tile")  # interleaved, alternating first
-        for kind in order:
+        for kind in ("tile", "items") if (x + y) % 2 else ("items", "tile"):
             t = time.perf_counter()
             if kind == "tile":
-                resp = client.get(f"/collections/{LAYER}/tiles/WebMercatorQuad/{z}/{y}/{x}")
+                body = get(f"/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}")
                 r["tile_s"].append(time.perf_counter() - t)
-                r["tile_b"].append(len(resp.data))
+                r["tile_b"].append(len(body))
             else:
-                size, count = items_of_box(client, LAYER, tile_bounds_lonlat(z, x, y))
+                size, count = items_of_box(get, layer, tile_bounds_lonlat(z, x, y), limit)
                 r["items_s"].append(time.perf_counter() - t)
                 r["items_b"].append(size)
                 r["items_n"].append(count)
@@ -92,6 +98,14 @@ def run(location: str, tiles: list[tuple[int, int, int]], label: str) -> None:
         print(f"{z:>4} {statistics.median(r['items_n']):>9.0f} {tile_ms:>8.1f} {1000 / tile_ms:>8.1f} "
               f"{statistics.median(r['tile_b']) / 1024:>8.1f} {items_ms:>9.1f} {1000 / items_ms:>8.1f} "
               f"{statistics.median(r['items_b']) / 1024:>9.1f} {items_ms / tile_ms:>6.1f}")
+
+
+def run(location: str, tiles: list[tuple[int, int, int]], label: str) -> None:
+    from placegeo.web import create_app
+
+    client = create_app({"atlas": location, "max_items": 5000}).test_client()
+    client.get(f"/collections/{LAYER}/items?limit=1")  # the GeoPackage worker reads its copy of the layer once
+    compare(lambda path: client.get(path).data, LAYER, tiles, label, limit=5000)
 
 
 def main() -> None:

@@ -214,72 +214,31 @@ def imports_benchmark(base: str, atlas: str, queries: list[str], args, folder: P
 
 def tiles_benchmark(base: str, atlas_location: str, boxes: int) -> None:
     """Vector tiles beside the GeoJSON items of the same boxes (all pages), over HTTP, interleaved."""
-    import statistics
+    import json
 
     import numpy as np
     import shapely
 
+    from bench_tiles import compare, tile_of
     from placegeo.atlas import Atlas
-    from placegeo.tiles import tile_bounds_lonlat
 
-    served = {c["id"] for c in get_json(base, "/collections")["collections"]}
+    def get(path: str) -> bytes:
+        with urllib.request.urlopen(base + path, timeout=30) as resp:
+            return resp.read()
+
+    served = {c["id"] for c in json.loads(get("/collections"))["collections"]}
     info = Atlas(atlas_location).layer_info()
     info = info[info["name"].isin(served)].sort_values("feature_count", ascending=False)
     layer = str(info["name"].iloc[0])
     xy = shapely.get_coordinates(Atlas(atlas_location).read(layer).geometry.representative_point().values)
-    rng = np.random.default_rng(18)
-    print(f"\nvector tiles beside GeoJSON items for the same boxes: {layer} ({int(info['feature_count'].iloc[0]):,} "
-          f"features), {boxes} boxes per zoom around random features, over HTTP, interleaved; medians")
-    print(f"{'zoom':>4} {'features':>9} {'tile ms':>8} {'tiles/s':>8} {'tile KB':>8} {'items ms':>9} "
-          f"{'items/s':>8} {'items KB':>9} {'ratio':>6}")
+    picked = xy[np.random.default_rng(18).choice(len(xy), boxes)]
+    tiles = []
     for z in (10, 12, 14):
-        rows: dict[str, list[float]] = {"tile_s": [], "items_s": [], "tile_b": [], "items_b": [], "items_n": []}
-        for lon, lat in xy[rng.choice(len(xy), boxes)]:
-            x = int((lon + 180) / 360 * 2**z)
-            lat_r = np.radians(lat)
-            y = int((1 - np.log(np.tan(lat_r) + 1 / np.cos(lat_r)) / np.pi) / 2 * 2**z)
-            for kind in ("tile", "items") if (x + y) % 2 else ("items", "tile"):  # alternating first
-                t0 = time.perf_counter()
-                if kind == "tile":
-                    tile = get_bytes(base, f"/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}")
-                    rows["tile_b"].append(len(tile))
-                    rows["tile_s"].append(time.perf_counter() - t0)
-                else:
-                    size, count = items_of_box(base, layer, tile_bounds_lonlat(z, x, y))
-                    rows["items_s"].append(time.perf_counter() - t0)
-                    rows["items_b"].append(size)
-                    rows["items_n"].append(count)
-        med = {k: statistics.median(v) for k, v in rows.items()}
-        print(f"{z:>4} {med['items_n']:>9.0f} {med['tile_s'] * 1000:>8.1f} {1 / med['tile_s']:>8.1f} "
-              f"{med['tile_b'] / 1024:>8.1f} {med['items_s'] * 1000:>9.1f} {1 / med['items_s']:>8.1f} "
-              f"{med['items_b'] / 1024:>9.1f} {med['items_s'] / med['tile_s']:>6.1f}")
-
-
-def get_bytes(base: str, path: str) -> bytes:
-    with urllib.request.urlopen(base + path, timeout=30) as resp:
-        return resp.read()
-
-
-def get_json(base: str, path: str) -> dict:
-    import json
-
-    return json.loads(get_bytes(base, path))
-
-
-def items_of_box(base: str, layer: str, box: tuple[float, float, float, float]) -> tuple[int, int]:
-    """All GeoJSON pages of a box (links are root-relative without PLACEGEO_PUBLIC_URL): (bytes, features)."""
-    import json
-
-    path: str | None = (f"/collections/{layer}/items?limit=1000&bbox="
-                        f"{box[0]:.7f},{box[1]:.7f},{box[2]:.7f},{box[3]:.7f}")
-    size = count = 0
-    while path:
-        body = get_bytes(base, path)
-        doc = json.loads(body)
-        size += len(body)
-        count += len(doc["features"])
-        path = next((link["href"] for link in doc["links"] if link["rel"] == "next"), None)
-    return size, count
+        x, y = tile_of(z, picked[:, 0], picked[:, 1])
+        tiles += [(z, int(a), int(b)) for a, b in zip(x, y, strict=True)]
+    compare(get, layer, tiles, f"vector tiles beside GeoJSON items for the same boxes: {layer} "
+            f"({int(info['feature_count'].iloc[0]):,} features), {boxes} boxes per zoom around random features, "
+            "over HTTP, interleaved; medians", limit=1000)
 
 
 def main() -> None:
