@@ -197,3 +197,45 @@ def test_numbers_are_read_character_by_character_and_their_neighbours_in_context
     assert syllables("十六里河一二", tones=False)[:4] == ("shi", "liu", "li", "he")
     assert syllables("六安路", tones=False)[0] == "lu"  # one numeral: the phrase (六安 Lù'ān) decides
     assert syllables("嗯村", tones=False) == ("n", "cun")  # tone marks on n and m are taken off too
+
+
+def _pypinyin_reading(run: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin
+
+    return tuple(p[0] for p in pinyin(run, style=Style.TONE, v_to_u=True, errors=lambda t: t))
+
+
+def test_runs_are_read_as_pypinyin_reads_them():
+    """placegeo reads pypinyin's dictionaries without importing it (0.3 s): the reading of every run must
+    be the one pypinyin gives, phrases cut the same way (longest phrase first, left to right)."""
+    import csv
+    import random
+    from pathlib import Path
+
+    from placegeo.pinyin import _HAN_RUN, _char_readings, _phrase_reading, _phrases
+
+    rng = random.Random(7)
+    data = Path(__file__).resolve().parents[1] / "layers" / "data"  # the three cities' code trees
+    names = sorted({c for f in sorted(data.glob("*_admin_codes_2023.csv"))
+                    for row in csv.reader(f.open(encoding="utf-8")) for c in row if _HAN_RUN.fullmatch(c)})
+    assert len(names) > 10_000
+    phrases = sorted(_phrases()[0])
+    chars = [chr(c) for c in _char_readings() if 0x4E00 <= c <= 0x9FFF]
+    runs = rng.sample(names, 3000) + [  # phrases glued to each other and to characters
+        rng.choice(phrases)[rng.randrange(2):] + rng.choice(chars) + rng.choice(phrases) + rng.choice(chars)
+        for _ in range(3000)] + ["银行长", "长清", "重庆", "〇", "\U0002c9a8"]
+    assert [r for r in runs if _phrase_reading(r) != _pypinyin_reading(r)] == []
+
+
+def test_the_phrase_file_parsed_whole_gives_the_same_table(monkeypatch):
+    import placegeo.pinyin as p
+
+    cut = dict(p._phrases()[0])
+    p._phrases.cache_clear()
+    monkeypatch.setattr(p, "_PHRASE_ENTRY", __import__("re").compile("(?!)"))  # a file laid out otherwise
+    try:
+        whole, _ = p._phrases()
+        assert whole.keys() == cut.keys()
+        assert all(p._phrase_syllables(whole[k]) == p._phrase_syllables(cut[k]) for k in list(cut)[::50])
+    finally:
+        p._phrases.cache_clear()

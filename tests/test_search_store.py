@@ -138,3 +138,23 @@ def test_a_replace_inside_a_transaction_is_indexed_as_written(atlas):
     idx = SearchIndex.for_atlas(atlas)
     assert _names(idx, "曲水亭避风点")[0] == "曲水亭避风点" and _names(idx, "芙蓉街避风点")[0] == "芙蓉街避风点"
     assert len(idx.records) == 2
+
+
+def test_a_cold_search_loads_neither_numpy_nor_pypinyin(demo_gpkg):
+    """A cold ``placegeo search`` opens the atlas's tables and answers without importing NumPy or pypinyin
+    (0.1 and 0.3 s); a query of characters with one reading each does not even read the phrase dictionary
+    (0.05 s). The hits' pinyin is written from the syllables the index keeps, as worked out from scratch."""
+    from placegeo.pinyin import romanize, to_pinyin
+
+    SearchIndex.for_atlas(demo_gpkg)  # the index tables are complete
+    code = ("import json, sys; from placegeo.search import open_index, hit_rows; import placegeo.pinyin as p; "
+            "rows = hit_rows(open_index(sys.argv[1]).query(sys.argv[2])); "
+            "print(json.dumps([[r['name'], r['pinyin'], r['romanized']] for r in rows] + "
+            "[['numpy' in sys.modules, any(m.startswith('pypinyin') for m in sys.modules), "
+            "p._phrases.cache_info().currsize > 0]]))")
+    for query, phrases in (("芙蓉街", False), ("长清区", True), ("frj", True)):  # 区 has two readings
+        *rows, loaded = json.loads(subprocess.run([sys.executable, "-c", code, demo_gpkg.location, query],
+                                                  capture_output=True, text=True, check=True).stdout)
+        assert loaded == [False, False, phrases]
+        assert len(rows) >= 3 and any("长" in name for name, _, _ in rows)  # 长 has two readings too
+        assert rows == [[name, to_pinyin(name), romanize(name)] for name, _, _ in rows]

@@ -29,8 +29,10 @@ characters, pinyin letters with pinyin letters), in the more important layer.
 from __future__ import annotations
 
 import bisect
+import heapq
 import io
 import json
+import math
 import re
 import threading
 import zipfile
@@ -41,17 +43,17 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import yaml
 
 from placegeo.errors import PlacegeoError, SearchError
 from placegeo.generics import class_terms, english_generic, load_generic_classes
-from placegeo.pinyin import has_han, romanize, to_pinyin
+from placegeo.pinyin import has_han, romanize, sign_syllables, to_pinyin
 from placegeo.pinyin import readings as pinyin_readings
 from placegeo.text import normalize
 
-if TYPE_CHECKING:  # GeoPandas, pandas and shapely are imported where used: a cold search needs none of them
+if TYPE_CHECKING:  # GeoPandas, pandas, shapely and NumPy are imported where used: a query needs none of them
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
 __all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchIndex", "StoredSearchIndex",
@@ -59,7 +61,7 @@ __all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchInde
            "reverse_lookup"]
 
 #: Format of the saved index; an index saved in another format is refused with a request to rebuild it.
-INDEX_VERSION = 9
+INDEX_VERSION = 10
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2, "place_names": 3}
 TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80, "english_prefix": 78,
@@ -72,7 +74,6 @@ _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术�
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
 _SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
 _FEW = 64  # a list this short is read whole without counting further
-_EMPTY = np.zeros(0, dtype=np.int32)
 _HAN_RUN = r"[\u3400-\u9fff]"
 _DIGITS = re.compile(rf"(?<={_HAN_RUN})\d+|\d+(?={_HAN_RUN})")
 _NUMERAL_RUN = re.compile("[零〇一二三四五六七八九十百千两]+")
@@ -110,17 +111,18 @@ def _key(text: str) -> str:
     return _DIGITS.sub(lambda m: _cn_number(m.group()), normalize(text))
 
 
-def readings(name: str) -> list[tuple[str, ...]]:
+def readings(name: str, known: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every reading of ``name`` as toneless syllables, the chosen one first (the reading table's
-    alternatives included, so 华不注 is found as huafuzhu and huabuzhu)."""
-    return pinyin_readings(name, tones=False)
+    alternatives included, so 华不注 is found as huafuzhu and huabuzhu); ``known``: its kept syllables."""
+    return pinyin_readings(name, tones=False, known=known)
 
 
 @lru_cache(maxsize=65536)
-def _latins(name: str) -> tuple[tuple[str, str], ...]:
-    """Full pinyin and initials of every reading of a name, chosen reading first (no tones, ü as v)."""
+def _latins(name: str, known: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """Full pinyin and initials of every reading of a name, chosen reading first (no tones, ü as v);
+    ``known``: its :func:`~placegeo.pinyin.sign_syllables`, where kept."""
     out: list[tuple[str, str]] = []
-    for reading in readings(name):
+    for reading in readings(name, known):
         syl = [s.lower().replace("ü", "v") for s in reading]  # a key's syllables: folded but for ü
         syl = [s for s in syl if s.isascii() and s.isalpha()]
         pair = ("".join(syl), "".join(s[0] for s in syl))
@@ -138,15 +140,27 @@ def _deletions(text: str) -> list[str]:
     return [text[:i] + text[i + 1:] for i in range(len(text))]
 
 
-_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+_FNV_OFFSET, _FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
 _FNV_LOOP_MAX = 64
 
 
 def _fnv1a(data: bytes) -> int:
-    h = int(_FNV_OFFSET)
+    """FNV-1a of ``data`` as a signed 64-bit integer (as SQLite and PostgreSQL store it)."""
+    h = _FNV_OFFSET
     for byte in data:
-        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
+        h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+    return h - (1 << 64) if h >> 63 else h
+
+
+def _digests(keys: Iterable[str]) -> list[int]:
+    """:func:`_h` of a query's few keys, without NumPy (a loop is ten times faster for these)."""
+    return [_fnv1a(k.encode("utf-8")) for k in keys]
+
+
+def _zeros(n: int, dtype: str) -> np.ndarray:
+    import numpy as np
+
+    return np.zeros(n, dtype=dtype)
 
 
 def _h(keys: Iterable[str]) -> np.ndarray:
@@ -158,9 +172,12 @@ def _h(keys: Iterable[str]) -> np.ndarray:
     >>> _h(["", "a", "芙蓉街"]).tolist()
     [-3750763034362895579, -5808556873153909620, 773972965505247150]
     """
+    import numpy as np
+
+    keys = list(keys)
+    if len(keys) <= _FNV_LOOP_MAX:
+        return np.array(_digests(keys), dtype=np.int64)
     data = [k.encode("utf-8") for k in keys]
-    if len(data) <= _FNV_LOOP_MAX:  # a query's few keys: a loop beats NumPy's per-call overhead tenfold
-        return np.array([_fnv1a(b) for b in data], dtype=np.uint64).view(np.int64)
     lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
     order = np.argsort(-lengths, kind="stable")  # longest first: the keys still running are a prefix
     longest = int(lengths.max(initial=0))
@@ -168,8 +185,9 @@ def _h(keys: Iterable[str]) -> np.ndarray:
     running = np.searchsorted(-lengths[order], -np.arange(longest), side="left")  # keys longer than j
     buf = np.frombuffer(b"".join(data), dtype=np.uint8)
     h = np.full(len(data), _FNV_OFFSET, dtype=np.uint64)
+    prime = np.uint64(_FNV_PRIME)
     for j, n in enumerate(running.tolist()):
-        h[:n] = (h[:n] ^ buf[starts[:n] + j]) * _FNV_PRIME  # wraps modulo 2**64, as FNV does
+        h[:n] = (h[:n] ^ buf[starts[:n] + j]) * prime  # wraps modulo 2**64, as FNV does
     out = np.empty(len(data), dtype=np.uint64)
     out[order] = h
     return out.view(np.int64)
@@ -204,15 +222,19 @@ def _scope(code: str) -> str:
     return scope
 
 
-def _unit_keys(name: str) -> set[str]:
-    """A unit's name, its name without the administrative suffix, and the pinyin of both."""
+def _unit_keys(name: str, *, pinyin: bool = True, known: tuple[str, ...] = ()) -> set[str]:
+    """A unit's name, its name without the administrative suffix, and (``pinyin``) the pinyin of both
+    (``known``: the syllables the index keeps of the name)."""
     full = _key(name)
     keys = {full}
     for suffix in _data("divisions.yaml").get("suffixes", []):
         if full.endswith(suffix) and len(full) - len(suffix) >= 2:
             keys.add(full[: -len(suffix)])
             break
-    return keys | {p for k in keys for p, _ in _latins(k) if len(p) >= 4}
+    if not pinyin:
+        return keys
+    known = known if full == name else ()  # the syllables are the name's: its key must be the name
+    return keys | {p for k in keys for p, _ in _latins(k, known[:len(k)]) if len(p) >= 4}
 
 
 @dataclass
@@ -231,6 +253,8 @@ class NameRecord:
     sample: bool = False
     importance: float = 0.0
     name_en: str = ""
+    #: the name's :func:`~placegeo.pinyin.sign_syllables` where the index keeps them (else worked out when needed)
+    syllables: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -243,11 +267,13 @@ class KeyTable:
     """
 
     keys: list[str] = field(default_factory=list)
-    starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    ids: np.ndarray = field(default_factory=lambda: _EMPTY)
+    starts: np.ndarray = field(default_factory=lambda: _zeros(1, "int64"))
+    ids: np.ndarray = field(default_factory=lambda: _zeros(0, "int32"))
 
     @classmethod
     def build(cls, pairs: Iterable[tuple[str, int]]) -> KeyTable:
+        import numpy as np
+
         ordered = sorted(set(pairs))
         keys: list[str] = []
         starts: list[int] = []
@@ -262,21 +288,21 @@ class KeyTable:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def get(self, key: str, default: Any = _EMPTY) -> np.ndarray:
-        """The ids of ``key``, best first (``default`` if the key is absent)."""
+    def get(self, key: str) -> np.ndarray:
+        """The ids of ``key``, best first (none if the key is absent)."""
         j = bisect.bisect_left(self.keys, key)
         if j < len(self.keys) and self.keys[j] == key:
             return self.ids[self.starts[j]:self.starts[j + 1]]
-        return default
+        return self.ids[:0]
 
     def prefix(self, key: str, cap: int) -> np.ndarray:
         """The best ``cap`` ids of the keys starting with ``key`` (reading at most ``_SCAN_CAP`` of them)."""
         lo = bisect.bisect_left(self.keys, key)
         hi = bisect.bisect_left(self.keys, key + "\uffff", lo)
-        if lo == hi:
-            return _EMPTY
         found = self.ids[self.starts[lo]:self.starts[hi]]
         if hi - lo > 1:
+            import numpy as np
+
             found = np.unique(found[:_SCAN_CAP])
         return found[:cap]
 
@@ -321,38 +347,24 @@ def _keys_of(r: NameRecord) -> tuple[list[str], list[str]]:
 
 @dataclass
 class _Attrs:
-    """What ranking and filtering read of the candidate records, aligned with their ids."""
+    """What ranking and filtering read of the candidate records, aligned with their ids (lists: a
+    query ranks a few hundred candidates at most, which plain Python does faster than NumPy)."""
 
-    order: np.ndarray  # rank order: smaller is better
-    rank: np.ndarray
-    codes: np.ndarray
-    lengths: np.ndarray
-    py_lengths: np.ndarray
-    lonlat: np.ndarray
-    layer: np.ndarray
-    category: np.ndarray
-    district: np.ndarray
-    names: list[str]
+    order: list[int]  # rank order: smaller is better
+    rank: list[float]
+    names: list[str]  # search keys
+    py_lengths: list[int]
+    lonlat: list[tuple[float, float]]
+    layer: list[str]
+    category: list[str]
+    district: list[str]
 
 
-def _attrs_of(records: list[NameRecord], order: np.ndarray, py_lengths: list[int] | None = None) -> _Attrs:
+def _attrs_of(records: list[NameRecord], order: list[int]) -> _Attrs:
     names = [_key(r.name) for r in records]
-    if py_lengths is None:
-        py_lengths = [min(len(_latin(k)[0]), 999) for k in names]
-    return _attrs_from(names, order, [_rank_of(r) for r in records], py_lengths, [(r.lon, r.lat) for r in records],
-                       [r.layer for r in records], [r.category for r in records], [r.district_code for r in records])
-
-
-def _attrs_from(names: list[str], order: np.ndarray, rank: list[float], py_lengths: list[int],
-                lonlat: list[tuple[float, float]], layer: list[str], category: list[str],
-                district: list[str]) -> _Attrs:
-    codes = np.array([k[:16].ljust(16, "\0") for k in names], dtype="<U16").view(np.uint32).reshape(-1, 16) \
-        if names else np.zeros((0, 16), dtype=np.uint32)
-    return _Attrs(order, np.array(rank, dtype="float64"), codes,
-                  np.array([min(len(k), 16) for k in names], dtype=np.int16), np.array(py_lengths, dtype=np.int16),
-                  np.array(lonlat, dtype="float64").reshape(-1, 2),
-                  np.array(layer, dtype=object), np.array(category, dtype=object), np.array(district, dtype=object),
-                  names)
+    return _Attrs(order, [_rank_of(r) for r in records], names, [min(len(_latin(k)[0]), 999) for k in names],
+                  [(r.lon, r.lat) for r in records], [r.layer for r in records], [r.category for r in records],
+                  [r.district_code for r in records])
 
 
 class _Searcher:
@@ -380,7 +392,7 @@ class _Searcher:
         one-deletions is a common stem at census scale, and ranking reads every candidate's record."""
         raise NotImplementedError
 
-    def _attrs(self, ids: np.ndarray) -> _Attrs:
+    def _attrs(self, ids: list[int]) -> _Attrs:
         raise NotImplementedError
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
@@ -454,16 +466,20 @@ class _Searcher:
         """The length of the longest unit name (once per index: a query must not walk every name)."""
         return max(map(len, self.admin), default=0)
 
+    def _units(self, q: str) -> tuple[dict[str, str], int]:
+        """The unit keys (:attr:`admin`) query ``q`` may start with, and the longest one's length."""
+        return self.admin, self._longest_unit
+
     def _strip_admin(self, q: str) -> tuple[str, str]:
         """The query less the units it starts with (济南市历下区芙蓉街 -> 芙蓉街), and the district-code prefix
         of the most specific of them ('' when it names none)."""
         scope = ""
-        longest = self._longest_unit
+        admin, longest = self._units(q)
         while True:
-            size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[:n] in self.admin), 0)
+            size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[:n] in admin), 0)
             if not size:
                 return q, scope
-            code = self.admin[q[:size]]
+            code = admin[q[:size]]
             if code.startswith(scope) or not scope.startswith(code):
                 scope = code
             q = q[size:]
@@ -519,32 +535,21 @@ class _Searcher:
         by_tier: dict[int, list[int]] = {}
         for i, (_, score) in found.items():
             by_tier.setdefault(score, []).append(i)
-        kept_ids: list[np.ndarray] = []
-        kept_score: list[np.ndarray] = []
-        kept_order: list[np.ndarray] = []
-        best: np.ndarray = np.zeros(0)
+        kept: list[tuple[float, int, int]] = []  # (score, rank order, id)
         for tier in sorted(by_tier, reverse=True):
-            if len(best) >= limit and tier + _MAX_CLOSENESS <= best[limit - 1]:
+            if len(kept) >= limit and tier + _MAX_CLOSENESS <= heapq.nlargest(limit, kept)[-1][0]:
                 break
-            tier_ids = np.array(sorted(by_tier[tier]), dtype=np.int64)
+            tier_ids = sorted(by_tier[tier])
             at = self._attrs(tier_ids)
             keep = _filter(at, **filters)
-            if runs:  # a former name (四里山 for 英雄山) is matched as written: its numerals are in the alias
-                keep &= np.array([found[int(i)][0] in ("exact", "former", "former_prefix")
-                                  or runs <= set(_NUMERAL_RUN.findall(n)) for i, n in zip(tier_ids, at.names,
-                                                                                             strict=True)],
-                                 dtype=bool)
-            tier_score = tier + _closeness(q, at)
-            kept_ids.append(tier_ids[keep])
-            kept_score.append(tier_score[keep])
-            kept_order.append(at.order[keep])
-            best = np.sort(np.concatenate(kept_score))[::-1]
-        if not kept_ids:
-            return []
-        ids, scores, orders = (np.concatenate(a) for a in (kept_ids, kept_score, kept_order))
-        top = np.lexsort((ids, orders, -scores))[:limit]
-        records = dict(zip((int(i) for i in ids[top]), self._records_of([int(i) for i in ids[top]]), strict=True))
-        return [Hit(records[int(i)], found[int(i)][0], float(sc)) for i, sc in zip(ids[top], scores[top], strict=True)]
+            for i, name, order, close, ok in zip(tier_ids, at.names, at.order, _closeness(q, at), keep, strict=True):
+                # a former name (四里山 for 英雄山) is matched as written: its numerals are in the alias
+                if ok and (not runs or found[i][0] in ("exact", "former", "former_prefix")
+                           or runs <= set(_NUMERAL_RUN.findall(name))):
+                    kept.append((tier + close, order, i))
+        top = sorted(kept, key=lambda t: (-t[0], t[1], t[2]))[:limit]
+        records = dict(zip((i for _, _, i in top), self._records_of([i for _, _, i in top]), strict=True))
+        return [Hit(records[i], found[i][0], score) for score, _, i in top]
 
     def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
         """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
@@ -562,44 +567,45 @@ class _Searcher:
 def hit_rows(hits: list[Hit]) -> list[dict[str, Any]]:
     """The hits as rows: id, name, pinyin, romanised name, layer, category, codes, how it matched, score,
     sample, lon, lat (no GeoPandas needed)."""
-    return [{"id": h.record.id, "name": h.record.name, "pinyin": to_pinyin(h.record.name),
-             "romanized": romanize(h.record.name), "layer": h.record.layer, "category": h.record.category,
-             "district_code": h.record.district_code, "town_code": h.record.town_code, "match": h.match,
-             "score": round(h.score, 4), "sample": h.record.sample, "lon": h.record.lon, "lat": h.record.lat}
-            for h in hits]
+    return [{"id": r.id, "name": r.name, "pinyin": to_pinyin(r.name, known=r.syllables),
+             "romanized": romanize(r.name, known=r.syllables), "layer": r.layer, "category": r.category,
+             "district_code": r.district_code, "town_code": r.town_code, "match": h.match,
+             "score": round(h.score, 4), "sample": r.sample, "lon": r.lon, "lat": r.lat}
+            for h in hits for r in (h.record,)]
 
 
-def _filter(at: _Attrs, *, layer, category, district, scope, bbox, near, radius_km) -> np.ndarray:
-    keep = np.ones(len(at.order), dtype=bool)
-    if layer:
-        keep &= np.isin(at.layer, [layer] if isinstance(layer, str) else list(layer))
-    if category:
-        keep &= at.category == category
-    if district:
-        keep &= at.district == district
-    if scope:  # the unit named in the query; a record without a district code may lie anywhere
-        keep &= np.array([not d or d.startswith(scope) for d in at.district], dtype=bool)
-    lon, lat = at.lonlat[:, 0], at.lonlat[:, 1]
-    if bbox:
-        keep &= (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
-    if near is not None and radius_km is not None:
-        keep &= _km_vec(near[0], near[1], lon, lat) <= radius_km
+def _filter(at: _Attrs, *, layer, category, district, scope, bbox, near, radius_km) -> list[bool]:
+    """Whether each candidate passes the query's filters."""
+    layers = ({layer} if isinstance(layer, str) else set(layer)) if layer else None
+    keep = []
+    for lay, cat, dist, (lon, lat) in zip(at.layer, at.category, at.district, at.lonlat, strict=True):
+        ok = ((layers is None or lay in layers) and (not category or cat == category)
+              and (not district or dist == district)
+              and (not scope or not dist or dist.startswith(scope)))  # a record without a code may lie anywhere
+        if ok and bbox:
+            ok = bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
+        if ok and near is not None and radius_km is not None:
+            ok = _km(near[0], near[1], lon, lat) <= radius_km
+        keep.append(ok)
     return keep
 
 
-def _closeness(q: str, at: _Attrs) -> np.ndarray:
+def _closeness(q: str, at: _Attrs) -> list[float]:
     """Within a tier: the name sharing most characters with the query in place (a typo keeps all but one),
     of the closest length in like units (characters, or pinyin letters for a pinyin query), then the more
     important and shorter name."""
     if has_han(q):
-        qc = np.array([q[:16].ljust(16, "\0")], dtype="<U16").view(np.uint32)[: min(len(q), 16)]
-        same = (at.codes[:, : len(qc)] == qc).sum(axis=1) / max(len(qc), 1)
-        a, b = at.lengths.astype("float64"), float(min(len(q), 16))
-    else:
-        same = np.zeros(len(at.order))
-        a, b = at.py_lengths.astype("float64"), float(len(re.sub("[^a-z]", "", q)) or 1)
-    close = np.minimum(a, b) / np.maximum(np.maximum(a, b), 1)
-    return same + 0.5 * close + at.rank / 1e4
+        head = q[:16]
+        b, n = float(len(head)), max(len(head), 1)
+        out = []
+        for name, rank in zip(at.names, at.rank, strict=True):
+            a = float(min(len(name), 16))
+            same = sum(x == y for x, y in zip(head, name, strict=False)) / n  # a shorter name: no more
+            out.append(same + 0.5 * (min(a, b) / max(a, b, 1.0)) + rank / 1e4)
+        return out
+    b = float(len(re.sub("[^a-z]", "", q)) or 1)
+    return [0.0 + 0.5 * (min(a, b) / max(a, b, 1.0)) + rank / 1e4
+            for a, rank in zip(map(float, at.py_lengths), at.rank, strict=True)]
 
 
 @dataclass
@@ -627,26 +633,26 @@ class SearchIndex(_Searcher):
     chars: KeyTable = field(default_factory=KeyTable)
     #: key of an administrative unit (name, short name, pinyin) -> the district-code prefix it covers
     admin: dict[str, str] = field(default_factory=dict)
-    slip_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    slip_ids: np.ndarray = field(default_factory=lambda: _EMPTY)
+    slip_hash: np.ndarray = field(default_factory=lambda: _zeros(0, "int64"))
+    slip_ids: np.ndarray = field(default_factory=lambda: _zeros(0, "int32"))
     # per record, for vectorised filtering and ranking
-    rank: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    codes: np.ndarray = field(default_factory=lambda: np.zeros((0, 16), dtype=np.uint32))
-    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
-    py_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
-    lonlat: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    layer_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
-    category_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
-    district_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    rank: np.ndarray = field(default_factory=lambda: _zeros(0, "float64"))
+    py_lengths: np.ndarray = field(default_factory=lambda: _zeros(0, "int16"))
+    lonlat: np.ndarray = field(default_factory=lambda: _zeros(0, "float64").reshape(0, 2))
+    layer_of: list[str] = field(default_factory=list)
+    category_of: list[str] = field(default_factory=list)
+    district_of: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
     _TABLES = ("exact", "former", "pinyin", "initials", "english", "bigrams", "chars")
-    _ARRAYS = ("slip_hash", "slip_ids", "rank", "codes", "lengths", "py_lengths", "lonlat")
+    _ARRAYS = ("slip_hash", "slip_ids", "rank", "py_lengths", "lonlat")
 
     # -- building ---------------------------------------------------------------------------------
     @classmethod
     def from_records(cls, records: Iterable[NameRecord]) -> SearchIndex:
         """An index of ``records``; English names of ``data/english_names.yaml`` fill a missing ``name_en``."""
+        import numpy as np
+
         recs = _with_english(records)
         rank = np.array([_rank_of(r) for r in recs], dtype="float64")
         order = np.argsort(-rank, kind="stable")  # ids best first: every id list is in rank order
@@ -666,16 +672,17 @@ class SearchIndex(_Searcher):
         hashes = _h(slip_keys)
         order = np.argsort(hashes, kind="stable")
         idx.slip_hash, idx.slip_ids = hashes[order], np.asarray(slip_ids, dtype=np.int32)[order]
-        at = _attrs_of(idx.records, np.arange(len(idx.records)))
-        idx.lengths, idx.py_lengths, idx.codes, idx.lonlat = at.lengths, at.py_lengths, at.codes, at.lonlat
+        at = _attrs_of(idx.records, list(range(len(idx.records))))
+        idx.py_lengths = np.array(at.py_lengths, dtype=np.int16)
+        idx.lonlat = np.array(at.lonlat, dtype="float64").reshape(-1, 2)
         idx.admin = _admin_keys(idx.records)
         idx._per_record()
         return idx
 
     def _per_record(self) -> None:
-        self.layer_of = np.array([r.layer for r in self.records], dtype=object)
-        self.category_of = np.array([r.category for r in self.records], dtype=object)
-        self.district_of = np.array([r.district_code for r in self.records], dtype=object)
+        self.layer_of = [r.layer for r in self.records]
+        self.category_of = [r.category for r in self.records]
+        self.district_of = [r.district_code for r in self.records]
 
     @classmethod
     def from_atlas(cls, atlas) -> SearchIndex:
@@ -693,6 +700,8 @@ class SearchIndex(_Searcher):
 
         The bytes depend only on the records: the same in every process and on every machine.
         """
+        import numpy as np
+
         names = [f.name for f in fields(NameRecord)]
         doc = {"version": INDEX_VERSION, "meta": self.meta, "admin": self.admin,
                "records": [[getattr(r, n) for n in names] for r in self.records],
@@ -708,6 +717,8 @@ class SearchIndex(_Searcher):
     @classmethod
     def from_bytes(cls, data: bytes) -> SearchIndex:
         """An index saved by :meth:`to_bytes`; :class:`SearchError` if it is not one of this format version."""
+        import numpy as np
+
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 doc = json.loads(npz["doc"].tobytes().decode("utf-8"))
@@ -730,7 +741,7 @@ class SearchIndex(_Searcher):
         except (KeyError, TypeError, ValueError) as exc:
             raise SearchError(f"not a placegeo search index (incomplete: {exc})") from None
         for r in records:
-            r.aliases = tuple(r.aliases)
+            r.aliases, r.syllables = tuple(r.aliases), tuple(r.syllables)
         idx._per_record()
         return idx
 
@@ -779,6 +790,8 @@ class SearchIndex(_Searcher):
 
     def _substring(self, q: str, cap: int) -> list[int]:
         """Names holding every bigram of ``q``: lists intersected rarest first, reading each by binary search."""
+        import numpy as np
+
         lists = sorted((self.bigrams.get(q[j:j + 2]) for j in range(len(q) - 1)), key=len)
         common = lists[0][:_SCAN_CAP]
         for other in lists[1:]:
@@ -789,6 +802,8 @@ class SearchIndex(_Searcher):
         return common[:cap].tolist()
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
+        import numpy as np
+
         if not keys:
             return []
         hashes = _h(keys)
@@ -797,10 +812,11 @@ class SearchIndex(_Searcher):
         return np.unique(np.concatenate([self.slip_ids[a:min(b, a + cap)]  # ids are in rank order
                                          for a, b in zip(lo, hi, strict=True)]))[:cap].tolist()
 
-    def _attrs(self, ids: np.ndarray) -> _Attrs:
-        return _Attrs(ids, self.rank[ids], self.codes[ids], self.lengths[ids], self.py_lengths[ids],
-                      self.lonlat[ids], self.layer_of[ids], self.category_of[ids], self.district_of[ids],
-                      [_key(self.records[int(i)].name) for i in ids])
+    def _attrs(self, ids: list[int]) -> _Attrs:
+        return _Attrs(ids, self.rank[ids].tolist(), [_key(self.records[i].name) for i in ids],
+                      self.py_lengths[ids].tolist(), [(x, y) for x, y in self.lonlat[ids].tolist()],
+                      [self.layer_of[i] for i in ids], [self.category_of[i] for i in ids],
+                      [self.district_of[i] for i in ids])
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
         return [self.records[i] for i in ids]
@@ -812,6 +828,7 @@ class SearchIndex(_Searcher):
 
 def _nearest(records: list[NameRecord], lonlat: np.ndarray, lon: float, lat: float, *, k: int,
              layer: str | None) -> pd.DataFrame:
+    import numpy as np
     import pandas as pd
 
     lons, lats = lonlat[:, 0], lonlat[:, 1]
@@ -849,6 +866,16 @@ class StoredSearchIndex(_Searcher):
         if self._admin is None:
             self._admin = _admin_keys([_row_record(r) for r in self.tables.layer_records("admin_units")])
         return self._admin
+
+    @cached_property
+    def _han_units(self) -> tuple[dict[str, str], int]:
+        units = _admin_keys([_row_record(r) for r in self.tables.layer_records("admin_units")], pinyin=False)
+        return units, max(map(len, units), default=0)
+
+    def _units(self, q: str) -> tuple[dict[str, str], int]:
+        # a query starting with a character can only start with a unit's name in characters: the units'
+        # pinyin, which needs the phrase dictionary (0.15 s from cold), is worked out for letters only
+        return self._han_units if has_han(q[:1]) else super()._units(q)
 
     @property
     def records(self) -> list[NameRecord]:
@@ -898,25 +925,24 @@ class StoredSearchIndex(_Searcher):
         if not keys:
             return []
         best: dict[int, int] = {}
-        for order, i in self.tables.slips(_h(keys).tolist(), cap):
+        for order, i in self.tables.slips(_digests(keys), cap):
             best[i] = min(order, best.get(i, order))
         return [i for _, i in sorted((o, i) for i, o in best.items())[:cap]]
 
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         return {int(r[0]): r for r in self.tables.records(ids)}
 
-    def _attrs(self, ids: np.ndarray) -> _Attrs:
+    def _attrs(self, ids: list[int]) -> _Attrs:
         """Read from the record rows as stored, without making a record of each (ranking reads hundreds);
         the rows are kept for :meth:`_records_of` of the same query (thread by thread)."""
-        got = self._rows(ids.tolist())
+        got = self._rows(ids)
         self._local.__dict__.setdefault("rows", {}).update(got)
-        rows = [got[i] for i in ids.tolist()]
+        rows = [got[i] for i in ids]
         nan = float("nan")
-        return _attrs_from([r[14] for r in rows], np.array([r[13] for r in rows], dtype=np.int64),
-                           [_rank_value(r[1], r[11] or 0.0, r[3]) for r in rows],
-                           [r[15] for r in rows], [(nan if r[8] is None else r[8], nan if r[9] is None else r[9])
-                                                   for r in rows],
-                           [r[1] for r in rows], [r[5] or "" for r in rows], [r[6] or "" for r in rows])
+        return _Attrs([r[13] for r in rows], [_rank_value(r[1], r[11] or 0.0, r[3]) for r in rows],
+                      [r[14] for r in rows], [r[15] for r in rows],
+                      [(nan if r[8] is None else r[8], nan if r[9] is None else r[9]) for r in rows],
+                      [r[1] for r in rows], [r[5] or "" for r in rows], [r[6] or "" for r in rows])
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
         kept = self._local.__dict__.get("rows", {})
@@ -925,6 +951,8 @@ class StoredSearchIndex(_Searcher):
 
     def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
         """The ``k`` named places nearest a point, read from a band of latitude widened until it holds them."""
+        import numpy as np
+
         for dlat in (0.02, 0.1, 0.5, 180.0):
             recs = [_row_record(r) for r in self.tables.near(lat, dlat)]
             out = _nearest(recs, np.array([(r.lon, r.lat) for r in recs], dtype="float64").reshape(-1, 2),
@@ -964,20 +992,20 @@ def _generic_variants(q: str) -> list[str]:
     return [proper + t for t in sorted(class_terms(end) - {end})] + ([proper] if len(proper) >= 2 else [])
 
 
-def _admin_keys(records: list[NameRecord]) -> dict[str, str]:
+def _admin_keys(records: list[NameRecord], *, pinyin: bool = True) -> dict[str, str]:
     """Keys of the administrative units among ``records`` and of the province and city above them
-    (``data/divisions.yaml``), each with the district-code prefix it covers. A key shared by units of
-    different districts covers their common prefix."""
-    units = [(n, _scope(r.town_code or r.district_code)) for r in records if r.layer == "admin_units"
-             for n in (r.name, *r.aliases)]
+    (``data/divisions.yaml``), each with the district-code prefix it covers (``pinyin``: their pinyin
+    too). A key shared by units of different districts covers their common prefix."""
+    units = [(n, _scope(r.town_code or r.district_code), r.syllables if n == r.name else ())
+             for r in records if r.layer == "admin_units" for n in (r.name, *r.aliases)]
     districts = {r.district_code for r in records if r.layer == "admin_units"}
     for code, name in _data("divisions.yaml").get("divisions", {}).items():
         scope = _scope(str(code))
         if any(d.startswith(scope) for d in districts):
-            units.append((str(name), scope))
+            units.append((str(name), scope, ()))
     out: dict[str, str] = {}
-    for name, scope in units:
-        for k in _unit_keys(name):
+    for name, scope, known in units:
+        for k in _unit_keys(name, pinyin=pinyin, known=known):
             old = out.get(k, scope)
             out[k] = next((old[:n] for n in range(min(len(old), len(scope)), 0, -1) if old[:n] == scope[:n]), "")
     return {k: out[k] for k in sorted(out) if out[k]}  # sorted: the saved bytes must not depend on set order
@@ -1002,7 +1030,16 @@ def _mixed(q: str) -> tuple[str, str]:
     return full, initials
 
 
+def _km(lon: float, lat: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in km (as :func:`_km_vec`, for one point)."""
+    p1, p2 = math.radians(lat), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(min(max(h, 0.0), 1.0)))
+
+
 def _km_vec(lon, lat, lons, lats) -> np.ndarray:
+    import numpy as np
+
     lat1, lat2 = np.radians(lat), np.radians(lats)
     dlat, dlon = lat2 - lat1, np.radians(lons - lon)
     h = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
@@ -1028,7 +1065,7 @@ def _record_row(name_id: int, r: NameRecord) -> tuple:
     k = _key(r.name)
     return (name_id, r.layer, r.id, r.name, "\x1f".join(r.aliases), r.category, r.district_code, r.town_code,
             None if r.lon != r.lon else r.lon, None if r.lat != r.lat else r.lat, int(r.sample), r.importance,
-            r.name_en, _ord(r), k, min(len(_latin(k)[0]), 999))
+            r.name_en, _ord(r), k, min(len(_latin(k)[0]), 999), " ".join(sign_syllables(r.name)))
 
 
 def _row_record(row: tuple) -> NameRecord:
@@ -1036,13 +1073,15 @@ def _row_record(row: tuple) -> NameRecord:
                       float("nan") if row[8] is None else float(row[8]),
                       float("nan") if row[9] is None else float(row[9]),
                       tuple(a for a in (row[4] or "").split("\x1f") if a), bool(row[10]), float(row[11] or 0.0),
-                      row[12] or "")
+                      row[12] or "", tuple((row[16] or "").split()))
 
 
 def index_rows(records: list[NameRecord], *, first_id: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """The record rows, postings ``(k, ord, name_id)`` and slip rows ``(h, ord, name_id)`` of ``records``,
     numbered from ``first_id``; postings and slips sorted and without repeats, so that each row lands
     beside the last one in its B-tree."""
+    import numpy as np
+
     rows, keys, slip_keys, key_of, slip_of = [], [], [], [], []
     for n, r in enumerate(records):
         rows.append(_record_row(first_id + n, r))
@@ -1071,6 +1110,8 @@ def _sorted_postings(keys: list[str], orders: np.ndarray, ids: np.ndarray) -> li
 
 
 def _sorted_slips(hashes: np.ndarray, orders: np.ndarray, ids: np.ndarray) -> list[tuple]:
+    import numpy as np
+
     order = np.lexsort((ids, orders, hashes))
     h, o, i = hashes[order], orders[order], ids[order]
     keep = np.ones(len(h), dtype=bool)  # two slip keys of one name with the same digest: one row
@@ -1110,6 +1151,7 @@ def _layer_records(layer: str, gdf) -> list[NameRecord]:
     """The records of a layer's features: traditional names with former names, admin units (their
     development zones' short forms as aliases), facilities, cemeteries, relief points; a ``name_en``
     field, where the layer has one, is the English name."""
+    import numpy as np
     import shapely
 
     from placegeo.registry import load_registry
@@ -1144,6 +1186,8 @@ def _layer_records(layer: str, gdf) -> list[NameRecord]:
 
 def _village_records(atlas, units) -> list[NameRecord]:
     """The villages and communities of the code tree, placed at their town's point."""
+    import numpy as np
+
     towns: dict[str, tuple[float, float]] = {}
     if units is not None and len(units):
         xy = np.asarray([(p.x, p.y) for p in units.geometry.representative_point()])
@@ -1252,6 +1296,7 @@ def reverse_lookup(atlas, lon: float, lat: float, *, datum: str = "cgcs2000", k:
     communities have codes but no polygons in the atlas, so the village level is given only when an
     ``admin_units`` village polygon contains the point.
     """
+    import numpy as np
     import shapely
 
     from placegeo.crs import convert

@@ -10,7 +10,8 @@ process (CLI call, web worker, notebook) opens the index instead of building or 
 * ``placegeo_search_slips (h, ord, name_id)``: the same for one-character slips, keyed by a 64-bit
   digest of each deletion-neighbourhood key;
 * ``placegeo_search_records``: one row per name (layer, id, name, former names, codes, position,
-  rank order, folded key) and ``placegeo_search_layers``: per layer, the format version and row count.
+  rank order, folded key, the syllables of its pinyin) and ``placegeo_search_layers``: per layer, the
+  format version and row count.
 
 What the keys are is decided above (:mod:`placegeo.search`); this module only stores and reads rows.
 It imports nothing heavy, so a cold ``placegeo search`` opens the index quickly (:func:`open_reader`).
@@ -30,7 +31,7 @@ __all__ = ["RECORD_COLUMNS", "PgSearchTables", "SqliteSearchTables", "open_reade
 
 #: The columns of ``placegeo_search_records``, in order.
 RECORD_COLUMNS = ("name_id", "layer", "rec_id", "name", "aliases", "category", "district_code", "town_code",
-                  "lon", "lat", "sample", "importance", "name_en", "ord", "nkey", "py_len")
+                  "lon", "lat", "sample", "importance", "name_en", "ord", "nkey", "py_len", "syllables")
 _MMAP_BYTES = 256 << 20
 _TOP = "\U0010ffff"  # above every character: k >= p AND k < p || _TOP is the prefix range of p
 
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS placegeo_search_slips (h INTEGER NOT NULL, ord INTEGE
   name_id INTEGER NOT NULL, PRIMARY KEY (h, ord, name_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS placegeo_search_records (name_id INTEGER PRIMARY KEY, layer TEXT NOT NULL,
   rec_id TEXT, name TEXT, aliases TEXT, category TEXT, district_code TEXT, town_code TEXT, lon REAL, lat REAL,
-  sample INTEGER, importance REAL, name_en TEXT, ord INTEGER, nkey TEXT, py_len INTEGER);
+  sample INTEGER, importance REAL, name_en TEXT, ord INTEGER, nkey TEXT, py_len INTEGER, syllables TEXT);
 CREATE INDEX IF NOT EXISTS placegeo_search_records_layer ON placegeo_search_records (layer);
 CREATE INDEX IF NOT EXISTS placegeo_search_records_lat ON placegeo_search_records (lat);
 CREATE TABLE IF NOT EXISTS placegeo_search_layers (layer TEXT PRIMARY KEY, version INTEGER NOT NULL,
@@ -64,7 +65,7 @@ CREATE TABLE IF NOT EXISTS {s}.placegeo_search_slips (h bigint NOT NULL, ord big
 CREATE TABLE IF NOT EXISTS {s}.placegeo_search_records (name_id bigint PRIMARY KEY, layer text NOT NULL,
   rec_id text, name text, aliases text, category text, district_code text, town_code text,
   lon double precision, lat double precision, sample integer, importance double precision, name_en text,
-  ord bigint, nkey text, py_len integer);
+  ord bigint, nkey text, py_len integer, syllables text);
 CREATE INDEX IF NOT EXISTS placegeo_search_records_layer ON {s}.placegeo_search_records (layer);
 CREATE INDEX IF NOT EXISTS placegeo_search_records_lat ON {s}.placegeo_search_records (lat);
 CREATE TABLE IF NOT EXISTS {s}.placegeo_search_layers (layer text PRIMARY KEY, version integer NOT NULL,
@@ -83,8 +84,8 @@ class SqliteSearchTables:
 
     >>> import tempfile
     >>> t = SqliteSearchTables(path=tempfile.mkdtemp() + "/a.gpkg")
-    >>> t.write("x", [(1, "x", "x:1", "芙蓉街", "", "", "", "", 117.0, 36.6, 0, 0.0, "", -100, "芙蓉街", 9)],
-    ...         [("e芙蓉街", -100, 1), ("pfurongjie", -100, 1)], [(42, -100, 1)], version=1, n=1)
+    >>> row = (1, "x", "x:1", "芙蓉街", "", "", "", "", 117.0, 36.6, 0, 0.0, "", -100, "芙蓉街", 9, "fú róng jiē")
+    >>> t.write("x", [row], [("e芙蓉街", -100, 1), ("pfurongjie", -100, 1)], [(42, -100, 1)], version=1, n=1)
     >>> t.postings(["e芙蓉街", "ex"], 10), t.prefix(["pfu"], 10, 5), t.slips([42], 5)
     ([('e芙蓉街', -100, 1)], [('pfu', -100, 1)], [(-100, 1)])
     >>> t.state()
