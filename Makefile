@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_import_export.py
 	$(BIN)/python benchmarks/bench_relocation.py
 	$(BIN)/python benchmarks/bench_search.py  # --big adds 2,000,000 names
+	$(BIN)/python benchmarks/bench_cold.py
 	$(BIN)/python benchmarks/bench_coverage.py
 	$(BIN)/python benchmarks/bench_append.py
 	$(BIN)/python benchmarks/bench_web.py
