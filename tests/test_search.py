@@ -289,3 +289,31 @@ def test_substring_on_common_endings_is_exact():
     idx = SearchIndex.from_records([NameRecord(str(i), n, "admin_codes") for i, n in enumerate(names)])
     found = {h.record.name for h in idx.query("湖社区", limit=50)}
     assert found == {n for n in names if "湖社区" in n}
+
+
+def _records(*names: str) -> list[NameRecord]:
+    return [NameRecord(str(n), name, "place_names") for n, name in enumerate(names)]
+
+
+def test_whole_initials_come_before_initials_that_only_start_with_the_query():
+    """ysh finds 阳升湖 and 元寿海 first; 玉山湖景区 (yshjq) only after them, however short its pinyin."""
+    idx = SearchIndex.from_records(_records("玉山湖景区", "元寿海", "袁世海大院", "阳升湖"))
+    hits = idx.query("ysh")
+    assert {h.record.name for h in hits[:2]} == {"阳升湖", "元寿海"}
+    assert [h.record.name for h in hits[2:]] == ["玉山湖景区", "袁世海大院"]
+    assert [h.match for h in hits] == ["initials", "initials", "initials_prefix", "initials_prefix"]
+
+
+def test_lower_tiers_are_looked_up_only_when_the_answer_has_room(monkeypatch):
+    """Twelve names with the initials ysh fill an answer of ten: the prefix ranges of pinyin and initials
+    (thousands of rows at census scale) are not read; an answer of twenty reads them."""
+    names = [f"杨树{c}" for c in "河湖海后画花怀环黄虎"] + ["阳升湖", "元寿海", "玉山湖景区"]
+    idx = SearchIndex.from_records(_records(*names))
+    ranges: list[list[str]] = []
+    original = SearchIndex._prefix_many
+    monkeypatch.setattr(SearchIndex, "_prefix_many", lambda self, keys, cap: ranges.append(keys)
+                        or original(self, keys, cap))
+    assert len(idx.query("ysh", limit=10)) == 10
+    assert ["pysh", "iysh"] not in ranges
+    assert "玉山湖景区" in [h.record.name for h in idx.query("ysh", limit=20)]
+    assert ["pysh", "iysh"] in ranges

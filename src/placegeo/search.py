@@ -21,9 +21,10 @@ no step costs more as more names share a common ending (社区, 花园, 小区 �
 
 Pinyin comes from :mod:`placegeo.pinyin` (place-name readings first, alternatives too), traditional
 characters are folded to simplified ones with OpenCC. Ranking: exact, former name, English, other generic
-term, prefix, prefix of a former name, same pinyin, initials, part of a name, pinyin prefix, slips; within
-a tier the name sharing most characters with the query, of the closest length (characters with
-characters, pinyin letters with pinyin letters), in the more important layer.
+term, prefix, prefix of a former name, same pinyin, initials, a prefix of initials, part of a name, pinyin
+prefix, slips; within a tier the name sharing most characters with the query, of the closest length
+(characters with characters, pinyin letters with pinyin letters), in the more important layer. A lower
+tier's lookups are made only when the tiers above leave room in the answer.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import math
 import re
 import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import cache, cached_property, lru_cache
 from importlib import resources
@@ -65,7 +66,8 @@ INDEX_VERSION = 10
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2, "place_names": 3}
 TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80, "english_prefix": 78,
-         "former_prefix": 75, "homophone": 70, "initials": 65, "substring": 62, "pinyin_prefix": 60, "slip": 40}
+         "former_prefix": 75, "homophone": 70, "initials": 65, "initials_prefix": 63, "substring": 62,
+         "pinyin_prefix": 60, "slip": 40}
 #: Tiers that answer the query as typed: no slips, no address reading needed.
 _SURE = ("exact", "former", "english", "generic", "prefix")
 _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会", "社区居委会")
@@ -307,6 +309,8 @@ class KeyTable:
         return found[:cap]
 
 
+_Found = dict[int, tuple[str, int]]  # record id -> (how it matched, tier score)
+_Later = list[tuple[int, Callable[[], _Found]]]  # (tier, lookup made on reaching it)
 _KINDS = {"exact": "e", "former": "f", "pinyin": "p", "initials": "i", "english": "n", "bigrams": "b", "chars": "c"}
 _MAX_CLOSENESS = 1.6  # what _closeness adds to a tier at most: a lower tier cannot overtake by more
 
@@ -403,15 +407,18 @@ class _Searcher:
         raise NotImplementedError
 
     # -- querying ---------------------------------------------------------------------------------
-    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = ()) -> dict[int, tuple[str, int]]:
+    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = ()) -> tuple[_Found, _Later]:
         """Record id -> (how it matched, tier score), best tier kept, for a query key ``q`` looked up whole
-        and as a prefix (:meth:`_fuzzy` adds the rest); ``extra``: more (key, how) whole-key lookups."""
-        found: dict[int, tuple[str, int]] = {}
+        and as a name's prefix; and the lookups of lower tiers (a prefix of pinyin or initials) for
+        :meth:`_rank` to make only if it gets that far (:meth:`_fuzzy` adds more). ``extra``: more
+        (key, how) whole-key lookups."""
+        found: _Found = {}
         han = has_han(q)
         latin = re.sub(r"[^a-z]", "", q) if not han else ""
         whole = [("e" + q, "exact"), ("f" + q, "former")]  # whole-name keys: lists of a few names
         gets = list(extra)  # other keys: their best `cap` names
         prefixes = [("e" + q, "prefix"), ("f" + q, "former_prefix")]
+        lower: list[tuple[str, str]] = []  # a query of letters: prefixes of pinyin and initials (long ranges)
         if han:
             pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
             for variant in _generic_variants(q):  # 经二大街 -> 经二路, 东湖公园 -> 东湖
@@ -427,7 +434,7 @@ class _Searcher:
                 prefixes.append(("i" + pairs[0][1], "initials"))
         elif latin:
             gets += [("p" + latin, "homophone"), ("i" + latin, "initials"), ("n" + latin, "english")]
-            prefixes += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials")]
+            lower += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials_prefix")]  # ysh: yshj after ysh
             if len(latin) >= 4:
                 prefixes.append(("n" + latin, "english_prefix"))
         limits = {k: _SCAN_CAP for k, _ in whole} | {k: cap for k, _ in gets}  # one statement for both
@@ -437,21 +444,30 @@ class _Searcher:
         pre = self._prefix_many(list(dict.fromkeys(k for k, _ in prefixes)), cap)
         for key, how in prefixes:
             _add(found, pre.get(key, ()), how)
-        return found
 
-    def _fuzzy(self, q: str, cap: int, found: dict[int, tuple[str, int]]) -> None:
-        """Add to ``found`` (:meth:`_candidates` of ``q``) the names holding ``q`` and, when nothing matched
-        as written (for letters: no whole pinyin, initials or English key either), one-character slips."""
+        def prefixes_later() -> list[tuple[Iterable[int], str]]:
+            pre = self._prefix_many(list(dict.fromkeys(k for k, _ in lower)), cap)
+            return [(pre.get(key, ()), how) for key, how in lower]
+        return found, [_later(found, max(TIERS[how] for _, how in lower), prefixes_later)] if lower else []
+
+    def _fuzzy(self, q: str, cap: int, found: _Found) -> _Later:
+        """The lookups of the names holding ``q`` and, when nothing matched as written (for letters: no
+        whole pinyin, initials or English key either), of one-character slips: made by :meth:`_rank` if
+        it gets to their tiers, and added to ``found`` (:meth:`_candidates` of ``q``)."""
         han = has_han(q)
         latin = "" if han else re.sub(r"[^a-z]", "", q)
-        if han and len(q) >= 2:
-            _add(found, self._substring(q, cap), "substring")
+        later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap), "substring")])] \
+            if han and len(q) >= 2 else []
         written = _SURE + (("homophone", "initials", "english") if latin else ())
-        if len(found) < 10 and not any(how in written for how, _ in found.values()):
+
+        def slips() -> list[tuple[Iterable[int], str]]:  # every higher lookup is in `found` by then
+            if len(found) >= 10 or any(how in written for how, _ in found.values()):
+                return []
             keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
             if latin and 3 <= len(latin) <= 40:
                 keys += ["#" + k for k in (latin, *_deletions(latin))]
-            _add(found, self._slip_ids(keys, cap), "slip")
+            return [(self._slip_ids(keys, cap), "slip")]
+        return [*later, _later(found, TIERS["slip"], slips)]
 
     def _english(self, text: str) -> list[tuple[str, str]]:
         """English with an English generic word last (Baotu Spring, Furong Street): pinyin keys of the
@@ -512,34 +528,49 @@ class _Searcher:
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
         rest, scope = self._strip_admin(q)
-        found = self._candidates(q, cap, [] if has_han(q) else self._english(text))
+        found, later = self._candidates(q, cap, [] if has_han(q) else self._english(text))
         if any(how in _SURE for how, _ in found.values()):
             scope = ""  # a name that starts with its unit, as written
         if scope:  # an address: read fuzzily only without its units
-            more = self._candidates(rest, cap)
-            self._fuzzy(rest, cap, more)
+            more, more_later = self._candidates(rest, cap)
+            later += [*more_later, *self._fuzzy(rest, cap, more)]
             _merge(found, more)
             q = rest
         else:
-            self._fuzzy(q, cap, found)
-        if not found:
-            return []
+            later += self._fuzzy(q, cap, found)
         filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
                    "near": near, "radius_km": radius_km}
-        return self._rank(q, found, limit, filters)
+        return self._rank(q, found, later, limit, filters)
 
-    def _rank(self, q: str, found: dict[int, tuple[str, int]], limit: int, filters: dict[str, Any]) -> list[Hit]:
+    def _rank(self, q: str, found: _Found, later: _Later, limit: int, filters: dict[str, Any]) -> list[Hit]:
         """The best ``limit`` of ``found``, reading the candidates' records tier by tier, best first, and
-        stopping when no lower tier can reach the answer."""
+        stopping when no lower tier can reach the answer; the ``later`` lookups are made on reaching
+        their tier, and each name found there keeps its best tier."""
         runs = set(_NUMERAL_RUN.findall(q))  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
-        by_tier: dict[int, list[int]] = {}
-        for i, (_, score) in found.items():
-            by_tier.setdefault(score, []).append(i)
+        tier_of = {i: score for i, (_, score) in found.items()}
+        by_tier: dict[int, set[int]] = {}
+        for i, score in tier_of.items():
+            by_tier.setdefault(score, set()).add(i)
+        pending = sorted(later, key=lambda lookup: -lookup[0])
+        tiers = set(by_tier) | {tier for tier, _ in pending}
         kept: list[tuple[float, int, int]] = []  # (score, rank order, id)
-        for tier in sorted(by_tier, reverse=True):
+        while tiers:
+            tier = max(tiers)
+            tiers.remove(tier)
             if len(kept) >= limit and tier + _MAX_CLOSENESS <= heapq.nlargest(limit, kept)[-1][0]:
                 break
-            tier_ids = sorted(by_tier[tier])
+            while pending and pending[0][0] >= tier:
+                for i, (how, score) in pending.pop(0)[1]().items():
+                    if tier_of.get(i, -1) < score:  # not ranked yet: its tier is this one or a lower one
+                        if i in tier_of:
+                            by_tier[tier_of[i]].discard(i)
+                        found[i], tier_of[i] = (how, score), score
+                        by_tier.setdefault(score, set()).add(i)
+                        if score < tier:
+                            tiers.add(score)
+            tier_ids = sorted(by_tier.pop(tier, ()))
+            if not tier_ids:
+                continue
             at = self._attrs(tier_ids)
             keep = _filter(at, **filters)
             for i, name, order, close, ok in zip(tier_ids, at.names, at.order, _closeness(q, at), keep, strict=True):
@@ -967,6 +998,20 @@ class Hit:
     record: NameRecord
     match: str
     score: float
+
+
+def _later(found: _Found, tier: int, lookup: Callable[[], list[tuple[Iterable[int], str]]]
+           ) -> tuple[int, Callable[[], _Found]]:
+    """A lookup to make on reaching ``tier``: it adds its (ids, how) to ``found`` (its query's candidates)
+    and gives those that are new or better there."""
+    def run() -> _Found:
+        new: _Found = {}
+        for ids, how in lookup():
+            _add(new, ids, how)
+        new = {i: v for i, v in new.items() if i not in found or found[i][1] < v[1]}
+        found.update(new)
+        return new
+    return tier, run
 
 
 def _add(found: dict[int, tuple[str, int]], ids: Iterable[int], how: str) -> None:
