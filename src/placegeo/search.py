@@ -371,6 +371,36 @@ def _attrs_of(records: list[NameRecord], order: list[int]) -> _Attrs:
                   [r.district_code for r in records])
 
 
+def _plan(q: str, extra: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], ...]:
+    """The (key, how) lookups of query key ``q``: whole-name keys, other whole keys (their best names),
+    name prefixes, and the prefixes of pinyin and initials of a query of letters (long ranges, low tiers)."""
+    han = has_han(q)
+    latin = re.sub(r"[^a-z]", "", q) if not han else ""
+    whole = [("e" + q, "exact"), ("f" + q, "former")]  # whole-name keys: lists of a few names
+    gets = list(extra)
+    prefixes = [("e" + q, "prefix"), ("f" + q, "former_prefix")]
+    lower: list[tuple[str, str]] = []
+    if han:
+        pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
+        for variant in _generic_variants(q):  # 经二大街 -> 经二路, 东湖公园 -> 东湖
+            whole += [("e" + variant, "generic"), ("f" + variant, "generic")]
+        pairs = _latins(q) if pure else (_mixed(q),)
+        gets += [("p" + full, "homophone") for full, _ in pairs if full]
+        if len(q) >= 2:  # a homophone typed halfway: 建涉 -> 建设路
+            if pairs[0][0]:
+                prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
+        else:
+            gets.append(("c" + q, "substring"))
+        if not pure and pairs[0][1]:  # mixed: 芙rj, 芙rongjie
+            prefixes.append(("i" + pairs[0][1], "initials"))
+    elif latin:
+        gets += [("p" + latin, "homophone"), ("i" + latin, "initials"), ("n" + latin, "english")]
+        lower += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials_prefix")]  # ysh: yshj after ysh
+        if len(latin) >= 4:
+            prefixes.append(("n" + latin, "english_prefix"))
+    return whole, gets, prefixes, lower
+
+
 class _Searcher:
     """The query logic, over lookups a subclass answers from memory or from the atlas's database.
 
@@ -407,48 +437,33 @@ class _Searcher:
         raise NotImplementedError
 
     # -- querying ---------------------------------------------------------------------------------
-    def _candidates(self, q: str, cap: int, extra: Iterable[tuple[str, str]] = ()) -> tuple[_Found, _Later]:
-        """Record id -> (how it matched, tier score), best tier kept, for a query key ``q`` looked up whole
-        and as a name's prefix; and the lookups of lower tiers (a prefix of pinyin or initials) for
-        :meth:`_rank` to make only if it gets that far (:meth:`_fuzzy` adds more). ``extra``: more
-        (key, how) whole-key lookups."""
-        found: _Found = {}
-        han = has_han(q)
-        latin = re.sub(r"[^a-z]", "", q) if not han else ""
-        whole = [("e" + q, "exact"), ("f" + q, "former")]  # whole-name keys: lists of a few names
-        gets = list(extra)  # other keys: their best `cap` names
-        prefixes = [("e" + q, "prefix"), ("f" + q, "former_prefix")]
-        lower: list[tuple[str, str]] = []  # a query of letters: prefixes of pinyin and initials (long ranges)
-        if han:
-            pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
-            for variant in _generic_variants(q):  # 经二大街 -> 经二路, 东湖公园 -> 东湖
-                whole += [("e" + variant, "generic"), ("f" + variant, "generic")]
-            pairs = _latins(q) if pure else (_mixed(q),)
-            gets += [("p" + full, "homophone") for full, _ in pairs if full]
-            if len(q) >= 2:  # a homophone typed halfway: 建涉 -> 建设路
-                if pairs[0][0]:
-                    prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
-            else:
-                gets.append(("c" + q, "substring"))
-            if not pure and pairs[0][1]:  # mixed: 芙rj, 芙rongjie
-                prefixes.append(("i" + pairs[0][1], "initials"))
-        elif latin:
-            gets += [("p" + latin, "homophone"), ("i" + latin, "initials"), ("n" + latin, "english")]
-            lower += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials_prefix")]  # ysh: yshj after ysh
-            if len(latin) >= 4:
-                prefixes.append(("n" + latin, "english_prefix"))
-        limits = {k: _SCAN_CAP for k, _ in whole} | {k: cap for k, _ in gets}  # one statement for both
+    def _candidates(self, queries: list[tuple[str, list[tuple[str, str]]]], cap: int) -> list[tuple[_Found, _Later]]:
+        """For each query key (with ``extra`` (key, how) whole-key lookups): record id -> (how it matched,
+        tier score), best tier kept, looked up whole and as a name's prefix; and the lookups of lower tiers
+        (a prefix of pinyin or initials) for :meth:`_rank` to make only if it gets that far (:meth:`_fuzzy`
+        adds more). Every query's keys go in the same two statements."""
+        plans = [_plan(q, extra) for q, extra in queries]
+        limits: dict[str, int] = {}  # one statement for every whole-name key and every other key
+        for whole, gets, _, _ in plans:
+            limits |= {k: _SCAN_CAP for k, _ in whole} | {k: cap for k, _ in gets}
         got = self._get_many(list(limits), list(limits.values()))
-        for key, how in [*whole, *gets]:
-            _add(found, got.get(key, ()), how)
-        pre = self._prefix_many(list(dict.fromkeys(k for k, _ in prefixes)), cap)
-        for key, how in prefixes:
-            _add(found, pre.get(key, ()), how)
+        pre = self._prefix_many(list(dict.fromkeys(k for plan in plans for k, _ in plan[2])), cap)
+        out = []
+        for whole, gets, prefixes, lower in plans:
+            found: _Found = {}
+            for key, how in [*whole, *gets]:
+                _add(found, got.get(key, ()), how)
+            for key, how in prefixes:
+                _add(found, pre.get(key, ()), how)
+            out.append((found, [_later(found, max(TIERS[how] for _, how in lower),
+                                       self._prefixes_later(lower, cap))] if lower else []))
+        return out
 
-        def prefixes_later() -> list[tuple[Iterable[int], str]]:
+    def _prefixes_later(self, lower: list[tuple[str, str]], cap: int) -> Callable[[], list[tuple[Iterable[int], str]]]:
+        def lookup() -> list[tuple[Iterable[int], str]]:
             pre = self._prefix_many(list(dict.fromkeys(k for k, _ in lower)), cap)
             return [(pre.get(key, ()), how) for key, how in lower]
-        return found, [_later(found, max(TIERS[how] for _, how in lower), prefixes_later)] if lower else []
+        return lookup
 
     def _fuzzy(self, q: str, cap: int, found: _Found) -> _Later:
         """The lookups of the names holding ``q`` and, when nothing matched as written (for letters: no
@@ -528,11 +543,14 @@ class _Searcher:
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
         rest, scope = self._strip_admin(q)
-        found, later = self._candidates(q, cap, [] if has_han(q) else self._english(text))
+        # an address is looked up as written and without its units at once (it may be a name: 历下区政府)
+        got = self._candidates([(q, [] if has_han(q) else self._english(text)), *([(rest, [])] if scope else [])],
+                               cap)
+        found, later = got[0]
         if any(how in _SURE for how, _ in found.values()):
             scope = ""  # a name that starts with its unit, as written
         if scope:  # an address: read fuzzily only without its units
-            more, more_later = self._candidates(rest, cap)
+            more, more_later = got[1]
             later += [*more_later, *self._fuzzy(rest, cap, more)]
             _merge(found, more)
             q = rest

@@ -104,8 +104,8 @@ def _search(views: list[AtlasView], max_limit: int) -> Response:
         found.append({"type": "Feature", "id": r.id,
                       "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]}
                       if math.isfinite(x) else None,
-                      "properties": {"id": r.id, "name": r.name, "pinyin": to_pinyin(r.name),
-                                     "romanized": romanize(r.name), "layer": r.layer,
+                      "properties": {"id": r.id, "name": r.name, "pinyin": to_pinyin(r.name, known=r.syllables),
+                                     "romanized": romanize(r.name, known=r.syllables), "layer": r.layer,
                                      "layer_title": v.titles.get(r.layer, ""), "category": r.category,
                                      "district_code": r.district_code, "town_code": r.town_code,
                                      "match": h.match, "sample": r.sample, "city": w.city_info()}})
