@@ -543,7 +543,7 @@ class _Searcher:
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         cap = max(200, limit * 20)
         rest, scope = self._strip_admin(q)
-        # an address is looked up as written and without its units at once (it may be a name: 历下区政府)
+        # an address is looked up as written and without its units at once (a name may start with its unit)
         got = self._candidates([(q, [] if has_han(q) else self._english(text)), *([(rest, [])] if scope else [])],
                                cap)
         found, later = got[0]
