@@ -684,7 +684,7 @@ class SearchIndex(_Searcher):
     admin: dict[str, str] = field(default_factory=dict)
     slip_hash: np.ndarray = field(default_factory=lambda: _zeros(0, "int64"))
     slip_ids: np.ndarray = field(default_factory=lambda: _zeros(0, "int32"))
-    # per record, for vectorised filtering and ranking
+    # per record, what ranking and filtering read of a candidate (see _attrs)
     rank: np.ndarray = field(default_factory=lambda: _zeros(0, "float64"))
     py_lengths: np.ndarray = field(default_factory=lambda: _zeros(0, "int16"))
     lonlat: np.ndarray = field(default_factory=lambda: _zeros(0, "float64").reshape(0, 2))
