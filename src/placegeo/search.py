@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
@@ -371,7 +371,14 @@ def _attrs_of(records: list[NameRecord], order: list[int]) -> _Attrs:
                   [r.district_code for r in records])
 
 
-def _plan(q: str, extra: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], ...]:
+class _Plan(NamedTuple):
+    whole: list[tuple[str, str]]  # whole-name keys: lists of a few names
+    gets: list[tuple[str, str]]  # other whole keys: their best `cap` names
+    prefixes: list[tuple[str, str]]  # name prefixes
+    lower: list[tuple[str, str]]  # prefixes of pinyin and initials of a query of letters: long ranges
+
+
+def _plan(q: str, extra: list[tuple[str, str]]) -> _Plan:
     """The (key, how) lookups of query key ``q``: whole-name keys, other whole keys (their best names),
     name prefixes, and the prefixes of pinyin and initials of a query of letters (long ranges, low tiers)."""
     han = has_han(q)
@@ -398,7 +405,7 @@ def _plan(q: str, extra: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], 
         lower += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials_prefix")]  # ysh: yshj after ysh
         if len(latin) >= 4:
             prefixes.append(("n" + latin, "english_prefix"))
-    return whole, gets, prefixes, lower
+    return _Plan(whole, gets, prefixes, lower)
 
 
 class _Searcher:
@@ -447,7 +454,7 @@ class _Searcher:
         for whole, gets, _, _ in plans:
             limits |= {k: _SCAN_CAP for k, _ in whole} | {k: cap for k, _ in gets}
         got = self._get_many(list(limits), list(limits.values()))
-        pre = self._prefix_many(list(dict.fromkeys(k for plan in plans for k, _ in plan[2])), cap)
+        pre = self._prefix_many(list(dict.fromkeys(k for plan in plans for k, _ in plan.prefixes)), cap)
         out = []
         for whole, gets, prefixes, lower in plans:
             found: _Found = {}
@@ -913,12 +920,16 @@ class StoredSearchIndex(_Searcher):
     @property
     def admin(self) -> dict[str, str]:  # type: ignore[override]
         if self._admin is None:
-            self._admin = _admin_keys([_row_record(r) for r in self.tables.layer_records("admin_units")])
+            self._admin = _admin_keys(self._unit_records)
         return self._admin
 
     @cached_property
+    def _unit_records(self) -> list[NameRecord]:
+        return [_row_record(r) for r in self.tables.layer_records("admin_units")]
+
+    @cached_property
     def _han_units(self) -> tuple[dict[str, str], int]:
-        units = _admin_keys([_row_record(r) for r in self.tables.layer_records("admin_units")], pinyin=False)
+        units = _admin_keys(self._unit_records, pinyin=False)
         return units, max(map(len, units), default=0)
 
     def _units(self, q: str) -> tuple[dict[str, str], int]:
