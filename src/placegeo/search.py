@@ -34,6 +34,7 @@ import heapq
 import io
 import json
 import math
+import operator
 import re
 import threading
 import zipfile
@@ -50,6 +51,7 @@ from placegeo.errors import PlacegeoError, SearchError
 from placegeo.generics import class_terms, english_generic, load_generic_classes
 from placegeo.pinyin import has_han, romanize, sign_syllables, to_pinyin
 from placegeo.pinyin import readings as pinyin_readings
+from placegeo.storage.searchdb import RECORD_COLUMNS
 from placegeo.text import normalize
 
 if TYPE_CHECKING:  # GeoPandas, pandas, shapely and NumPy are imported where used: a query needs none of them
@@ -76,6 +78,9 @@ _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术�
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
 _SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
 _FEW = 64  # a list this short is read whole without counting further
+_WHOLE_READ = 16  # a tier of this many names at most is read whole: one read then serves ranking and answer
+_RANKED = ("name_id", "ord", "nkey", "py_len")  # the record columns ranking reads
+_FILTERED = ("layer", "category", "district_code", "lon", "lat")  # and those filters read
 _HAN_RUN = r"[\u3400-\u9fff]"
 _DIGITS = re.compile(rf"(?<={_HAN_RUN})\d+|\d+(?={_HAN_RUN})")
 _NUMERAL_RUN = re.compile("[零〇一二三四五六七八九十百千两]+")
@@ -316,12 +321,13 @@ _MAX_CLOSENESS = 1.6  # what _closeness adds to a tier at most: a lower tier can
 
 
 def _rank_of(r: NameRecord) -> float:
-    return _rank_value(r.layer, r.importance, r.name)
-
-
-def _rank_value(layer: str, importance: float, name: str) -> float:
     """More important layers first, then shorter names."""
-    return (LAYER_WEIGHT.get(layer, 1) + importance) * 100 - len(name)
+    return (LAYER_WEIGHT.get(r.layer, 1) + r.importance) * 100 - len(r.name)
+
+
+def _rank_from(order: int) -> float:
+    """The rank a record's rank order (:func:`_ord`) keeps: what ranking adds, whichever index holds it."""
+    return order / -1000
 
 
 def _keys_of(r: NameRecord) -> tuple[list[str], list[str]]:
@@ -358,6 +364,7 @@ class _Attrs:
     rank: list[float]
     names: list[str]  # search keys
     py_lengths: list[int]
+    # what filters read: empty where the query has no filter (a stored index then reads fewer columns)
     lonlat: list[tuple[float, float]]
     layer: list[str]
     category: list[str]
@@ -366,7 +373,7 @@ class _Attrs:
 
 def _attrs_of(records: list[NameRecord], order: list[int]) -> _Attrs:
     names = [_key(r.name) for r in records]
-    return _Attrs(order, [_rank_of(r) for r in records], names, [min(len(_latin(k)[0]), 999) for k in names],
+    return _Attrs(order, [_rank_from(_ord(r)) for r in records], names, [min(len(_latin(k)[0]), 999) for k in names],
                   [(r.lon, r.lat) for r in records], [r.layer for r in records], [r.category for r in records],
                   [r.district_code for r in records])
 
@@ -425,7 +432,14 @@ class _Searcher:
     def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
         raise NotImplementedError
 
-    def _substring(self, q: str, cap: int) -> list[int]:
+    def _first(self, keys: list[str], limits: list[int], prefixes: list[str], cap: int, counted: list[str]
+               ) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, int]]:
+        """:meth:`_get_many` of ``keys``, :meth:`_prefix_many` of ``prefixes``, and how many names hold each
+        of the ``counted`` keys (up to ``_FEW + 1``; an index that needs no counts gives none)."""
+        return self._get_many(keys, limits), self._prefix_many(prefixes, cap), {}
+
+    def _substring(self, q: str, cap: int, counts: dict[str, int]) -> list[int]:
+        """Names holding every pair of characters of ``q`` (``counts``: of :meth:`_first`)."""
         raise NotImplementedError
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
@@ -433,7 +447,8 @@ class _Searcher:
         one-deletions is a common stem at census scale, and ranking reads every candidate's record."""
         raise NotImplementedError
 
-    def _attrs(self, ids: list[int]) -> _Attrs:
+    def _attrs(self, ids: list[int], filtered: bool = True) -> _Attrs:
+        """What ranking reads of ``ids`` (and what filters read, if ``filtered``)."""
         raise NotImplementedError
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
@@ -444,17 +459,20 @@ class _Searcher:
         raise NotImplementedError
 
     # -- querying ---------------------------------------------------------------------------------
-    def _candidates(self, queries: list[tuple[str, list[tuple[str, str]]]], cap: int) -> list[tuple[_Found, _Later]]:
+    def _candidates(self, queries: list[tuple[str, list[tuple[str, str]]]], cap: int
+                    ) -> tuple[list[tuple[_Found, _Later]], dict[str, int]]:
         """For each query key (with ``extra`` (key, how) whole-key lookups): record id -> (how it matched,
         tier score), best tier kept, looked up whole and as a name's prefix; and the lookups of lower tiers
         (a prefix of pinyin or initials) for :meth:`_rank` to make only if it gets that far (:meth:`_fuzzy`
-        adds more). Every query's keys go in the same two statements."""
+        adds more). Every query's keys go in one statement, with the counts of the pairs of characters of
+        the last query (the one read fuzzily: an address without its units), which :meth:`_substring` reads."""
         plans = [_plan(q, extra) for q, extra in queries]
         limits: dict[str, int] = {}  # one statement for every whole-name key and every other key
         for whole, gets, _, _ in plans:
             limits |= {k: _SCAN_CAP for k, _ in whole} | {k: cap for k, _ in gets}
-        got = self._get_many(list(limits), list(limits.values()))
-        pre = self._prefix_many(list(dict.fromkeys(k for plan in plans for k, _ in plan.prefixes)), cap)
+        got, pre, counts = self._first(list(limits), list(limits.values()),
+                                       list(dict.fromkeys(k for plan in plans for k, _ in plan.prefixes)), cap,
+                                       _bigram_keys(queries[-1][0]))
         out = []
         for whole, gets, prefixes, lower in plans:
             found: _Found = {}
@@ -464,7 +482,7 @@ class _Searcher:
                 _add(found, pre.get(key, ()), how)
             out.append((found, [_later(found, max(TIERS[how] for _, how in lower),
                                        self._prefixes_later(lower, cap))] if lower else []))
-        return out
+        return out, counts
 
     def _prefixes_later(self, lower: list[tuple[str, str]], cap: int) -> Callable[[], list[tuple[Iterable[int], str]]]:
         def lookup() -> list[tuple[Iterable[int], str]]:
@@ -472,13 +490,13 @@ class _Searcher:
             return [(pre.get(key, ()), how) for key, how in lower]
         return lookup
 
-    def _fuzzy(self, q: str, cap: int, found: _Found) -> _Later:
+    def _fuzzy(self, q: str, cap: int, found: _Found, counts: dict[str, int]) -> _Later:
         """The lookups of the names holding ``q`` and, when nothing matched as written (for letters: no
         whole pinyin, initials or English key either), of one-character slips: made by :meth:`_rank` if
         it gets to their tiers, and added to ``found`` (:meth:`_candidates` of ``q``)."""
         han = has_han(q)
         latin = "" if han else re.sub(r"[^a-z]", "", q)
-        later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap), "substring")])] \
+        later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap, counts), "substring")])] \
             if han and len(q) >= 2 else []
         written = _SURE + (("homophone", "initials", "english") if latin else ())
 
@@ -551,18 +569,18 @@ class _Searcher:
         cap = max(200, limit * 20)
         rest, scope = self._strip_admin(q)
         # an address is looked up as written and without its units at once (a name may start with its unit)
-        got = self._candidates([(q, [] if has_han(q) else self._english(text)), *([(rest, [])] if scope else [])],
-                               cap)
+        got, counts = self._candidates([(q, [] if has_han(q) else self._english(text)),
+                                        *([(rest, [])] if scope else [])], cap)
         found, later = got[0]
         if any(how in _SURE for how, _ in found.values()):
             scope = ""  # a name that starts with its unit, as written
         if scope:  # an address: read fuzzily only without its units
             more, more_later = got[1]
-            later += [*more_later, *self._fuzzy(rest, cap, more)]
+            later += [*more_later, *self._fuzzy(rest, cap, more, counts)]
             _merge(found, more)
             q = rest
         else:
-            later += self._fuzzy(q, cap, found)
+            later += self._fuzzy(q, cap, found, counts)
         filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
                    "near": near, "radius_km": radius_km}
         return self._rank(q, found, later, limit, filters)
@@ -570,19 +588,21 @@ class _Searcher:
     def _rank(self, q: str, found: _Found, later: _Later, limit: int, filters: dict[str, Any]) -> list[Hit]:
         """The best ``limit`` of ``found``, reading the candidates' records tier by tier, best first, and
         stopping when no lower tier can reach the answer; the ``later`` lookups are made on reaching
-        their tier, and each name found there keeps its best tier."""
-        runs = set(_NUMERAL_RUN.findall(q))  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
+        their tier, and each name found there keeps its best tier. Tiers too few to fill the answer are
+        read with the next one, in one statement."""
         tier_of = {i: score for i, (_, score) in found.items()}
         by_tier: dict[int, set[int]] = {}
         for i, score in tier_of.items():
             by_tier.setdefault(score, set()).add(i)
         pending = sorted(later, key=lambda lookup: -lookup[0])
         tiers = set(by_tier) | {tier for tier, _ in pending}
-        kept: list[tuple[float, int, int]] = []  # (score, rank order, id)
+        kept: list[tuple[float, int, int]] = []  # (-score, rank order, id): best first as tuples sort
+        waiting: list[tuple[int, list[int]]] = []  # tiers not read yet
+        filtered = any(v is not None and v != "" for v in filters.values())
         while tiers:
             tier = max(tiers)
             tiers.remove(tier)
-            if len(kept) >= limit and tier + _MAX_CLOSENESS <= heapq.nlargest(limit, kept)[-1][0]:
+            if len(kept) >= limit and tier + _MAX_CLOSENESS <= -heapq.nsmallest(limit, kept)[-1][0]:
                 break
             while pending and pending[0][0] >= tier:
                 for i, (how, score) in pending.pop(0)[1]().items():
@@ -594,18 +614,34 @@ class _Searcher:
                         if score < tier:
                             tiers.add(score)
             tier_ids = sorted(by_tier.pop(tier, ()))
-            if not tier_ids:
-                continue
-            at = self._attrs(tier_ids)
-            keep = _filter(at, **filters)
-            for i, name, order, close, ok in zip(tier_ids, at.names, at.order, _closeness(q, at), keep, strict=True):
-                # a former name (四里山 for 英雄山) is matched as written: its numerals are in the alias
-                if ok and (not runs or found[i][0] in ("exact", "former", "former_prefix")
-                           or runs <= set(_NUMERAL_RUN.findall(name))):
-                    kept.append((tier + close, order, i))
-        top = sorted(kept, key=lambda t: (-t[0], t[1], t[2]))[:limit]
+            if tier_ids:
+                waiting.append((tier, tier_ids))
+            if tiers and len(kept) + sum(len(ids) for _, ids in waiting) < limit:
+                continue  # the next tier is reached whatever these score
+            kept += self._scored(q, waiting, found, filters if filtered else None)
+            waiting = []
+        kept += self._scored(q, waiting, found, filters if filtered else None)
+        top = heapq.nsmallest(limit, kept)
         records = dict(zip((i for _, _, i in top), self._records_of([i for _, _, i in top]), strict=True))
-        return [Hit(records[i], found[i][0], score) for score, _, i in top]
+        return [Hit(records[i], found[i][0], -score) for score, _, i in top]
+
+    def _scored(self, q: str, tiers: list[tuple[int, list[int]]], found: _Found, filters: dict[str, Any] | None
+                ) -> list[tuple[float, int, int]]:
+        """``(-score, rank order, id)`` of the names of ``tiers`` (tier, ids) that pass ``filters``, their
+        records read in one statement."""
+        ids = [i for _, tier_ids in tiers for i in tier_ids]
+        if not ids:
+            return []
+        at = self._attrs(ids, filters is not None)
+        keep = _filter(at, **filters) if filters is not None else [True] * len(ids)
+        runs = set(_NUMERAL_RUN.findall(q))  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
+        if runs:  # a former name (四里山 for 英雄山) is matched as written: its numerals are in the alias
+            keep = [ok and (found[i][0] in ("exact", "former", "former_prefix")
+                            or runs <= set(_NUMERAL_RUN.findall(name)))
+                    for i, name, ok in zip(ids, at.names, keep, strict=True)]
+        score = [tier for tier, tier_ids in tiers for _ in tier_ids]
+        return [(-(tier + close), order, i)
+                for i, tier, order, close, ok in zip(ids, score, at.order, _closeness(q, at), keep, strict=True) if ok]
 
     def search(self, text: str, **kwargs) -> gpd.GeoDataFrame:
         """Like :meth:`query`, as a GeoDataFrame (EPSG:4490) with id, name, pinyin, romanised name,
@@ -656,7 +692,8 @@ def _closeness(q: str, at: _Attrs) -> list[float]:
         out = []
         for name, rank in zip(at.names, at.rank, strict=True):
             a = float(min(len(name), 16))
-            same = sum(x == y for x, y in zip(head, name, strict=False)) / n  # a shorter name: no more
+            # characters in place (a shorter name: no more); a name starting with the query has them all
+            same = (len(head) if name.startswith(head) else sum(map(operator.eq, head, name))) / n
             out.append(same + 0.5 * (min(a, b) / max(a, b, 1.0)) + rank / 1e4)
         return out
     b = float(len(re.sub("[^a-z]", "", q)) or 1)
@@ -710,7 +747,7 @@ class SearchIndex(_Searcher):
         import numpy as np
 
         recs = _with_english(records)
-        rank = np.array([_rank_of(r) for r in recs], dtype="float64")
+        rank = np.array([_rank_from(_ord(r)) for r in recs], dtype="float64")
         order = np.argsort(-rank, kind="stable")  # ids best first: every id list is in rank order
         idx = cls(records=[recs[i] for i in order], rank=rank[order])
         tables = {v: k for k, v in _KINDS.items()}
@@ -844,7 +881,7 @@ class SearchIndex(_Searcher):
     def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
         return {k: self._table(k).prefix(k[1:], cap).tolist() for k in keys}
 
-    def _substring(self, q: str, cap: int) -> list[int]:
+    def _substring(self, q: str, cap: int, counts: dict[str, int]) -> list[int]:
         """Names holding every bigram of ``q``: lists intersected rarest first, reading each by binary search."""
         import numpy as np
 
@@ -868,7 +905,7 @@ class SearchIndex(_Searcher):
         return np.unique(np.concatenate([self.slip_ids[a:min(b, a + cap)]  # ids are in rank order
                                          for a, b in zip(lo, hi, strict=True)]))[:cap].tolist()
 
-    def _attrs(self, ids: list[int]) -> _Attrs:
+    def _attrs(self, ids: list[int], filtered: bool = True) -> _Attrs:
         return _Attrs(ids, self.rank[ids].tolist(), [_key(self.records[i].name) for i in ids],
                       self.py_lengths[ids].tolist(), [(x, y) for x, y in self.lonlat[ids].tolist()],
                       [self.layer_of[i] for i in ids], [self.category_of[i] for i in ids],
@@ -969,16 +1006,28 @@ class StoredSearchIndex(_Searcher):
             got[k].append(i)
         return got
 
-    def _substring(self, q: str, cap: int) -> list[int]:
-        keys = list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1)))
+    def _first(self, keys: list[str], limits: list[int], prefixes: list[str], cap: int, counted: list[str]
+               ) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, int]]:
+        got: dict[str, list[int]] = {k: [] for k in keys}
+        pre: dict[str, list[int]] = {k: [] for k in prefixes}
+        found = self.tables.lookups(keys, limits, prefixes, _SCAN_CAP, cap, counted, _FEW + 1)
+        for k, _, i in found.postings:
+            got[k].append(i)
+        for k, _, i in found.prefix:  # in rank order
+            pre[k].append(i)
+        return got, pre, found.counts
+
+    def _substring(self, q: str, cap: int, counts: dict[str, int]) -> list[int]:
+        keys = _bigram_keys(q)
         if len(keys) == 1:
             return self._get_many(keys, cap)[keys[0]]
-        counts = self.tables.counts(keys, _FEW + 1)  # most queries hold a rare pair: read no more than that
-        if min(counts) > _FEW:
-            counts = self.tables.counts(keys, _SCAN_CAP + 1)
-        if min(counts) == 0:
+        known = [counts.get(k) for k in keys]  # most queries hold a rare pair: no more than _FEW + 1 counted
+        sizes = self.tables.counts(keys, _FEW + 1) if None in known else [n or 0 for n in known]
+        if min(sizes) > _FEW:
+            sizes = self.tables.counts(keys, _SCAN_CAP + 1)
+        if min(sizes) == 0:
             return []
-        rarest = [k for _, k in sorted(zip(counts, keys, strict=True), key=lambda p: p[0])]
+        rarest = [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
         return [i for _, i in self.tables.all_of(rarest, _SCAN_CAP, cap)]
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
@@ -992,21 +1041,34 @@ class StoredSearchIndex(_Searcher):
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         return {int(r[0]): r for r in self.tables.records(ids)}
 
-    def _attrs(self, ids: list[int]) -> _Attrs:
-        """Read from the record rows as stored, without making a record of each (ranking reads hundreds);
-        the rows are kept for :meth:`_records_of` of the same query (thread by thread)."""
-        got = self._rows(ids)
-        self._local.__dict__.setdefault("rows", {}).update(got)
+    def _attrs(self, ids: list[int], filtered: bool = True) -> _Attrs:
+        """Read from the record rows as stored, without making a record of each (ranking reads hundreds).
+        A tier of a few names is read whole and its rows kept for :meth:`_records_of` of the same query
+        (thread by thread); of a longer one, only the columns ranking reads (each costs about as much as
+        finding the row), and the answer's rows are read once it is known."""
+        if len(ids) <= _WHOLE_READ:
+            columns: tuple[str, ...] = RECORD_COLUMNS
+            got = self._rows(ids)
+            self._local.__dict__.setdefault("rows", {}).update(got)
+        else:
+            columns = _RANKED + (_FILTERED if filtered else ())
+            got = {int(r[0]): r for r in self.tables.records(ids, columns)}
         rows = [got[i] for i in ids]
-        nan = float("nan")
-        return _Attrs([r[13] for r in rows], [_rank_value(r[1], r[11] or 0.0, r[3]) for r in rows],
-                      [r[14] for r in rows], [r[15] for r in rows],
-                      [(nan if r[8] is None else r[8], nan if r[9] is None else r[9]) for r in rows],
-                      [r[1] for r in rows], [r[5] or "" for r in rows], [r[6] or "" for r in rows])
+        col = {c: j for j, c in enumerate(columns)}
+        order = [r[col["ord"]] for r in rows]
+        names, lengths = [r[col["nkey"]] for r in rows], [r[col["py_len"]] for r in rows]
+        if not filtered:
+            return _Attrs(order, [_rank_from(o) for o in order], names, lengths, [], [], [], [])
+        lon, lat, nan = col["lon"], col["lat"], float("nan")
+        return _Attrs(order, [_rank_from(o) for o in order], names, lengths,
+                      [(nan if r[lon] is None else r[lon], nan if r[lat] is None else r[lat]) for r in rows],
+                      [r[col["layer"]] for r in rows], [r[col["category"]] or "" for r in rows],
+                      [r[col["district_code"]] or "" for r in rows])
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
         kept = self._local.__dict__.get("rows", {})
-        rows = kept if all(i in kept for i in ids) else self._rows(ids)
+        missing = [i for i in ids if i not in kept]
+        rows = {**kept, **self._rows(missing)} if missing else kept
         return [_row_record(rows[i]) for i in ids]
 
     def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
@@ -1041,6 +1103,11 @@ def _later(found: _Found, tier: int, lookup: Callable[[], list[tuple[Iterable[in
         found.update(new)
         return new
     return tier, run
+
+
+def _bigram_keys(q: str) -> list[str]:
+    """The keys of the pairs of characters of a query of two or more characters (none for letters)."""
+    return list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1))) if len(q) >= 2 and has_han(q) else []
 
 
 def _add(found: dict[int, tuple[str, int]], ids: Iterable[int], how: str) -> None:

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["RECORD_COLUMNS", "PgSearchTables", "SqliteSearchTables", "open_reader"]
 
@@ -178,28 +178,28 @@ class SqliteSearchTables:
 
     def postings(self, keys: Sequence[str], limit: int | Sequence[int]) -> list[tuple[str, int, int]]:
         """The first ``limit`` rows ``(k, ord, name_id)`` of each key (``limit[j]`` of ``keys[j]``), best first."""
-        if not keys:
-            return []
-        one = "SELECT * FROM (SELECT k, ord, name_id FROM placegeo_search_postings WHERE k = ? ORDER BY ord, " \
-              "name_id LIMIT ?)"
-        return self._rows(" UNION ALL ".join([one] * len(keys)),
-                          [v for k, n in zip(keys, _limits(limit, keys), strict=True) for v in (k, n)])
+        return [r[1:] for r in self._union([_sqlite_postings(keys, limit)])]
 
     def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
         """Of the first ``scan`` rows of the keys starting with each prefix (in key order), the best ``limit``
         names ``(prefix, ord, name_id)``."""
-        if not prefixes:
-            return []
-        one = "SELECT * FROM (SELECT ?, min(ord) AS o, name_id FROM (SELECT ord, name_id FROM " \
-              "placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?) GROUP BY name_id ORDER BY o, name_id LIMIT ?)"
-        return self._rows(" UNION ALL ".join([one] * len(prefixes)),
-                          [v for p in prefixes for v in (p, p, p + _TOP, scan, limit)])
+        return [r[1:] for r in self._union([_sqlite_prefix(prefixes, scan, limit)])]
 
     def counts(self, keys: Sequence[str], upto: int) -> list[int]:
         """How many rows each key has, counting at most ``upto``."""
-        one = "SELECT count(*) FROM (SELECT 1 FROM placegeo_search_postings WHERE k = ? LIMIT ?)"
-        return [int(r[0]) for r in self._rows(" UNION ALL ".join([one] * len(keys)),
-                                              [v for k in keys for v in (k, upto)])] if keys else []
+        return [int(r[2]) for r in self._union([_sqlite_counts(keys, upto)])]
+
+    def lookups(self, keys: Sequence[str], limit: int | Sequence[int], prefixes: Sequence[str], scan: int,
+                prefix_limit: int, counted: Sequence[str], upto: int) -> Lookups:
+        """:meth:`postings`, :meth:`prefix` and :meth:`counts` in one statement (each costs a round
+        through SQLite and Python, about as much as reading a few dozen rows)."""
+        return _split(self._union([_sqlite_postings(keys, limit), _sqlite_prefix(prefixes, scan, prefix_limit),
+                                   _sqlite_counts(counted, upto)]))
+
+    def _union(self, parts: list[tuple[list[str], list[Any]]]) -> list[tuple]:
+        """The rows of every part's selects, in order, each led by its part's tag."""
+        selects = [one for ones, _ in parts for one in ones]
+        return self._rows(" UNION ALL ".join(selects), [v for _, params in parts for v in params]) if selects else []
 
     def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
         """``(ord, name_id)`` among the first ``scan`` of ``keys[0]`` that every other key also has, best first."""
@@ -217,14 +217,15 @@ class SqliteSearchTables:
               "LIMIT ?)"
         return self._rows(" UNION ALL ".join([one] * len(hashes)), [v for h in hashes for v in (h, limit)])
 
-    def records(self, ids: Sequence[int]) -> list[tuple]:
-        """The record rows (:data:`RECORD_COLUMNS`) of ``ids``, in no particular order."""
+    def records(self, ids: Sequence[int], columns: Sequence[str] = RECORD_COLUMNS) -> list[tuple]:
+        """The record rows of ``ids``, in no particular order: their ``columns`` (of :data:`RECORD_COLUMNS`,
+        in that order; ranking reads a few, as each column read costs about as much as finding the row)."""
         out: list[tuple] = []
-        ids = list(ids)
+        ids, wanted = list(ids), _columns(columns)
         for j in range(0, len(ids), 900):
             chunk = ids[j:j + 900]
-            out += self._rows(f"SELECT * FROM placegeo_search_records WHERE name_id IN ({', '.join('?' * len(chunk))})",
-                              chunk)
+            out += self._rows(f"SELECT {wanted} FROM placegeo_search_records WHERE name_id IN "
+                              f"({', '.join('?' * len(chunk))})", chunk)
         return out
 
     def layer_records(self, layer: str | None = None, *, write: bool = False, query: str = "") -> list[tuple]:
@@ -314,26 +315,25 @@ class PgSearchTables:
         return sorted(r[0] for r in self._rows("SELECT name FROM {layers_info}"))
 
     def postings(self, keys: Sequence[str], limit: int | Sequence[int]) -> list[tuple[str, int, int]]:
-        if not keys:
-            return []
-        return self._rows("SELECT q.key, p.ord, p.name_id FROM unnest(%s::text[], %s::int[]) AS q(key, n) CROSS JOIN "
-                          "LATERAL (SELECT ord, name_id FROM {postings} WHERE k = q.key ORDER BY ord, name_id "
-                          "LIMIT q.n) p", (list(keys), _limits(limit, keys)))
+        return self._union([_pg_postings(keys, limit)])
 
     def prefix(self, prefixes: Sequence[str], scan: int, limit: int) -> list[tuple[str, int, int]]:
-        if not prefixes:
-            return []
-        return self._rows("SELECT q.key, p.o, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL "
-                          "(SELECT min(ord) AS o, name_id FROM (SELECT ord, name_id FROM {postings} WHERE k >= q.key "
-                          "AND k < q.key || %s ORDER BY k, ord, name_id LIMIT %s) r GROUP BY name_id "
-                          "ORDER BY o, name_id LIMIT %s) p", (list(prefixes), _TOP, scan, limit))
+        return self._union([_pg_prefix(prefixes, scan, limit)])
 
     def counts(self, keys: Sequence[str], upto: int) -> list[int]:
-        if not keys:
-            return []
-        rows = self._rows("SELECT q.i, (SELECT count(*) FROM (SELECT 1 FROM {postings} WHERE k = q.key LIMIT %s) c) "
-                          "FROM unnest(%s::text[]) WITH ORDINALITY AS q(key, i) ORDER BY q.i", (upto, list(keys)))
-        return [int(r[1]) for r in rows]
+        counted = {r[0]: int(r[1]) for r in self._union([_pg_counts(keys, upto)])}
+        return [counted[k] for k in keys]
+
+    def lookups(self, keys: Sequence[str], limit: int | Sequence[int], prefixes: Sequence[str], scan: int,
+                prefix_limit: int, counted: Sequence[str], upto: int) -> Lookups:
+        return _split(self._union([_pg_postings(keys, limit), _pg_prefix(prefixes, scan, prefix_limit),
+                                   _pg_counts(counted, upto)], tagged=True))
+
+    def _union(self, parts: list[tuple[str, list[Any]]], *, tagged: bool = False) -> list[tuple]:
+        selects = [(f"SELECT {tag}, t{tag}.* FROM ({one}) t{tag}" if tagged else one)
+                   for tag, (one, _) in enumerate(parts) if one]
+        params = [v for one, p in parts if one for v in p]
+        return self._rows(" UNION ALL ".join(selects), params) if selects else []
 
     def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
         exists = "".join(" AND EXISTS (SELECT 1 FROM {postings} q WHERE q.k = %s AND q.ord = p.ord AND "
@@ -349,10 +349,11 @@ class PgSearchTables:
                           "(SELECT ord, name_id FROM {slips} WHERE h = q.h ORDER BY ord, name_id LIMIT %s) p",
                           (list(hashes), limit))
 
-    def records(self, ids: Sequence[int]) -> list[tuple]:
+    def records(self, ids: Sequence[int], columns: Sequence[str] = RECORD_COLUMNS) -> list[tuple]:
         if not len(ids):
             return []
-        return self._rows("SELECT * FROM {records} WHERE name_id = ANY(%s)", ([int(i) for i in ids],))
+        return self._rows(f"SELECT {_columns(columns)} FROM {{records}} WHERE name_id = ANY(%s)",
+                          ([int(i) for i in ids],))
 
     def layer_records(self, layer: str | None = None, *, write: bool = False) -> list[tuple]:
         if layer:
@@ -361,6 +362,69 @@ class PgSearchTables:
 
     def near(self, lat: float, dlat: float) -> list[tuple]:
         return self._rows("SELECT * FROM {records} WHERE lat BETWEEN %s AND %s", (lat - dlat, lat + dlat))
+
+
+def _columns(columns: Sequence[str]) -> str:
+    """``columns`` as a select list, each checked against :data:`RECORD_COLUMNS` (no other text reaches SQL)."""
+    unknown = [c for c in columns if c not in RECORD_COLUMNS]
+    if unknown or not columns:
+        raise ValueError(f"record columns {unknown or '(none)'} are not among {RECORD_COLUMNS}")
+    return "*" if tuple(columns) == RECORD_COLUMNS else ", ".join(columns)
+
+
+class Lookups(NamedTuple):
+    """What :meth:`SqliteSearchTables.lookups` reads: posting rows, prefix rows, and key -> rows counted."""
+
+    postings: list[tuple[str, int, int]]
+    prefix: list[tuple[str, int, int]]
+    counts: dict[str, int]
+
+
+def _split(rows: list[tuple]) -> Lookups:
+    out = Lookups([], [], {})
+    for tag, key, a, b in rows:
+        if tag == 2:
+            out.counts[key] = int(a)
+        else:
+            (out.postings if tag == 0 else out.prefix).append((key, a, b))
+    return out
+
+
+# Each part of a lookup: one select per key, its rows tagged with the part (as :func:`_split` reads them;
+# a tag inside the select costs nothing, a select around it does)
+def _sqlite_postings(keys: Sequence[str], limit: int | Sequence[int]) -> tuple[list[str], list[Any]]:
+    one = "SELECT * FROM (SELECT 0, k, ord, name_id FROM placegeo_search_postings WHERE k = ? ORDER BY ord, " \
+          "name_id LIMIT ?)"
+    return [one] * len(keys), [v for k, n in zip(keys, _limits(limit, keys), strict=True) for v in (k, n)]
+
+
+def _sqlite_prefix(prefixes: Sequence[str], scan: int, limit: int) -> tuple[list[str], list[Any]]:
+    one = "SELECT * FROM (SELECT 1, ?, min(ord) AS o, name_id FROM (SELECT ord, name_id FROM " \
+          "placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?) GROUP BY name_id ORDER BY o, name_id LIMIT ?)"
+    return [one] * len(prefixes), [v for p in prefixes for v in (p, p, p + _TOP, scan, limit)]
+
+
+def _sqlite_counts(keys: Sequence[str], upto: int) -> tuple[list[str], list[Any]]:
+    one = "SELECT 2, ?, count(*), 0 FROM (SELECT 1 FROM placegeo_search_postings WHERE k = ? LIMIT ?)"
+    return [one] * len(keys), [v for k in keys for v in (k, k, upto)]
+
+
+def _pg_postings(keys: Sequence[str], limit: int | Sequence[int]) -> tuple[str, list[Any]]:
+    return ("SELECT q.key, p.ord, p.name_id FROM unnest(%s::text[], %s::int[]) AS q(key, n) CROSS JOIN LATERAL "
+            "(SELECT ord, name_id FROM {postings} WHERE k = q.key ORDER BY ord, name_id LIMIT q.n) p" if keys else "",
+            [list(keys), _limits(limit, keys)])
+
+
+def _pg_prefix(prefixes: Sequence[str], scan: int, limit: int) -> tuple[str, list[Any]]:
+    return ("SELECT q.key, p.o, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL (SELECT min(ord) AS o, "
+            "name_id FROM (SELECT ord, name_id FROM {postings} WHERE k >= q.key AND k < q.key || %s ORDER BY k, ord, "
+            "name_id LIMIT %s) r GROUP BY name_id ORDER BY o, name_id LIMIT %s) p" if prefixes else "",
+            [list(prefixes), _TOP, scan, limit])
+
+
+def _pg_counts(keys: Sequence[str], upto: int) -> tuple[str, list[Any]]:
+    return ("SELECT q.key, (SELECT count(*) FROM (SELECT 1 FROM {postings} WHERE k = q.key LIMIT %s) c), 0::bigint "
+            "FROM unnest(%s::text[]) AS q(key)" if keys else "", [upto, list(keys)])
 
 
 def _limits(limit: int | Sequence[int], keys: Sequence[str]) -> list[int]:
