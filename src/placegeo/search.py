@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import yaml
 
 from placegeo.errors import PlacegeoError, SearchError
-from placegeo.generics import class_terms, english_generic, load_generic_classes
+from placegeo.generics import english_generic, load_generic_classes
 from placegeo.pinyin import has_han, romanize, sign_syllables, to_pinyin
 from placegeo.pinyin import readings as pinyin_readings
 from placegeo.storage.searchdb import RECORD_COLUMNS
@@ -64,7 +64,7 @@ __all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchInde
            "reverse_lookup"]
 
 #: Format of the saved index; an index saved in another format is refused with a request to rebuild it.
-INDEX_VERSION = 10
+INDEX_VERSION = 11
 LAYER_WEIGHT = {"traditional_place_names": 5, "admin_units": 4, "admin_codes": 2, "elderly_facilities": 3,
                 "cemeteries": 2, "relief_points": 2, "place_names": 3}
 TIERS = {"exact": 100, "former": 95, "english": 94, "generic": 90, "prefix": 80, "english_prefix": 78,
@@ -212,6 +212,12 @@ def _english_names() -> dict[str, str]:
 
 
 @cache
+def _ending_classes() -> dict[str, str]:
+    """Each member of a generic class -> its class."""
+    return {t: c for c, terms in load_generic_classes().items() for t in terms}
+
+
+@cache
 def _generic_endings() -> tuple[str, ...]:
     """Every member of a generic class, longest first (the longest ending of a query is swapped)."""
     return tuple(sorted({t for c in load_generic_classes().values() for t in c}, key=len, reverse=True))
@@ -316,7 +322,8 @@ class KeyTable:
 
 _Found = dict[int, tuple[str, int]]  # record id -> (how it matched, tier score)
 _Later = list[tuple[int, Callable[[], _Found]]]  # (tier, lookup made on reaching it)
-_KINDS = {"exact": "e", "former": "f", "pinyin": "p", "initials": "i", "english": "n", "bigrams": "b", "chars": "c"}
+_KINDS = {"exact": "e", "former": "f", "pinyin": "p", "initials": "i", "english": "n", "bigrams": "b", "chars": "c",
+          "generic": "g"}
 _MAX_CLOSENESS = 1.6  # what _closeness adds to a tier at most: a lower tier cannot overtake by more
 
 
@@ -338,7 +345,8 @@ def _keys_of(r: NameRecord) -> tuple[list[str], list[str]]:
     if short != r.name and len(short) >= 2:
         keys.add(_key(short))
     aliases = {_key(a) for a in r.aliases} - keys
-    out = [*("e" + k for k in sorted(keys)), *("f" + k for k in sorted(aliases))]
+    out = [*("e" + k for k in sorted(keys)), *("f" + k for k in sorted(aliases)),
+           *(g for k in sorted(keys | aliases) for g in _generic_keys(k))]
     if r.name_en:
         out.append("n" + _en_key(r.name_en))
     slips: set[str] = set()
@@ -396,8 +404,7 @@ def _plan(q: str, extra: list[tuple[str, str]]) -> _Plan:
     lower: list[tuple[str, str]] = []
     if han:
         pure = re.fullmatch(r"[\u3400-\u9fff]+", q) is not None
-        for variant in _generic_variants(q):  # 经二大街 -> 经二路, 东湖公园 -> 东湖
-            whole += [("e" + variant, "generic"), ("f" + variant, "generic")]
+        whole += [(k, "generic") for k in _generic_lookups(q)]  # 经二大街 -> 经二路, 东湖公园 -> 东湖
         pairs = _latins(q) if pure else (_mixed(q),)
         gets += [("p" + full, "homophone") for full, _ in pairs if full]
         if len(q) >= 2:  # a homophone typed halfway: 建涉 -> 建设路
@@ -719,6 +726,7 @@ class SearchIndex(_Searcher):
     records: list[NameRecord]
     exact: KeyTable = field(default_factory=KeyTable)
     former: KeyTable = field(default_factory=KeyTable)
+    generic: KeyTable = field(default_factory=KeyTable)
     pinyin: KeyTable = field(default_factory=KeyTable)
     initials: KeyTable = field(default_factory=KeyTable)
     english: KeyTable = field(default_factory=KeyTable)
@@ -737,7 +745,7 @@ class SearchIndex(_Searcher):
     district_of: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
-    _TABLES = ("exact", "former", "pinyin", "initials", "english", "bigrams", "chars")
+    _TABLES = ("exact", "former", "generic", "pinyin", "initials", "english", "bigrams", "chars")
     _ARRAYS = ("slip_hash", "slip_ids", "rank", "py_lengths", "lonlat")
 
     # -- building ---------------------------------------------------------------------------------
@@ -1124,13 +1132,21 @@ def _merge(found: dict[int, tuple[str, int]], more: dict[int, tuple[str, int]]) 
             found[i] = v
 
 
-def _generic_variants(q: str) -> list[str]:
-    """The query with its generic ending swapped for each other member of its class, and without it."""
+def _generic_keys(key: str) -> list[str]:
+    """The generic keys of a name's key: its proper name with the class of each generic ending it has
+    (经二大街: 经二 and road, 经二大 and road), so that one lookup finds every variant of a query's ending."""
+    return ["g" + key[:-len(t)] + "\x1f" + c for t, c in _ending_classes().items()
+            if len(key) > len(t) and key.endswith(t)]
+
+
+def _generic_lookups(q: str) -> list[str]:
+    """The keys of the names that are ``q`` with its generic ending swapped for another of its class
+    (its generic key), or without it (经二 for 经二路)."""
     end = next((t for t in _generic_endings() if q.endswith(t) and len(q) > len(t)), "")
     if not end:
         return []
     proper = q[: -len(end)]
-    return [proper + t for t in sorted(class_terms(end) - {end})] + ([proper] if len(proper) >= 2 else [])
+    return ["g" + proper + "\x1f" + _ending_classes()[end]] + (["e" + proper, "f" + proper] if len(proper) >= 2 else [])
 
 
 def _admin_keys(records: list[NameRecord], *, pinyin: bool = True) -> dict[str, str]:
