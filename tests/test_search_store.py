@@ -89,6 +89,29 @@ def test_the_index_answers_as_the_one_built_in_memory(demo_atlas):
     assert _ids(stored) == _ids(SearchIndex.from_atlas(demo_atlas))
 
 
+def _slips_of(names: list[str]) -> list[str]:
+    """One character of each name replaced (曲水亭街 -> 曲曌亭街), and the pinyin of some with a letter dropped."""
+    out = []
+    for n, name in enumerate(names):
+        j = n % (len(name) - 1) + 1
+        out.append(name[:j] + "曌" + name[j + 1:])
+    return [*out, "baotuqun", "qushuitinjie", "furngjie", "daminhu"]
+
+
+def test_the_store_ranks_slips_as_ranking_in_memory_does(demo_atlas, monkeypatch):
+    """A store ranks the lowest tier (slips) itself and reads only the best: the same names, matches and
+    scores, to the last bit, as ranking every candidate in memory."""
+    stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
+    names = sorted({r.name for r in memory.records if len(r.name) >= 3})[::7][:60]
+    calls = []
+    best_slips = stored.tables.best_slips
+    monkeypatch.setattr(stored.tables, "best_slips", lambda *a: calls.append(a) or best_slips(*a))
+    for q in _slips_of(names):
+        assert [(h.record.id, h.match, h.score) for h in stored.query(q)] == \
+            [(h.record.id, h.match, h.score) for h in memory.query(q)], q
+    assert len(calls) > 40 and any(len(c[0]) > 3 for c in calls)  # the store ranked them, many keys each
+
+
 _CHILD = """
 import json, sys
 from placegeo.atlas import Atlas

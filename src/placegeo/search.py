@@ -51,7 +51,7 @@ from placegeo.errors import PlacegeoError, SearchError
 from placegeo.generics import english_generic, load_generic_classes
 from placegeo.pinyin import has_han, romanize, sign_syllables, to_pinyin
 from placegeo.pinyin import readings as pinyin_readings
-from placegeo.storage.searchdb import RECORD_COLUMNS
+from placegeo.storage.searchdb import RECORD_COLUMNS, Closeness
 from placegeo.text import normalize
 
 if TYPE_CHECKING:  # GeoPandas, pandas, shapely and NumPy are imported where used: a query needs none of them
@@ -454,6 +454,11 @@ class _Searcher:
         one-deletions is a common stem at census scale, and ranking reads every candidate's record."""
         raise NotImplementedError
 
+    def _best_slips(self, keys: list[str], cap: int, ranked: _Found, score: Closeness, k: int) -> list[int]:
+        """Of :meth:`_slip_ids` less the ``ranked`` names, at least the best ``k`` by ``score`` (a stored
+        index ranks them where they are and reads only those)."""
+        return self._slip_ids(keys, cap)
+
     def _attrs(self, ids: list[int], filtered: bool = True) -> _Attrs:
         """What ranking reads of ``ids`` (and what filters read, if ``filtered``)."""
         raise NotImplementedError
@@ -497,10 +502,11 @@ class _Searcher:
             return [(pre.get(key, ()), how) for key, how in lower]
         return lookup
 
-    def _fuzzy(self, q: str, cap: int, found: _Found, counts: dict[str, int]) -> _Later:
+    def _fuzzy(self, q: str, cap: int, found: _Found, counts: dict[str, int], best: int, ranked: _Found) -> _Later:
         """The lookups of the names holding ``q`` and, when nothing matched as written (for letters: no
         whole pinyin, initials or English key either), of one-character slips: made by :meth:`_rank` if
-        it gets to their tiers, and added to ``found`` (:meth:`_candidates` of ``q``)."""
+        it gets to their tiers, and added to ``found`` (:meth:`_candidates` of ``q``). ``best``: how many
+        slips ranking can use (0: it must see them all, to filter them), ``ranked``: names it holds."""
         han = has_han(q)
         latin = "" if han else re.sub(r"[^a-z]", "", q)
         later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap, counts), "substring")])] \
@@ -513,6 +519,9 @@ class _Searcher:
             keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
             if latin and 3 <= len(latin) <= 40:
                 keys += ["#" + k for k in (latin, *_deletions(latin))]
+            if best:
+                return [(self._best_slips(keys, cap, ranked, Closeness(TIERS["slip"], *_closeness_key(q)), best),
+                         "slip")]
             return [(self._slip_ids(keys, cap), "slip")]
         return [*later, _later(found, TIERS["slip"], slips)]
 
@@ -581,15 +590,17 @@ class _Searcher:
         found, later = got[0]
         if any(how in _SURE for how, _ in found.values()):
             scope = ""  # a name that starts with its unit, as written
+        filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
+                   "near": near, "radius_km": radius_km}
+        # ranking can take only the best slips when it drops none of them (no filter, no numerals to match)
+        best = 0 if any(v is not None and v != "" for v in filters.values()) or _NUMERAL_RUN.search(rest) else limit
         if scope:  # an address: read fuzzily only without its units
             more, more_later = got[1]
-            later += [*more_later, *self._fuzzy(rest, cap, more, counts)]
+            later += [*more_later, *self._fuzzy(rest, cap, more, counts, best, found)]
             _merge(found, more)
             q = rest
         else:
-            later += self._fuzzy(q, cap, found, counts)
-        filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
-                   "near": near, "radius_km": radius_km}
+            later += self._fuzzy(q, cap, found, counts, best, found)
         return self._rank(q, found, later, limit, filters)
 
     def _rank(self, q: str, found: _Found, later: _Later, limit: int, filters: dict[str, Any]) -> list[Hit]:
@@ -689,13 +700,22 @@ def _filter(at: _Attrs, *, layer, category, district, scope, bbox, near, radius_
     return keep
 
 
+def _closeness_key(q: str) -> tuple[str, float]:
+    """What :func:`_closeness` compares names with: the first 16 characters of a query of characters ('' for
+    letters), and the query's length in like units."""
+    if has_han(q):
+        head = q[:16]
+        return head, float(len(head))
+    return "", float(len(re.sub("[^a-z]", "", q)) or 1)
+
+
 def _closeness(q: str, at: _Attrs) -> list[float]:
     """Within a tier: the name sharing most characters with the query in place (a typo keeps all but one),
     of the closest length in like units (characters, or pinyin letters for a pinyin query), then the more
-    important and shorter name."""
-    if has_han(q):
-        head = q[:16]
-        b, n = float(len(head)), max(len(head), 1)
+    important and shorter name (a stored index may rank in SQL: :class:`~placegeo.storage.searchdb.Closeness`)."""
+    head, b = _closeness_key(q)
+    if head:
+        n = max(len(head), 1)
         out = []
         for name, rank in zip(at.names, at.rank, strict=True):
             a = float(min(len(name), 16))
@@ -703,7 +723,6 @@ def _closeness(q: str, at: _Attrs) -> list[float]:
             same = (len(head) if name.startswith(head) else sum(map(operator.eq, head, name))) / n
             out.append(same + 0.5 * (min(a, b) / max(a, b, 1.0)) + rank / 1e4)
         return out
-    b = float(len(re.sub("[^a-z]", "", q)) or 1)
     return [0.0 + 0.5 * (min(a, b) / max(a, b, 1.0)) + rank / 1e4
             for a, rank in zip(map(float, at.py_lengths), at.rank, strict=True)]
 
@@ -1046,6 +1065,13 @@ class StoredSearchIndex(_Searcher):
             best[i] = min(order, best.get(i, order))
         return [i for _, i in sorted((o, i) for i, o in best.items())[:cap]]
 
+    def _best_slips(self, keys: list[str], cap: int, ranked: _Found, score: Closeness, k: int) -> list[int]:
+        if not keys:
+            return []
+        got = {int(r[0]): r for r in self.tables.best_slips(_digests(keys), cap, list(ranked), score, k)}
+        self._local.__dict__.setdefault("rows", {}).update(got)
+        return list(got)
+
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         return {int(r[0]): r for r in self.tables.records(ids)}
 
@@ -1054,10 +1080,14 @@ class StoredSearchIndex(_Searcher):
         A tier of a few names is read whole and its rows kept for :meth:`_records_of` of the same query
         (thread by thread); of a longer one, only the columns ranking reads (each costs about as much as
         finding the row), and the answer's rows are read once it is known."""
-        if len(ids) <= _WHOLE_READ:
+        kept = self._local.__dict__.setdefault("rows", {})
+        if all(i in kept for i in ids):  # read whole already (the best slips)
             columns: tuple[str, ...] = RECORD_COLUMNS
+            got = kept
+        elif len(ids) <= _WHOLE_READ:
+            columns = RECORD_COLUMNS
             got = self._rows(ids)
-            self._local.__dict__.setdefault("rows", {}).update(got)
+            kept.update(got)
         else:
             columns = _RANKED + (_FILTERED if filtered else ())
             got = {int(r[0]): r for r in self.tables.records(ids, columns)}

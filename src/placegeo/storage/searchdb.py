@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-__all__ = ["RECORD_COLUMNS", "PgSearchTables", "SqliteSearchTables", "open_reader"]
+__all__ = ["RECORD_COLUMNS", "Closeness", "PgSearchTables", "SqliteSearchTables", "open_reader"]
 
 #: The columns of ``placegeo_search_records``, in order.
 RECORD_COLUMNS = ("name_id", "layer", "rec_id", "name", "aliases", "category", "district_code", "town_code",
@@ -217,6 +217,22 @@ class SqliteSearchTables:
               "LIMIT ?)"
         return self._rows(" UNION ALL ".join([one] * len(hashes)), [v for h in hashes for v in (h, limit)])
 
+    def best_slips(self, hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int
+                   ) -> list[tuple]:
+        """The record rows of the best ``k`` names by ``score`` (then rank order and id) of those
+        :meth:`slips` finds (the best ``limit`` names by rank over every key), less ``exclude``: ranking
+        needs no more of the lowest tier, and reads none of its other rows."""
+        if not hashes:
+            return []
+        one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
+              "LIMIT ?)"
+        order, order_params = _sqlite_score(score)
+        return self._rows(
+            f"SELECT r.* FROM (SELECT name_id, min(ord) AS o FROM ({' UNION ALL '.join([one] * len(hashes))}) "
+            "GROUP BY name_id ORDER BY o, name_id LIMIT ?) s JOIN placegeo_search_records r ON r.name_id = s.name_id "
+            f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?",
+            [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k])
+
     def records(self, ids: Sequence[int], columns: Sequence[str] = RECORD_COLUMNS) -> list[tuple]:
         """The record rows of ``ids``, in no particular order: their ``columns`` (of :data:`RECORD_COLUMNS`,
         in that order; ranking reads a few, as each column read costs about as much as finding the row)."""
@@ -349,6 +365,18 @@ class PgSearchTables:
                           "(SELECT ord, name_id FROM {slips} WHERE h = q.h ORDER BY ord, name_id LIMIT %s) p",
                           (list(hashes), limit))
 
+    def best_slips(self, hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int
+                   ) -> list[tuple]:
+        if not hashes:
+            return []
+        order, order_params = _pg_score(score)
+        return self._rows(
+            "SELECT r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM unnest(%s::bigint[]) "
+            "AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h ORDER BY ord, name_id "
+            "LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s JOIN {records} r ON r.name_id = s.name_id "
+            f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s",
+            [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k])
+
     def records(self, ids: Sequence[int], columns: Sequence[str] = RECORD_COLUMNS) -> list[tuple]:
         if not len(ids):
             return []
@@ -370,6 +398,40 @@ def _columns(columns: Sequence[str]) -> str:
     if unknown or not columns:
         raise ValueError(f"record columns {unknown or '(none)'} are not among {RECORD_COLUMNS}")
     return "*" if tuple(columns) == RECORD_COLUMNS else ", ".join(columns)
+
+
+class Closeness(NamedTuple):
+    """How ranking scores a candidate of a tier (:func:`placegeo.search._closeness`), for a store to rank
+    in SQL with the same arithmetic: ``tier`` plus, for a query of characters (``head``: its first 16),
+    the share of them a name has in place, and for both, how near the name's length is to ``b`` (characters,
+    or pinyin letters for a query of letters), and its rank / 10,000."""
+
+    tier: int
+    head: str
+    b: float
+
+
+def _sqlite_score(c: Closeness) -> tuple[str, list[Any]]:
+    # the operations of _closeness in its order, in doubles: the same score to the last bit
+    if c.head:
+        same = "(CAST(" + " + ".join(f"(substr(r.nkey, {j}, 1) = ?)" for j in range(1, len(c.head) + 1)) + \
+            f" AS REAL) / {len(c.head)})"
+        a = "CAST(min(length(r.nkey), 16) AS REAL)"
+    else:
+        same, a = "0.0", "CAST(r.py_len AS REAL)"
+    return (f"(? + ({same} + 0.5 * (min({a}, ?) / max({a}, ?, 1.0)) + (r.ord / -1000.0) / 10000.0))",
+            [c.tier, *c.head, c.b, c.b])
+
+
+def _pg_score(c: Closeness) -> tuple[str, list[Any]]:
+    if c.head:
+        same = "((" + " + ".join(f"(substr(r.nkey, {j}, 1) = %s)::int" for j in range(1, len(c.head) + 1)) + \
+            f")::float8 / {len(c.head)}::float8)"
+        a = "least(length(r.nkey), 16)::float8"
+    else:
+        same, a = "0.0::float8", "r.py_len::float8"
+    return (f"(%s::float8 + ({same} + 0.5::float8 * (least({a}, %s::float8) / greatest({a}, %s::float8, "
+            "1.0::float8)) + (r.ord::float8 / -1000.0::float8) / 10000.0::float8))", [c.tier, *c.head, c.b, c.b])
 
 
 class Lookups(NamedTuple):
