@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from placegeo.cli import main
+from placegeo.generics import load_generic_classes
 from placegeo.search import (
     NameRecord,
     SearchError,
@@ -244,6 +245,27 @@ def test_numeral_without_a_match_finds_nothing_unrelated(idx):
 ])
 def test_generic_term_classes(idx, query, name):
     assert top(idx, query) == (name, "generic")
+
+
+def test_a_generic_variant_is_any_other_term_of_the_class_or_none():
+    """Names are kept under their proper name and the class of each generic ending they have (经二大街:
+    经二 and 经二大, both roads), so one lookup finds what swapping the query's ending for every other term
+    of its class finds: 经二大巷 finds 经二大街 (经二大 + 街) as 经二路 finds it (经二 + 大街)."""
+    names = ["经二路", "经二大街", "经二大路", "经二", "经二巷里", "芙蓉巷", "大明湖", "大明湖公园", "东湖",
+             "千佛山景区"]
+    idx = SearchIndex.from_records([NameRecord(str(n), name, "traditional_place_names")
+                                    for n, name in enumerate(names)])
+    classes = load_generic_classes()
+    terms = sorted({t for c in classes.values() for t in c}, key=len, reverse=True)
+    for q in ["经二路", "经二大街", "经二大巷", "经二胡同", "经二巷", "大明湖", "东湖公园", "千佛山", "芙蓉街",
+              "经二大"]:
+        end = next((t for t in terms if q.endswith(t) and len(q) > len(t)), "")
+        proper = q[:-len(end)] if end else ""
+        cls = next((c for c in classes.values() if end in c), ())
+        swapped = {proper + t for t in cls if t != end} | ({proper} if len(proper) >= 2 else set())
+        expected = {n for n in names if n in swapped and n != q}
+        got = {h.record.name for h in idx.query(q, limit=20) if h.match == "generic"}
+        assert got == expected, q
 
 
 @pytest.mark.parametrize(("query", "name"), [("Baotu Spring", "趵突泉"), ("Daming Lake", "大明湖"),

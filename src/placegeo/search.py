@@ -593,7 +593,7 @@ class _Searcher:
         filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
                    "near": near, "radius_km": radius_km}
         # ranking can take only the best slips when it drops none of them (no filter, no numerals to match)
-        best = 0 if any(v is not None and v != "" for v in filters.values()) or _NUMERAL_RUN.search(rest) else limit
+        best = 0 if _has_filter(filters) or _NUMERAL_RUN.search(rest) else limit
         if scope:  # an address: read fuzzily only without its units
             more, more_later = got[1]
             later += [*more_later, *self._fuzzy(rest, cap, more, counts, best, found)]
@@ -616,7 +616,7 @@ class _Searcher:
         tiers = set(by_tier) | {tier for tier, _ in pending}
         kept: list[tuple[float, int, int]] = []  # (-score, rank order, id): best first as tuples sort
         waiting: list[tuple[int, list[int]]] = []  # tiers not read yet
-        filtered = any(v is not None and v != "" for v in filters.values())
+        filtered = _has_filter(filters)
         while tiers:
             tier = max(tiers)
             tiers.remove(tier)
@@ -698,6 +698,10 @@ def _filter(at: _Attrs, *, layer, category, district, scope, bbox, near, radius_
             ok = _km(near[0], near[1], lon, lat) <= radius_km
         keep.append(ok)
     return keep
+
+
+def _has_filter(filters: dict[str, Any]) -> bool:
+    return any(v is not None and v != "" for v in filters.values())
 
 
 def _closeness_key(q: str) -> tuple[str, float]:
