@@ -98,18 +98,22 @@ def _slips_of(names: list[str]) -> list[str]:
     return [*out, "baotuqun", "qushuitinjie", "furngjie", "daminhu"]
 
 
-def test_the_store_ranks_slips_as_ranking_in_memory_does(demo_atlas, monkeypatch):
-    """A store ranks the lowest tier (slips) itself and reads only the best: the same names, matches and
-    scores, to the last bit, as ranking every candidate in memory."""
+def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
+    """A store ranks a long tier (the slips, prefixes of pinyin and initials, parts of names) itself and
+    reads only its best rows: the same names, matches and scores, to the last bit, as ranking every
+    candidate in memory."""
     stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
     names = sorted({r.name for r in memory.records if len(r.name) >= 3})[::7][:60]
-    calls = []
-    best_slips = stored.tables.best_slips
-    monkeypatch.setattr(stored.tables, "best_slips", lambda *a: calls.append(a) or best_slips(*a))
-    for q in _slips_of(names):
+    calls: dict[str, list] = {"best_slips": [], "best_records": []}
+    for method, got in calls.items():
+        real = getattr(stored.tables, method)
+        monkeypatch.setattr(stored.tables, method, lambda *a, real=real, got=got: got.append(a) or real(*a))
+    queries = [*_slips_of(names), "qu", "da", "ji", "quan", "dm", "qs", "lx", "泉城", "大明", "泉", "路", "社区"]
+    for q in queries:
         assert [(h.record.id, h.match, h.score) for h in stored.query(q)] == \
             [(h.record.id, h.match, h.score) for h in memory.query(q)], q
-    assert len(calls) > 40 and any(len(c[0]) > 3 for c in calls)  # the store ranked them, many keys each
+    assert len(calls["best_slips"]) > 40 and any(len(c[0]) > 3 for c in calls["best_slips"])  # many keys each
+    assert len(calls["best_records"]) >= 5
 
 
 _CHILD = """

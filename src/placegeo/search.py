@@ -463,6 +463,11 @@ class _Searcher:
         """What ranking reads of ``ids`` (and what filters read, if ``filtered``)."""
         raise NotImplementedError
 
+    def _best_of(self, q: str, tiers: list[tuple[int, list[int]]], k: int) -> list[tuple[int, list[int]]]:
+        """Each tier with (at least) its best ``k`` names by :func:`_closeness`: a name below a tier's
+        ``k``-th cannot reach an answer of ``k`` (a stored index ranks them where they are)."""
+        return tiers
+
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
         raise NotImplementedError
 
@@ -636,23 +641,25 @@ class _Searcher:
                 waiting.append((tier, tier_ids))
             if tiers and len(kept) + sum(len(ids) for _, ids in waiting) < limit:
                 continue  # the next tier is reached whatever these score
-            kept += self._scored(q, waiting, found, filters if filtered else None)
+            kept += self._scored(q, waiting, found, filters if filtered else None, limit)
             waiting = []
-        kept += self._scored(q, waiting, found, filters if filtered else None)
+        kept += self._scored(q, waiting, found, filters if filtered else None, limit)
         top = heapq.nsmallest(limit, kept)
         records = dict(zip((i for _, _, i in top), self._records_of([i for _, _, i in top]), strict=True))
         return [Hit(records[i], found[i][0], -score) for score, _, i in top]
 
-    def _scored(self, q: str, tiers: list[tuple[int, list[int]]], found: _Found, filters: dict[str, Any] | None
-                ) -> list[tuple[float, int, int]]:
+    def _scored(self, q: str, tiers: list[tuple[int, list[int]]], found: _Found, filters: dict[str, Any] | None,
+                limit: int) -> list[tuple[float, int, int]]:
         """``(-score, rank order, id)`` of the names of ``tiers`` (tier, ids) that pass ``filters``, their
-        records read in one statement."""
+        records read in one statement; without filters or numerals to match, of each tier's best ``limit``."""
+        runs = set(_NUMERAL_RUN.findall(q))  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
+        if filters is None and not runs and any(len(ids) > limit for _, ids in tiers):
+            tiers = self._best_of(q, tiers, limit)
         ids = [i for _, tier_ids in tiers for i in tier_ids]
         if not ids:
             return []
         at = self._attrs(ids, filters is not None)
         keep = _filter(at, **filters) if filters is not None else [True] * len(ids)
-        runs = set(_NUMERAL_RUN.findall(q))  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
         if runs:  # a former name (四里山 for 英雄山) is matched as written: its numerals are in the alias
             keep = [ok and (found[i][0] in ("exact", "former", "former_prefix")
                             or runs <= set(_NUMERAL_RUN.findall(name)))
@@ -1069,10 +1076,20 @@ class StoredSearchIndex(_Searcher):
             best[i] = min(order, best.get(i, order))
         return [i for _, i in sorted((o, i) for i, o in best.items())[:cap]]
 
+    def _best_of(self, q: str, tiers: list[tuple[int, list[int]]], k: int) -> list[tuple[int, list[int]]]:
+        head, b = _closeness_key(q)
+        rows = self.tables.best_records([(ids, Closeness(tier, head, b)) for tier, ids in tiers], k)
+        self._keep([r[1:] for r in rows])
+        return [(tier, sorted(int(r[1]) for r in rows if r[0] == n)) for n, (tier, _) in enumerate(tiers)]
+
     def _best_slips(self, keys: list[str], cap: int, ranked: _Found, score: Closeness, k: int) -> list[int]:
         if not keys:
             return []
-        got = {int(r[0]): r for r in self.tables.best_slips(_digests(keys), cap, list(ranked), score, k)}
+        return self._keep(self.tables.best_slips(_digests(keys), cap, list(ranked), score, k))
+
+    def _keep(self, rows: list[tuple]) -> list[int]:
+        """The ids of whole record ``rows``, kept for ranking and the answer (thread by thread)."""
+        got = {int(r[0]): r for r in rows}
         self._local.__dict__.setdefault("rows", {}).update(got)
         return list(got)
 
@@ -1085,7 +1102,7 @@ class StoredSearchIndex(_Searcher):
         (thread by thread); of a longer one, only the columns ranking reads (each costs about as much as
         finding the row), and the answer's rows are read once it is known."""
         kept = self._local.__dict__.setdefault("rows", {})
-        if all(i in kept for i in ids):  # read whole already (the best slips)
+        if all(i in kept for i in ids):  # read whole already (the best of a tier)
             columns: tuple[str, ...] = RECORD_COLUMNS
             got = kept
         elif len(ids) <= _WHOLE_READ:

@@ -233,6 +233,17 @@ class SqliteSearchTables:
             f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?",
             [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k])
 
+    def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
+        """Of each group of ids, the record rows of the best ``k`` by its ``score`` (then rank order and id),
+        each row led by its group's place in ``groups``: ranking needs no more of a tier."""
+        parts, params = [], []
+        for n, (ids, score) in enumerate(groups):
+            order, more = _sqlite_score(score)
+            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM placegeo_search_records r WHERE r.name_id IN "
+                         f"({', '.join('?' * len(ids))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?)")
+            params += [*ids, *more, k]
+        return self._rows(" UNION ALL ".join(parts), params) if parts else []
+
     def records(self, ids: Sequence[int], columns: Sequence[str] = RECORD_COLUMNS) -> list[tuple]:
         """The record rows of ``ids``, in no particular order: their ``columns`` (of :data:`RECORD_COLUMNS`,
         in that order; ranking reads a few, as each column read costs about as much as finding the row)."""
@@ -376,6 +387,15 @@ class PgSearchTables:
             "LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s JOIN {records} r ON r.name_id = s.name_id "
             f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s",
             [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k])
+
+    def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
+        parts, params = [], []
+        for n, (ids, score) in enumerate(groups):
+            order, more = _pg_score(score)
+            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM {{records}} r WHERE r.name_id = ANY(%s) "
+                         f"ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s) b{n}")
+            params += [[int(i) for i in ids], *more, k]
+        return self._rows(" UNION ALL ".join(parts), params) if parts else []
 
     def records(self, ids: Sequence[int], columns: Sequence[str] = RECORD_COLUMNS) -> list[tuple]:
         if not len(ids):
