@@ -1102,13 +1102,12 @@ class StoredSearchIndex(_Searcher):
         (thread by thread); of a longer one, only the columns ranking reads (each costs about as much as
         finding the row), and the answer's rows are read once it is known."""
         kept = self._local.__dict__.setdefault("rows", {})
-        if all(i in kept for i in ids):  # read whole already (the best of a tier)
+        missing = [i for i in ids if i not in kept]  # some are read whole already (the best of a tier)
+        if len(missing) <= _WHOLE_READ:
             columns: tuple[str, ...] = RECORD_COLUMNS
+            if missing:
+                kept.update(self._rows(missing))
             got = kept
-        elif len(ids) <= _WHOLE_READ:
-            columns = RECORD_COLUMNS
-            got = self._rows(ids)
-            kept.update(got)
         else:
             columns = _RANKED + (_FILTERED if filtered else ())
             got = {int(r[0]): r for r in self.tables.records(ids, columns)}
