@@ -13,7 +13,9 @@ process (CLI call, web worker, notebook) opens the index instead of building or 
   rank order, folded key, the syllables of its pinyin) and ``placegeo_search_layers``: per layer, the
   format version and row count.
 
-What the keys are is decided above (:mod:`placegeo.search`); this module only stores and reads rows.
+What the keys are, and how a candidate scores, is decided above (:mod:`placegeo.search`); this module
+stores and reads rows, and ranks a long tier by the score it is given (:class:`Closeness`, the same
+arithmetic in SQL) so that only its best rows are read.
 It imports nothing heavy, so a cold ``placegeo search`` opens the index quickly (:func:`open_reader`).
 """
 
