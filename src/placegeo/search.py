@@ -220,7 +220,7 @@ def _ending_classes() -> dict[str, str]:
 @cache
 def _generic_endings() -> tuple[str, ...]:
     """Every member of a generic class, longest first (the longest ending of a query is swapped)."""
-    return tuple(sorted({t for c in load_generic_classes().values() for t in c}, key=len, reverse=True))
+    return tuple(sorted(_ending_classes(), key=len, reverse=True))
 
 
 def _en_key(text: str) -> str:

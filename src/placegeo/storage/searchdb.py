@@ -228,7 +228,7 @@ class SqliteSearchTables:
             return []
         one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
               "LIMIT ?)"
-        order, order_params = _sqlite_score(score)
+        order, order_params = _score_sql(score, _SQLITE)
         return self._rows(
             f"SELECT r.* FROM (SELECT name_id, min(ord) AS o FROM ({' UNION ALL '.join([one] * len(hashes))}) "
             "GROUP BY name_id ORDER BY o, name_id LIMIT ?) s JOIN placegeo_search_records r ON r.name_id = s.name_id "
@@ -240,7 +240,7 @@ class SqliteSearchTables:
         each row led by its group's place in ``groups``: ranking needs no more of a tier."""
         parts, params = [], []
         for n, (ids, score) in enumerate(groups):
-            order, more = _sqlite_score(score)
+            order, more = _score_sql(score, _SQLITE)
             parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM placegeo_search_records r WHERE r.name_id IN "
                          f"({', '.join('?' * len(ids))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?)")
             params += [*ids, *more, k]
@@ -382,7 +382,7 @@ class PgSearchTables:
                    ) -> list[tuple]:
         if not hashes:
             return []
-        order, order_params = _pg_score(score)
+        order, order_params = _score_sql(score, _PG)
         return self._rows(
             "SELECT r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM unnest(%s::bigint[]) "
             "AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h ORDER BY ord, name_id "
@@ -393,7 +393,7 @@ class PgSearchTables:
     def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
         parts, params = [], []
         for n, (ids, score) in enumerate(groups):
-            order, more = _pg_score(score)
+            order, more = _score_sql(score, _PG)
             parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM {{records}} r WHERE r.name_id = ANY(%s) "
                          f"ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s) b{n}")
             params += [[int(i) for i in ids], *more, k]
@@ -433,27 +433,24 @@ class Closeness(NamedTuple):
     b: float
 
 
-def _sqlite_score(c: Closeness) -> tuple[str, list[Any]]:
-    # the operations of _closeness in its order, in doubles: the same score to the last bit
-    if c.head:
-        same = "(CAST(" + " + ".join(f"(substr(r.nkey, {j}, 1) = ?)" for j in range(1, len(c.head) + 1)) + \
-            f" AS REAL) / {len(c.head)})"
-        a = "CAST(min(length(r.nkey), 16) AS REAL)"
-    else:
-        same, a = "0.0", "CAST(r.py_len AS REAL)"
-    return (f"(? + ({same} + 0.5 * (min({a}, ?) / max({a}, ?, 1.0)) + (r.ord / -1000.0) / 10000.0))",
-            [c.tier, *c.head, c.b, c.b])
+# The score in each dialect: parameter mark, a value as a double, smaller and larger of several, a truth as 0/1
+_SQLITE = ("?", "CAST({} AS REAL)", "min", "max", "({})")
+_PG = ("%s", "({})::float8", "least", "greatest", "({})::int")
 
 
-def _pg_score(c: Closeness) -> tuple[str, list[Any]]:
+def _score_sql(c: Closeness, dialect: tuple[str, str, str, str, str]) -> tuple[str, list[Any]]:
+    """``c`` as an expression over a record row ``r`` and its parameters: the operations of
+    :func:`placegeo.search._closeness` in its order, in doubles, so the score is the same to the last bit."""
+    p, real, least, greatest, truth = dialect
     if c.head:
-        same = "((" + " + ".join(f"(substr(r.nkey, {j}, 1) = %s)::int" for j in range(1, len(c.head) + 1)) + \
-            f")::float8 / {len(c.head)}::float8)"
-        a = "least(length(r.nkey), 16)::float8"
+        chars = " + ".join(truth.format(f"substr(r.nkey, {j}, 1) = {p}") for j in range(1, len(c.head) + 1))
+        same = f"({real.format(chars)} / {real.format(len(c.head))})"
+        a = real.format(f"{least}(length(r.nkey), 16)")
     else:
-        same, a = "0.0::float8", "r.py_len::float8"
-    return (f"(%s::float8 + ({same} + 0.5::float8 * (least({a}, %s::float8) / greatest({a}, %s::float8, "
-            "1.0::float8)) + (r.ord::float8 / -1000.0::float8) / 10000.0::float8))", [c.tier, *c.head, c.b, c.b])
+        same, a = real.format(0), real.format("r.py_len")
+    b, one = real.format(p), real.format(1)
+    return (f"({real.format(p)} + ({same} + {real.format(0.5)} * ({least}({a}, {b}) / {greatest}({a}, {b}, {one})) "
+            f"+ ({real.format('r.ord')} / {real.format(-1000)}) / {real.format(10000)}))", [c.tier, *c.head, c.b, c.b])
 
 
 class Lookups(NamedTuple):
