@@ -113,6 +113,7 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
         assert [(h.record.id, h.match, h.score) for h in stored.query(q)] == \
             [(h.record.id, h.match, h.score) for h in memory.query(q)], q
     assert len(calls["best_slips"]) > 40 and any(len(c[0]) > 3 for c in calls["best_slips"])  # many keys each
+    assert any(len(c) > 5 and c[5] for c in calls["best_slips"])  # names found above read in the same statement
     assert len(calls["best_records"]) >= 5
 
 

@@ -1085,7 +1085,13 @@ class StoredSearchIndex(_Searcher):
     def _best_slips(self, keys: list[str], cap: int, ranked: _Found, score: Closeness, k: int) -> list[int]:
         if not keys:
             return []
-        return self._keep(self.tables.best_slips(_digests(keys), cap, list(ranked), score, k))
+        # the names found above are fewer than the answer (else no slips): those not read yet are read too
+        kept = self._local.__dict__.setdefault("rows", {})
+        unread = [i for i in ranked if i not in kept]
+        rows = self.tables.best_slips(_digests(keys), cap, list(ranked), score, k,
+                                      unread if len(unread) <= _WHOLE_READ else [])
+        self._keep([r[1:] for r in rows if r[0]])
+        return self._keep([r[1:] for r in rows if not r[0]])
 
     def _keep(self, rows: list[tuple]) -> list[int]:
         """The ids of whole record ``rows``, kept for ranking and the answer (thread by thread)."""

@@ -22,6 +22,7 @@ It imports nothing heavy, so a cold ``placegeo search`` opens the index quickly 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -35,6 +36,17 @@ __all__ = ["RECORD_COLUMNS", "Closeness", "PgSearchTables", "SqliteSearchTables"
 RECORD_COLUMNS = ("name_id", "layer", "rec_id", "name", "aliases", "category", "district_code", "town_code",
                   "lon", "lat", "sample", "importance", "name_en", "ord", "nkey", "py_len", "syllables")
 _MMAP_BYTES = 256 << 20
+_pid = os.getpid()  # kept by a fork hook: asking the system on every read costs a system call a statement
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):  # no fork, no hook (Windows)
+    os.register_at_fork(after_in_child=_forked)
+
 _TOP = "\U0010ffff"  # above every character: k >= p AND k < p || _TOP is the prefix range of p
 
 _SQLITE_DDL = """
@@ -113,13 +125,13 @@ class SqliteSearchTables:
 
     def _read(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
-        if con is None or self._local.pid != os.getpid():  # a forked worker opens its own
+        if con is None or self._local.pid != _pid:  # a forked worker opens its own
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False,
                                   cached_statements=512)  # lookups differ in their number of keys and ids
             # the first 256 MB read through a memory map (a city's whole index): a lookup touches pages all
             # over the file, each otherwise a system call and a copy; mapped pages are shared by all workers
             con.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
-            self._local.con, self._local.pid = con, os.getpid()
+            self._local.con, self._local.pid = con, _pid
         return con
 
     def close(self) -> None:
@@ -219,21 +231,25 @@ class SqliteSearchTables:
               "LIMIT ?)"
         return self._rows(" UNION ALL ".join([one] * len(hashes)), [v for h in hashes for v in (h, limit)])
 
-    def best_slips(self, hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int
-                   ) -> list[tuple]:
+    def best_slips(self, hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int,
+                   also: Sequence[int] = ()) -> list[tuple]:
         """The record rows of the best ``k`` names by ``score`` (then rank order and id) of those
         :meth:`slips` finds (the best ``limit`` names by rank over every key), less ``exclude``: ranking
-        needs no more of the lowest tier, and reads none of its other rows."""
+        needs no more of the lowest tier, and reads none of its other rows. Each row is led by 0, and
+        followed by the rows of ``also`` led by 1 (names ranking reads next: one statement, not two)."""
         if not hashes:
             return []
         one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
               "LIMIT ?)"
         order, order_params = _score_sql(score, _SQLITE)
+        more = f" UNION ALL SELECT 1, * FROM placegeo_search_records WHERE name_id IN ({', '.join('?' * len(also))})" \
+            if also else ""
         return self._rows(
-            f"SELECT r.* FROM (SELECT name_id, min(ord) AS o FROM ({' UNION ALL '.join([one] * len(hashes))}) "
-            "GROUP BY name_id ORDER BY o, name_id LIMIT ?) s JOIN placegeo_search_records r ON r.name_id = s.name_id "
-            f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?",
-            [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k])
+            f"SELECT * FROM (SELECT 0, r.* FROM (SELECT name_id, min(ord) AS o FROM "
+            f"({' UNION ALL '.join([one] * len(hashes))}) GROUP BY name_id ORDER BY o, name_id LIMIT ?) s "
+            "JOIN placegeo_search_records r ON r.name_id = s.name_id "
+            f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?)"
+            f"{more}", [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k, *also])
 
     def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
         """Of each group of ids, the record rows of the best ``k`` by its ``score`` (then rank order and id),
@@ -378,17 +394,20 @@ class PgSearchTables:
                           "(SELECT ord, name_id FROM {slips} WHERE h = q.h ORDER BY ord, name_id LIMIT %s) p",
                           (list(hashes), limit))
 
-    def best_slips(self, hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int
-                   ) -> list[tuple]:
+    def best_slips(self, hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int,
+                   also: Sequence[int] = ()) -> list[tuple]:
         if not hashes:
             return []
         order, order_params = _score_sql(score, _PG)
+        more = " UNION ALL (SELECT 1, r.* FROM {records} r WHERE r.name_id = ANY(%s))" if also else ""
         return self._rows(
-            "SELECT r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM unnest(%s::bigint[]) "
-            "AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h ORDER BY ord, name_id "
-            "LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s JOIN {records} r ON r.name_id = s.name_id "
-            f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s",
-            [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k])
+            "(SELECT 0, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM "
+            "unnest(%s::bigint[]) AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h "
+            "ORDER BY ord, name_id LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s "
+            "JOIN {records} r ON r.name_id = s.name_id "
+            f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s){more}",
+            [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k,
+             *([[int(i) for i in also]] if also else [])])
 
     def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
         parts, params = [], []
@@ -441,16 +460,22 @@ _PG = ("%s", "({})::float8", "least", "greatest", "({})::int")
 def _score_sql(c: Closeness, dialect: tuple[str, str, str, str, str]) -> tuple[str, list[Any]]:
     """``c`` as an expression over a record row ``r`` and its parameters: the operations of
     :func:`placegeo.search._closeness` in its order, in doubles, so the score is the same to the last bit."""
+    return _score_text(len(c.head), dialect), [c.tier, *c.head, c.b, c.b]
+
+
+@functools.lru_cache(maxsize=64)
+def _score_text(head: int, dialect: tuple[str, str, str, str, str]) -> str:
+    """The text of :func:`_score_sql` for a head of ``head`` characters (the same for every query of that length)."""
     p, real, least, greatest, truth = dialect
-    if c.head:
-        chars = " + ".join(truth.format(f"substr(r.nkey, {j}, 1) = {p}") for j in range(1, len(c.head) + 1))
-        same = f"({real.format(chars)} / {real.format(len(c.head))})"
+    if head:
+        chars = " + ".join(truth.format(f"substr(r.nkey, {j}, 1) = {p}") for j in range(1, head + 1))
+        same = f"({real.format(chars)} / {real.format(head)})"
         a = real.format(f"{least}(length(r.nkey), 16)")
     else:
         same, a = real.format(0), real.format("r.py_len")
     b, one = real.format(p), real.format(1)
     return (f"({real.format(p)} + ({same} + {real.format(0.5)} * ({least}({a}, {b}) / {greatest}({a}, {b}, {one})) "
-            f"+ ({real.format('r.ord')} / {real.format(-1000)}) / {real.format(10000)}))", [c.tier, *c.head, c.b, c.b])
+            f"+ ({real.format('r.ord')} / {real.format(-1000)}) / {real.format(10000)}))")
 
 
 class Lookups(NamedTuple):
