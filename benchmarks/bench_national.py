@@ -8,7 +8,7 @@ Weifang mixed in as they are. They are written in slices through the same code a
 atlas holding them. Printed per back end: build time, store size, peak resident memory of a fresh
 process that opens the index and answers every query (a web worker), and p50/p99 per query kind
 (the kinds of ``bench_search.py``: exact, prefix, pinyin, initials, homophone, slip, address-style,
-numerals, English).
+numerals, English) over each query's median of three rounds, measured as ``bench_search.py`` does.
 
     python benchmarks/bench_national.py [--names 13000000] [--postgis URL] [--queries 200]
 
@@ -112,10 +112,9 @@ def child_rss(opener: str, where: str, qfile: str) -> float:
 def report(name: str, build_s: float, size_mb: float, rss: float, query, queries) -> None:
     print(f"\n{name}: build {build_s / 60:.1f} min, store {size_mb:,.0f} MB, {rss:.0f} MB resident per process")
     print(f"{'kind':<10} {'queries':>7} | {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>9}")
-    for kind in bs.KINDS:
-        if queries[kind]:
-            p50, p99, recall = bs.run_round({"x": query}, queries[kind], flip=False)["x"]
-            print(f"{kind:<10} {len(queries[kind]):>7} | {p50:>8.3f} {p99:>8.3f} {recall:>9.1%}")
+    for kind, got in bs.measure({"x": query}, queries, 3).items():
+        p50, p99, _, recall = got["x"]
+        print(f"{kind:<10} {len(queries[kind]):>7} | {p50:>8.3f} {p99:>8.3f} {recall:>9.1%}")
 
 
 def main() -> None:

@@ -15,13 +15,15 @@ conversion: placegeo's index tables (:mod:`placegeo.storage.searchdb`, as an atl
 table with B-tree indexed columns for the name, its pinyin, its initials and the reversed name and
 pinyin, an FTS5 trigram index for parts of names, and index-assisted one-wildcard patterns for slips.
 SQLite gets no address, numeral-in-context or English handling, which are placegeo features. The systems
-run interleaved, query by query, in ``--rounds`` rounds. p50 and p99 are taken over the queries of each
-query's median time over the rounds, so that a hiccup of a shared machine in one run does not stand for
-the query (placegeo's p99 of single runs, hiccups included, is printed below each table).
+run interleaved, query by query, in ``--rounds`` rounds; each round runs the queries of every kind, one
+kind after another in turn, so a round takes some seconds and a query's runs are that far apart. p50 and
+p99 are taken over the queries of each query's median time over the rounds, so that a hiccup of a shared
+machine in one run does not stand for the query (placegeo's p99 of single runs, hiccups included, is
+printed below each table).
 Resident memory is measured in a separate process per system that opens the file and answers every
 query (its peak RSS), as a web worker would.
 
-    python benchmarks/bench_search.py [--sizes 51500,200000] [--big] [--queries 300] [--rounds 3]
+    python benchmarks/bench_search.py [--sizes 51500,200000] [--big] [--queries 300] [--rounds 5]
 
 ``--big`` adds 2,000,000 names (several minutes to build). Targets (issues 6, 16, 19): p99 < 1 ms for
 every kind at 200,000 names; p99 at 2,000,000 within 2x of 51,500; < 500 MB resident per process.
@@ -30,6 +32,7 @@ every kind at 200,000 names; p99 at 2,000,000 within 2x of 51,500; < 500 MB resi
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sqlite3
@@ -194,19 +197,45 @@ def summarise(rounds: list[tuple[list[float], int]]) -> tuple[float, float, floa
     return float(np.percentile(per_query, 50)), float(np.percentile(per_query, 99)), raw, hits / max(t.shape[1], 1)
 
 
-def run_round(systems: dict, queries: list[tuple[str, int]], flip: bool) -> dict[str, tuple[list[float], int]]:
+def run_round(systems: dict, queries: list[tuple[str, int]], flip: bool) -> dict[str, tuple[list[float], list[bool]]]:
     """Every query through every system, interleaved (the order alternating query by query): the time of
-    each query, and how many found their name among the first ten."""
+    each query, and whether it found its name among the first ten."""
     times: dict[str, list[float]] = {s: [] for s in systems}
-    hits = dict.fromkeys(systems, 0)
+    found: dict[str, list[bool]] = {s: [] for s in systems}
     names = list(systems)
     for n, (q, target) in enumerate(queries):
         for s in names if (n % 2 == 0) != flip else names[::-1]:
             t0 = time.perf_counter()
             ids = systems[s](q)
             times[s].append(time.perf_counter() - t0)
-            hits[s] += target in ids
-    return {s: (times[s], hits[s]) for s in systems}
+            found[s].append(target in ids)
+    return {s: (times[s], found[s]) for s in systems}
+
+
+def measure(systems: dict, queries: dict[str, list[tuple[str, int]]], rounds: int
+            ) -> dict[str, dict[str, tuple[float, float, float, float]]]:
+    """Kind -> system -> :func:`summarise` of ``rounds`` rounds. Every round runs the queries of all kinds,
+    taken in turn: a slow spell of the machine falls on one round of many queries of every kind (which
+    their medians drop), not on every round of one kind."""
+    mixed = _in_turn([[(kind, q) for q in queries[kind]] for kind in KINDS])
+    runs = [run_round(systems, [q for _, q in mixed], flip=bool(r % 2)) for r in range(rounds)]
+    out = {}
+    for kind in KINDS:
+        at = [j for j, (k, _) in enumerate(mixed) if k == kind]
+        if at:
+            out[kind] = {s: summarise([_part(run[s], at) for run in runs]) for s in systems}
+    return out
+
+
+def _in_turn(lists: list[list]) -> list:
+    """The items of ``lists`` taken one from each in turn (a, b, c, a, b, c, ...), until all are used."""
+    return [x for group in itertools.zip_longest(*lists) for x in group if x is not None]
+
+
+def _part(round_: tuple[list[float], list[bool]], at: list[int]) -> tuple[list[float], int]:
+    """A round's times of the queries at positions ``at``, and how many of them found their name."""
+    times, found = round_
+    return [times[j] for j in at], sum(found[j] for j in at)
 
 
 def cold_caches() -> None:
@@ -332,15 +361,10 @@ def run_size(n: int, args, folder: str) -> dict[str, float]:
     head = " | ".join(f"{s + ' p50/p99 ms':>22} {'recall':>7}" for s in systems)
     print(f"{'kind':<10} {'queries':>7} | {head}")
     worst, raw = 0.0, {}
-    for kind in KINDS:
-        qs = queries[kind]
-        if not qs:
-            continue
-        rounds = [run_round(systems, qs, flip=bool(r % 2)) for r in range(args.rounds)]
-        got = {s: summarise([rd[s] for rd in rounds]) for s in systems}
+    for kind, got in measure(systems, queries, args.rounds).items():
         worst = max(worst, got["placegeo"][1])
         raw[kind] = got["placegeo"][2]
-        print(f"{kind:<10} {len(qs):>7} | " + " | ".join(
+        print(f"{kind:<10} {len(queries[kind]):>7} | " + " | ".join(
             f"{got[s][0]:>10.3f} / {got[s][1]:>9.3f} {got[s][3]:>7.1%}" for s in systems))
     ratio = builds["sqlite"] / builds["placegeo"]
     print("placegeo p99 of single runs (hiccups included), ms: " + ", ".join(f"{k} {v:.2f}" for k, v in raw.items()))
@@ -354,7 +378,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="51500,200000", help="numbers of names, comma-separated")
     ap.add_argument("--big", action="store_true", help="also 2,000,000 names (several minutes)")
     ap.add_argument("--queries", type=int, default=300, help="queries of each kind")
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are printed")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] + ([2_000_000] if args.big else [])
     with tempfile.TemporaryDirectory() as folder:
