@@ -3,8 +3,10 @@ the layer whose names it holds, the same across processes and back ends."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -59,6 +61,40 @@ def test_the_write_that_adds_a_name_makes_it_findable(atlas):
     assert _names(idx, "泉城避风港") == ["泉城避风港"]
     assert [n for n in _names(idx, "避风港", limit=20) if n.startswith("避风港")] == []
     assert _names(idx, "曲水亭避风点") == [] and len(idx.records) == 1
+
+
+def test_a_query_reads_one_state_of_the_index(atlas):
+    """A write that would commit between a query's statements waits for the query: they all read one
+    state of the index, never a name found in one and gone from the next."""
+    if atlas.backend != "gpkg":
+        pytest.skip("a PostGIS reader's statement sees the database as of its start; a query is not wrapped")
+    idx = SearchIndex.for_atlas(atlas)
+    assert isinstance(idx, StoredSearchIndex)
+    real, tried, calls = idx.tables._rows, [], []
+
+    def rows(*args):
+        calls.append(args)
+        if len(calls) == 2:  # between two statements of the query: another connection tries to commit
+            with contextlib.closing(sqlite3.connect(atlas.location, timeout=0, isolation_level=None)) as con:
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("CREATE TABLE probe (x)")
+                try:
+                    con.execute("COMMIT")
+                    tried.append("committed")
+                except sqlite3.OperationalError as exc:
+                    tried.append(str(exc))
+                    con.execute("ROLLBACK")
+        return real(*args)
+
+    idx.tables._rows = rows
+    assert _names(idx, "避风港1")[0] == "避风港1"
+    assert tried == ["database is locked"]
+    idx.tables._rows = real
+    _names(idx, "避风港2")
+    with contextlib.closing(sqlite3.connect(atlas.location, timeout=0)) as con:  # after the query: no wait
+        con.execute("CREATE TABLE probe (x)")
+        con.execute("DROP TABLE probe")
+        con.commit()
 
 
 def test_a_failed_write_leaves_the_index_as_it_was(atlas):

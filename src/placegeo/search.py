@@ -1024,7 +1024,8 @@ class StoredSearchIndex(_Searcher):
         hit = self._answers.get(key)
         if hit is None:
             self._local.rows = {}  # the rows this query reads (see _attrs)
-            hit = super().query(text, **kwargs)
+            with self.tables.snapshot():  # one state of the index for all its statements
+                hit = super().query(text, **kwargs)
             self._local.rows = {}
             if self._cache_size:
                 if len(self._answers) >= self._cache_size:

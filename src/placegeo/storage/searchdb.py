@@ -134,6 +134,21 @@ class SqliteSearchTables:
             self._local.con, self._local.pid = con, _pid
         return con
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see the file in one state: a query's statements cannot see a write between them
+        (a name without its record), and the file is locked and checked for a writer's journal once a
+        query rather than once a statement (seven system calls each)."""
+        con = self._read()
+        if con.in_transaction:  # nested: the outer snapshot holds
+            yield
+            return
+        con.execute("BEGIN")
+        try:
+            yield
+        finally:
+            con.execute("COMMIT")  # a reader's: releases the shared lock
+
     def close(self) -> None:
         con = getattr(self._local, "con", None)
         if con is not None:
@@ -306,6 +321,12 @@ class PgSearchTables:
 
     def close(self) -> None:
         pass
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """No transaction around a query: each statement is one round trip, which BEGIN and COMMIT would
+        make three. A reader's statement sees the database as of its start."""
+        yield
 
     def _q(self, text: str) -> Any:
         names = {t.removeprefix("placegeo_search_"): i for t, i in self._t.items()}
