@@ -140,7 +140,7 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
     candidate in memory."""
     stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
     names = sorted({r.name for r in memory.records if len(r.name) >= 3})[::7][:60]
-    calls: dict[str, list] = {"best_slips": [], "best_records": []}
+    calls: dict[str, list] = {"best_slips": [], "best_records": [], "all_of_records": []}
     for method, got in calls.items():
         real = getattr(stored.tables, method)
         monkeypatch.setattr(stored.tables, method, lambda *a, real=real, got=got: got.append(a) or real(*a))
@@ -150,6 +150,7 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
             [(h.record.id, h.match, h.score) for h in memory.query(q)], q
     assert len(calls["best_slips"]) > 40 and any(len(c[0]) > 3 for c in calls["best_slips"])  # many keys each
     assert any(len(c) > 5 and c[5] for c in calls["best_slips"])  # names found above read in the same statement
+    assert any(len(c) > 2 and c[2] for c in calls["all_of_records"])  # and with a few names holding the query
     assert len(calls["best_records"]) >= 5
 
 

@@ -78,6 +78,7 @@ _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术�
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
 _SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
 _FEW = 64  # a list this short is read whole without counting further
+_LONG_LATIN = 6  # a query of this many letters or more has a short prefix range of pinyin and initials
 _WHOLE_READ = 16  # a tier of this many names at most is read whole: one read then serves ranking and answer
 _RANKED = ("name_id", "ord", "nkey", "py_len")  # the record columns ranking reads
 _FILTERED = ("layer", "category", "district_code", "lon", "lat")  # and those filters read
@@ -390,12 +391,13 @@ class _Plan(NamedTuple):
     whole: list[tuple[str, str]]  # whole-name keys: lists of a few names
     gets: list[tuple[str, str]]  # other whole keys: their best `cap` names
     prefixes: list[tuple[str, str]]  # name prefixes
-    lower: list[tuple[str, str]]  # prefixes of pinyin and initials of a query of letters: long ranges
+    lower: list[tuple[str, str]]  # prefixes of pinyin and initials of a short query of letters: long ranges
 
 
 def _plan(q: str, extra: list[tuple[str, str]]) -> _Plan:
     """The (key, how) lookups of query key ``q``: whole-name keys, other whole keys (their best names),
-    name prefixes, and the prefixes of pinyin and initials of a query of letters (long ranges, low tiers)."""
+    name prefixes, and the prefixes of pinyin and initials of a short query of letters (long ranges, low
+    tiers, looked up only if ranking gets to them)."""
     han = has_han(q)
     latin = re.sub(r"[^a-z]", "", q) if not han else ""
     whole = [("e" + q, "exact"), ("f" + q, "former")]  # whole-name keys: lists of a few names
@@ -416,7 +418,10 @@ def _plan(q: str, extra: list[tuple[str, str]]) -> _Plan:
             prefixes.append(("i" + pairs[0][1], "initials"))
     elif latin:
         gets += [("p" + latin, "homophone"), ("i" + latin, "initials"), ("n" + latin, "english")]
-        lower += [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials_prefix")]  # ysh: yshj after ysh
+        # ysh: yshj after ysh. The range of a long query (pinyin, English) is short, and its few whole
+        # matches leave room for it: looked up at once, in the first statement
+        (prefixes if len(latin) >= _LONG_LATIN else lower).extend(
+            [("p" + latin, "pinyin_prefix"), ("i" + latin, "initials_prefix")])
         if len(latin) >= 4:
             prefixes.append(("n" + latin, "english_prefix"))
     return _Plan(whole, gets, prefixes, lower)
@@ -445,8 +450,9 @@ class _Searcher:
         of the ``counted`` keys (up to ``_FEW + 1``; an index that needs no counts gives none)."""
         return self._get_many(keys, limits), self._prefix_many(prefixes, cap), {}
 
-    def _substring(self, q: str, cap: int, counts: dict[str, int]) -> list[int]:
-        """Names holding every pair of characters of ``q`` (``counts``: of :meth:`_first`)."""
+    def _substring(self, q: str, cap: int, counts: dict[str, int], ranked: _Found) -> list[int]:
+        """Names holding every pair of characters of ``q`` (``counts``: of :meth:`_first`; ``ranked``: the
+        names found above, which a stored index may read in the same statement)."""
         raise NotImplementedError
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
@@ -514,7 +520,7 @@ class _Searcher:
         slips ranking can use (0: it must see them all, to filter them), ``ranked``: names it holds."""
         han = has_han(q)
         latin = "" if han else re.sub(r"[^a-z]", "", q)
-        later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap, counts), "substring")])] \
+        later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap, counts, ranked), "substring")])] \
             if han and len(q) >= 2 else []
         written = _SURE + (("homophone", "initials", "english") if latin else ())
 
@@ -919,7 +925,7 @@ class SearchIndex(_Searcher):
     def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
         return {k: self._table(k).prefix(k[1:], cap).tolist() for k in keys}
 
-    def _substring(self, q: str, cap: int, counts: dict[str, int]) -> list[int]:
+    def _substring(self, q: str, cap: int, counts: dict[str, int], ranked: _Found) -> list[int]:
         """Names holding every bigram of ``q``: lists intersected rarest first, reading each by binary search."""
         import numpy as np
 
@@ -1056,17 +1062,25 @@ class StoredSearchIndex(_Searcher):
             pre[k].append(i)
         return got, pre, found.counts
 
-    def _substring(self, q: str, cap: int, counts: dict[str, int]) -> list[int]:
+    def _substring(self, q: str, cap: int, counts: dict[str, int], ranked: _Found) -> list[int]:
         keys = _bigram_keys(q)
-        if len(keys) == 1:
-            return self._get_many(keys, cap)[keys[0]]
         known = [counts.get(k) for k in keys]  # most queries hold a rare pair: no more than _FEW + 1 counted
         sizes = self.tables.counts(keys, _FEW + 1) if None in known else [n or 0 for n in known]
-        if min(sizes) > _FEW:
-            sizes = self.tables.counts(keys, _SCAN_CAP + 1)
         if min(sizes) == 0:
             return []
         rarest = [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
+        kept = self._local.__dict__.setdefault("rows", {})
+        unread = [i for i in ranked if i not in kept]
+        if min(sizes) <= _WHOLE_READ and len(unread) <= _WHOLE_READ:
+            # a few names at most: read whole, with the names found above not read yet (one statement)
+            rows = self.tables.all_of_records(rarest, _SCAN_CAP, unread)
+            self._keep([r[1:] for r in rows if r[0]])
+            return self._keep([r[1:] for r in rows if not r[0]])
+        if len(keys) == 1:
+            return self._get_many(keys, cap)[keys[0]]
+        if min(sizes) > _FEW:
+            sizes = self.tables.counts(keys, _SCAN_CAP + 1)
+            rarest = [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
         return [i for _, i in self.tables.all_of(rarest, _SCAN_CAP, cap)]
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:

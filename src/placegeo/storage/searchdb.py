@@ -238,6 +238,16 @@ class SqliteSearchTables:
                           f"k = ? ORDER BY ord, name_id LIMIT ?) p WHERE 1{exists} ORDER BY p.ord, p.name_id "
                           "LIMIT ?", [keys[0], scan, *keys[1:], limit])
 
+    def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
+        """The record rows of what :meth:`all_of` finds (all of it: for keys held by few names), each led
+        by 0, followed by the rows of ``also`` led by 1 (names ranking reads next: one statement, not two)."""
+        exists = "".join(" AND EXISTS (SELECT 1 FROM placegeo_search_postings q WHERE q.k = ? AND q.ord = p.ord "
+                         "AND q.name_id = p.name_id)" for _ in keys[1:])
+        more, more_params = _also(also, _SQLITE)
+        return self._rows("SELECT * FROM (SELECT 0, r.* FROM (SELECT ord, name_id FROM placegeo_search_postings "
+                          f"WHERE k = ? ORDER BY ord, name_id LIMIT ?) p JOIN placegeo_search_records r ON "
+                          f"r.name_id = p.name_id WHERE 1{exists}){more}", [keys[0], scan, *keys[1:], *more_params])
+
     def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
         """``(ord, name_id)`` of the first ``limit`` names of each slip key."""
         if not hashes:
@@ -257,14 +267,13 @@ class SqliteSearchTables:
         one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
               "LIMIT ?)"
         order, order_params = _score_sql(score, _SQLITE)
-        more = f" UNION ALL SELECT 1, * FROM placegeo_search_records WHERE name_id IN ({', '.join('?' * len(also))})" \
-            if also else ""
+        more, more_params = _also(also, _SQLITE)
         return self._rows(
             f"SELECT * FROM (SELECT 0, r.* FROM (SELECT name_id, min(ord) AS o FROM "
             f"({' UNION ALL '.join([one] * len(hashes))}) GROUP BY name_id ORDER BY o, name_id LIMIT ?) s "
             "JOIN placegeo_search_records r ON r.name_id = s.name_id "
             f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?)"
-            f"{more}", [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k, *also])
+            f"{more}", [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k, *more_params])
 
     def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
         """Of each group of ids, the record rows of the best ``k`` by its ``score`` (then rank order and id),
@@ -408,6 +417,14 @@ class PgSearchTables:
                           f"ORDER BY ord, name_id LIMIT %s) p WHERE true{exists} ORDER BY p.ord, p.name_id LIMIT %s",
                           [keys[0], scan, *keys[1:], limit])
 
+    def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
+        exists = "".join(" AND EXISTS (SELECT 1 FROM {postings} q WHERE q.k = %s AND q.ord = p.ord AND "
+                         "q.name_id = p.name_id)" for _ in keys[1:])
+        more, more_params = _also(also, _PG)
+        return self._rows("(SELECT 0, r.* FROM (SELECT ord, name_id FROM {postings} WHERE k = %s ORDER BY ord, name_id "
+                          f"LIMIT %s) p JOIN {{records}} r ON r.name_id = p.name_id WHERE true{exists}){more}",
+                          [keys[0], scan, *keys[1:], *more_params])
+
     def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
         if not hashes:
             return []
@@ -420,15 +437,14 @@ class PgSearchTables:
         if not hashes:
             return []
         order, order_params = _score_sql(score, _PG)
-        more = " UNION ALL (SELECT 1, r.* FROM {records} r WHERE r.name_id = ANY(%s))" if also else ""
+        more, more_params = _also(also, _PG)
         return self._rows(
             "(SELECT 0, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM "
             "unnest(%s::bigint[]) AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h "
             "ORDER BY ord, name_id LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s "
             "JOIN {records} r ON r.name_id = s.name_id "
             f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s){more}",
-            [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k,
-             *([[int(i) for i in also]] if also else [])])
+            [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k, *more_params])
 
     def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
         parts, params = [], []
@@ -460,6 +476,16 @@ def _columns(columns: Sequence[str]) -> str:
     if unknown or not columns:
         raise ValueError(f"record columns {unknown or '(none)'} are not among {RECORD_COLUMNS}")
     return "*" if tuple(columns) == RECORD_COLUMNS else ", ".join(columns)
+
+
+def _also(ids: Sequence[int], dialect: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The record rows of ``ids``, each led by 1, to add to a statement's rows, and their parameters."""
+    if not ids:
+        return "", []
+    if dialect is _SQLITE:
+        return (f" UNION ALL SELECT 1, * FROM placegeo_search_records WHERE name_id IN ({', '.join('?' * len(ids))})",
+                list(ids))
+    return " UNION ALL (SELECT 1, r.* FROM {records} r WHERE r.name_id = ANY(%s))", [[int(i) for i in ids]]
 
 
 class Closeness(NamedTuple):
