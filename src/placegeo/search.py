@@ -1069,13 +1069,10 @@ class StoredSearchIndex(_Searcher):
         if min(sizes) == 0:
             return []
         rarest = [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
-        kept = self._local.__dict__.setdefault("rows", {})
-        unread = [i for i in ranked if i not in kept]
+        unread = self._unread(ranked)
         if min(sizes) <= _WHOLE_READ and len(unread) <= _WHOLE_READ:
             # a few names at most: read whole, with the names found above not read yet (one statement)
-            rows = self.tables.all_of_records(rarest, _SCAN_CAP, unread)
-            self._keep([r[1:] for r in rows if r[0]])
-            return self._keep([r[1:] for r in rows if not r[0]])
+            return self._keep_tagged(self.tables.all_of_records(rarest, _SCAN_CAP, unread))
         if len(keys) == 1:
             return self._get_many(keys, cap)[keys[0]]
         if min(sizes) > _FEW:
@@ -1101,18 +1098,26 @@ class StoredSearchIndex(_Searcher):
         if not keys:
             return []
         # the names found above are fewer than the answer (else no slips): those not read yet are read too
-        kept = self._local.__dict__.setdefault("rows", {})
-        unread = [i for i in ranked if i not in kept]
-        rows = self.tables.best_slips(_digests(keys), cap, list(ranked), score, k,
-                                      unread if len(unread) <= _WHOLE_READ else [])
-        self._keep([r[1:] for r in rows if r[0]])
-        return self._keep([r[1:] for r in rows if not r[0]])
+        unread = self._unread(ranked)
+        return self._keep_tagged(self.tables.best_slips(_digests(keys), cap, list(ranked), score, k,
+                                                        unread if len(unread) <= _WHOLE_READ else []))
 
     def _keep(self, rows: list[tuple]) -> list[int]:
         """The ids of whole record ``rows``, kept for ranking and the answer (thread by thread)."""
         got = {int(r[0]): r for r in rows}
         self._local.__dict__.setdefault("rows", {}).update(got)
         return list(got)
+
+    def _keep_tagged(self, rows: list[tuple]) -> list[int]:
+        """:meth:`_keep` of whole record rows each led by a tag, and the ids of those led by 0 (the rows a
+        lookup found; 1: rows of names found earlier, read in the same statement)."""
+        self._keep([r[1:] for r in rows if r[0]])
+        return self._keep([r[1:] for r in rows if not r[0]])
+
+    def _unread(self, ids: Iterable[int]) -> list[int]:
+        """Those of ``ids`` whose whole rows this query has not read yet."""
+        kept = self._local.__dict__.setdefault("rows", {})
+        return [i for i in ids if i not in kept]
 
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         return {int(r[0]): r for r in self.tables.records(ids)}

@@ -232,21 +232,18 @@ class SqliteSearchTables:
 
     def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
         """``(ord, name_id)`` among the first ``scan`` of ``keys[0]`` that every other key also has, best first."""
-        exists = "".join(" AND EXISTS (SELECT 1 FROM placegeo_search_postings q WHERE q.k = ? AND q.ord = p.ord "
-                         "AND q.name_id = p.name_id)" for _ in keys[1:])
         return self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM placegeo_search_postings WHERE "
-                          f"k = ? ORDER BY ord, name_id LIMIT ?) p WHERE 1{exists} ORDER BY p.ord, p.name_id "
-                          "LIMIT ?", [keys[0], scan, *keys[1:], limit])
+                          f"k = ? ORDER BY ord, name_id LIMIT ?) p WHERE 1{_has_all(keys, _SQLITE)} "
+                          "ORDER BY p.ord, p.name_id LIMIT ?", [keys[0], scan, *keys[1:], limit])
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         """The record rows of what :meth:`all_of` finds (all of it: for keys held by few names), each led
         by 0, followed by the rows of ``also`` led by 1 (names ranking reads next: one statement, not two)."""
-        exists = "".join(" AND EXISTS (SELECT 1 FROM placegeo_search_postings q WHERE q.k = ? AND q.ord = p.ord "
-                         "AND q.name_id = p.name_id)" for _ in keys[1:])
         more, more_params = _also(also, _SQLITE)
         return self._rows("SELECT * FROM (SELECT 0, r.* FROM (SELECT ord, name_id FROM placegeo_search_postings "
                           f"WHERE k = ? ORDER BY ord, name_id LIMIT ?) p JOIN placegeo_search_records r ON "
-                          f"r.name_id = p.name_id WHERE 1{exists}){more}", [keys[0], scan, *keys[1:], *more_params])
+                          f"r.name_id = p.name_id WHERE 1{_has_all(keys, _SQLITE)}){more}",
+                          [keys[0], scan, *keys[1:], *more_params])
 
     def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
         """``(ord, name_id)`` of the first ``limit`` names of each slip key."""
@@ -411,19 +408,15 @@ class PgSearchTables:
         return self._rows(" UNION ALL ".join(selects), params) if selects else []
 
     def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
-        exists = "".join(" AND EXISTS (SELECT 1 FROM {postings} q WHERE q.k = %s AND q.ord = p.ord AND "
-                         "q.name_id = p.name_id)" for _ in keys[1:])
         return self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {postings} WHERE k = %s "
-                          f"ORDER BY ord, name_id LIMIT %s) p WHERE true{exists} ORDER BY p.ord, p.name_id LIMIT %s",
-                          [keys[0], scan, *keys[1:], limit])
+                          f"ORDER BY ord, name_id LIMIT %s) p WHERE true{_has_all(keys, _PG)} "
+                          "ORDER BY p.ord, p.name_id LIMIT %s", [keys[0], scan, *keys[1:], limit])
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
-        exists = "".join(" AND EXISTS (SELECT 1 FROM {postings} q WHERE q.k = %s AND q.ord = p.ord AND "
-                         "q.name_id = p.name_id)" for _ in keys[1:])
         more, more_params = _also(also, _PG)
         return self._rows("(SELECT 0, r.* FROM (SELECT ord, name_id FROM {postings} WHERE k = %s ORDER BY ord, name_id "
-                          f"LIMIT %s) p JOIN {{records}} r ON r.name_id = p.name_id WHERE true{exists}){more}",
-                          [keys[0], scan, *keys[1:], *more_params])
+                          f"LIMIT %s) p JOIN {{records}} r ON r.name_id = p.name_id WHERE true{_has_all(keys, _PG)})"
+                          f"{more}", [keys[0], scan, *keys[1:], *more_params])
 
     def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
         if not hashes:
@@ -476,6 +469,13 @@ def _columns(columns: Sequence[str]) -> str:
     if unknown or not columns:
         raise ValueError(f"record columns {unknown or '(none)'} are not among {RECORD_COLUMNS}")
     return "*" if tuple(columns) == RECORD_COLUMNS else ", ".join(columns)
+
+
+def _has_all(keys: Sequence[str], dialect: tuple[str, ...]) -> str:
+    """The condition that a posting ``p`` of ``keys[0]`` is also one of every other key (one parameter each)."""
+    table = "placegeo_search_postings" if dialect is _SQLITE else "{postings}"
+    return "".join(f" AND EXISTS (SELECT 1 FROM {table} q WHERE q.k = {dialect[0]} AND q.ord = p.ord AND "
+                   "q.name_id = p.name_id)" for _ in keys[1:])
 
 
 def _also(ids: Sequence[int], dialect: tuple[str, ...]) -> tuple[str, list[Any]]:
