@@ -15,6 +15,7 @@ import pytest
 from shapely import Point
 
 from helpers import relief_points
+from placegeo import search
 from placegeo.atlas import Atlas
 from placegeo.errors import AtlasError, ValidationError
 from placegeo.search import SearchIndex, StoredSearchIndex, index_complete, open_index
@@ -152,6 +153,21 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
     assert any(len(c) > 5 and c[5] for c in calls["best_slips"])  # names found above read in the same statement
     assert any(len(c) > 2 and c[2] for c in calls["all_of_records"])  # and with a few names holding the query
     assert len(calls["best_records"]) >= 5
+
+
+def test_a_long_query_of_letters_looks_up_its_prefixes_at_once_with_the_same_answer(demo_atlas, monkeypatch):
+    """A query of six letters or more looks up its prefixes of pinyin and initials in its first statement:
+    the same answers as looking them up when ranking gets to them."""
+    queries = ["baotuquan", "furongjie", "qianfoshan", "daminghu", "lixiaqu", "zhangqiuqu", "Baotu Spring",
+               "Furong Street", "quanchengbifenggang", "shequweiyuanhui", "jiangjiazhuang"]
+
+    def answers() -> dict[str, list]:
+        idx = SearchIndex.for_atlas(demo_atlas)  # a new index: no answers cached
+        return {q: [(h.record.id, h.match, h.score) for h in idx.query(q)] for q in queries}
+
+    at_once = answers()
+    monkeypatch.setattr(search, "_LONG_LATIN", 99)
+    assert answers() == at_once
 
 
 _CHILD = """
