@@ -15,7 +15,10 @@ process (CLI call, web worker, notebook) opens the index instead of building or 
 
 What the keys are, and how a candidate scores, is decided above (:mod:`placegeo.search`); this module
 stores and reads rows, and ranks a long tier by the score it is given (:class:`Closeness`, the same
-arithmetic in SQL) so that only its best rows are read.
+arithmetic in SQL) so that only its best rows are read. A lookup that ranking follows with a read of
+rows it already knows it needs reads them in the same statement (``also``: each round trip through the
+database and Python costs about as much as reading a few dozen rows), and a GeoPackage query's
+statements read one state of the file (:meth:`SqliteSearchTables.snapshot`).
 It imports nothing heavy, so a cold ``placegeo search`` opens the index quickly (:func:`open_reader`).
 """
 
