@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import io
+import itertools
 import json
 import math
 import operator
@@ -1069,7 +1070,7 @@ class StoredSearchIndex(_Searcher):
         if min(sizes) == 0:
             return []
         rarest = [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
-        unread = self._unread(ranked)
+        unread = self._unread(ranked) if min(sizes) <= _WHOLE_READ else []
         if min(sizes) <= _WHOLE_READ and len(unread) <= _WHOLE_READ:
             # a few names at most: read whole, with the names found above not read yet (one statement)
             return self._keep_tagged(self.tables.all_of_records(rarest, _SCAN_CAP, unread))
@@ -1115,9 +1116,10 @@ class StoredSearchIndex(_Searcher):
         return self._keep([r[1:] for r in rows if not r[0]])
 
     def _unread(self, ids: Iterable[int]) -> list[int]:
-        """Those of ``ids`` whose whole rows this query has not read yet."""
+        """Those of ``ids`` whose whole rows this query has not read yet, up to one more than
+        ``_WHOLE_READ`` (a query may hold thousands of names found above: more are never read whole)."""
         kept = self._local.__dict__.setdefault("rows", {})
-        return [i for i in ids if i not in kept]
+        return list(itertools.islice((i for i in ids if i not in kept), _WHOLE_READ + 1))
 
     def _rows(self, ids: list[int]) -> dict[int, tuple]:
         return {int(r[0]): r for r in self.tables.records(ids)}
