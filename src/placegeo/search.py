@@ -1069,17 +1069,16 @@ class StoredSearchIndex(_Searcher):
         sizes = self.tables.counts(keys, _FEW + 1) if None in known else [n or 0 for n in known]
         if min(sizes) == 0:
             return []
-        rarest = [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
-        unread = self._unread(ranked) if min(sizes) <= _WHOLE_READ else []
-        if min(sizes) <= _WHOLE_READ and len(unread) <= _WHOLE_READ:
-            # a few names at most: read whole, with the names found above not read yet (one statement)
-            return self._keep_tagged(self.tables.all_of_records(rarest, _SCAN_CAP, unread))
+        if min(sizes) <= _WHOLE_READ:
+            unread = self._unread(ranked)
+            if len(unread) <= _WHOLE_READ:
+                # a few names at most: read whole, with the names found above not read yet (one statement)
+                return self._keep_tagged(self.tables.all_of_records(_rarest_first(keys, sizes), _SCAN_CAP, unread))
         if len(keys) == 1:
             return self._get_many(keys, cap)[keys[0]]
         if min(sizes) > _FEW:
             sizes = self.tables.counts(keys, _SCAN_CAP + 1)
-            rarest = [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
-        return [i for _, i in self.tables.all_of(rarest, _SCAN_CAP, cap)]
+        return [i for _, i in self.tables.all_of(_rarest_first(keys, sizes), _SCAN_CAP, cap)]
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
         if not keys:
@@ -1189,6 +1188,11 @@ def _later(found: _Found, tier: int, lookup: Callable[[], list[tuple[Iterable[in
         found.update(new)
         return new
     return tier, run
+
+
+def _rarest_first(keys: list[str], sizes: list[int]) -> list[str]:
+    """``keys`` by how many names hold each (``sizes``), fewest first (ties in their order)."""
+    return [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
 
 
 def _bigram_keys(q: str) -> list[str]:
