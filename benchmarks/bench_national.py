@@ -19,6 +19,7 @@ Not part of ``make test`` or ``make bench``: ``make bench-national``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -87,8 +88,6 @@ def open_gpkg(path: str):
 
 
 def open_pg(url: str):
-    import contextlib
-
     import psycopg
 
     from placegeo.search import StoredSearchIndex
@@ -123,6 +122,8 @@ def main() -> None:
     ap.add_argument("--postgis", help="a PostgreSQL URL: also build and query the index there")
     ap.add_argument("--queries", type=int, default=200, help="queries of each kind")
     ap.add_argument("--folder", help="where the GeoPackage is built (default: a temporary folder)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the GeoPackage and the queries in --folder (to measure them again)")
     args = ap.parse_args()
     rng = np.random.default_rng(19)
     real, districts = real_names()
@@ -134,7 +135,12 @@ def main() -> None:
         by_reading[_latin(c)[0]].append(c)
     picked = bs.make_queries([named[i] for i in sample], by_reading, districts, rng, args.queries)
     queries = {k: [(q, sample[i]) for q, i in v] for k, v in picked.items()}
-    with tempfile.TemporaryDirectory(dir=args.folder) as folder:
+    if args.keep and not args.folder:
+        ap.error("--keep needs --folder: the folder to keep national.gpkg and queries.json in")
+    if args.keep and os.path.exists(os.path.join(args.folder, "national.gpkg")):
+        ap.error(f"--keep: {args.folder} already holds a national.gpkg; remove it or give another --folder")
+    keep = contextlib.nullcontext(args.folder) if args.keep else tempfile.TemporaryDirectory(dir=args.folder)
+    with keep as folder:
         qfile = f"{folder}/queries.json"
         with open(qfile, "w") as fh:
             json.dump([q for v in queries.values() for q, _ in v], fh, ensure_ascii=False)
@@ -150,8 +156,6 @@ def main() -> None:
             with psycopg.connect(args.postgis.split("?")[0], autocommit=True) as conn:
                 conn.execute("DROP SCHEMA IF EXISTS placegeo_national CASCADE")
                 conn.execute("CREATE SCHEMA placegeo_national")
-                import contextlib
-
                 from placegeo.storage.searchdb import PgSearchTables
 
                 build = write_all(PgSearchTables(lambda: contextlib.nullcontext(conn), "placegeo_national"),
