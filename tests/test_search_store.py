@@ -126,6 +126,39 @@ def test_the_index_answers_as_the_one_built_in_memory(demo_atlas):
     assert _ids(stored) == _ids(SearchIndex.from_atlas(demo_atlas))
 
 
+def test_a_layer_of_several_batches_is_indexed_in_worker_processes_as_in_one(atlas, monkeypatch):
+    """A layer longer than one batch is indexed by forked workers while this process writes, inside its
+    open write transaction (which the workers must leave alone): the same answers as one process gives."""
+    import concurrent.futures
+
+    words = ["芙蓉街", "曲水亭街", "大明湖", "千佛山", "趵突泉", "经二路", "鞭指巷"]
+    points = relief_points(40)
+    points["name"] = [f"{words[i % len(words)]}{i}号" for i in range(40)]
+    queries = [*points["name"], "芙蓉街", "qushuiting", "dmh", "经2路", "千佛山3", "芙容街7号", "鞭指胡同"]
+    submitted: list[int] = []
+    submit = concurrent.futures.ProcessPoolExecutor.submit
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit",
+                        lambda pool, fn, batch, first: submitted.append(first) or submit(pool, fn, batch, first))
+    monkeypatch.setattr(search, "_BATCH", 6)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    atlas.write("relief_points", points)
+    slot = search._slot("relief_points")
+    assert submitted == [slot + j for j in range(0, 40, 6)]  # seven batches, each in a worker
+    parallel = _ids(SearchIndex.for_atlas(atlas), queries)
+    assert parallel["芙蓉街14号"][0] == "relief_points:rp14"
+    assert parallel["芙容街7号"][0] == "relief_points:rp7"  # a slip, found
+    more = relief_points(13, start=40)
+    atlas.write("relief_points", more, mode="append")  # numbered on after the 40 held, in three batches
+    assert submitted[7:] == [slot + 40 + j for j in range(0, 13, 6)]
+    assert _names(SearchIndex.for_atlas(atlas), "避风港52")[0] == "避风港52"
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    atlas.write("relief_points", points)  # one CPU: indexed here, batch by batch
+    assert len(submitted) == 10
+    stored = SearchIndex.for_atlas(atlas)
+    assert _ids(stored, queries) == parallel == _ids(SearchIndex.from_atlas(atlas), queries)
+
+
 def _slips_of(names: list[str]) -> list[str]:
     """One character of each name replaced (曲水亭街 -> 曲曌亭街), and the pinyin of some with a letter dropped."""
     out = []

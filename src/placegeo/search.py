@@ -39,7 +39,8 @@ import operator
 import re
 import threading
 import zipfile
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from functools import cache, cached_property, lru_cache
 from importlib import resources
@@ -80,6 +81,7 @@ _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术�
 _SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
 _FEW = 64  # a list this short is read whole without counting further
 _LONG_LATIN = 6  # a query of this many letters or more has a short prefix range of pinyin and initials
+_BATCH = 100_000  # names indexed by one worker process and written in one insert of each table
 _WHOLE_READ = 16  # a tier of this many names at most is read whole: one read then serves ranking and answer
 _RANKED = ("name_id", "ord", "nkey", "py_len")  # the record columns ranking reads
 _FILTERED = ("layer", "category", "district_code", "lon", "lat")  # and those filters read
@@ -1319,6 +1321,54 @@ def index_rows(records: list[NameRecord], *, first_id: int) -> tuple[list[tuple]
     """The record rows, postings ``(k, ord, name_id)`` and slip rows ``(h, ord, name_id)`` of ``records``,
     numbered from ``first_id``; postings and slips sorted and without repeats, so that each row lands
     beside the last one in its B-tree."""
+    return _as_rows(*_index_columns(records, first_id))
+
+
+def index_batches(batches: Iterable[list[NameRecord]], *, first_id: int, workers: int | None = None
+                  ) -> Iterator[tuple[list[tuple], list[tuple], list[tuple]]]:
+    """:func:`index_rows` of each batch in turn, numbered on from ``first_id``: the rows to write batch by batch.
+
+    Batches are indexed in ``workers`` forked processes (default: one per CPU) while the caller writes
+    the last one, where there is more than one batch, more than one CPU and ``fork``; else here. Each
+    worker sends back columns (a few buffers), not millions of tuples, so the parallel work is not lost
+    in pickling. At most ``workers + 1`` batches are in flight: a national layer is never held whole.
+
+    >>> recs = [NameRecord(str(i), n, "place_names") for i, n in enumerate(["芙蓉街", "曲水亭街", "大明湖"])]
+    >>> [len(rows) for rows, _, _ in index_batches([recs[:2], recs[2:]], first_id=0, workers=1)]
+    [2, 1]
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = iter(batches)
+    head = list(itertools.islice(batches, 2))
+    workers = len(os.sched_getaffinity(0)) if workers is None and hasattr(os, "sched_getaffinity") else workers
+    numbered = _numbered(itertools.chain(head, batches), first_id)
+    if len(head) < 2 or (workers or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (index_rows(batch, first_id=n) for batch, n in numbered)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:  # forked workers end with os._exit: an open connection of this process is never closed by them
+        pending: deque = deque()
+        for batch, n in numbered:
+            pending.append(pool.submit(_index_columns, batch, n))
+            if len(pending) > workers:  # type: ignore[operator]
+                yield _as_rows(*pending.popleft().result())
+        while pending:
+            yield _as_rows(*pending.popleft().result())
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _numbered(batches: Iterable[list[NameRecord]], first_id: int) -> Iterator[tuple[list[NameRecord], int]]:
+    for batch in batches:
+        yield batch, first_id
+        first_id += len(batch)
+
+
+def _index_columns(records: list[NameRecord], first_id: int) -> tuple[list[tuple], tuple, tuple]:
+    """:func:`index_rows` with postings and slips as sorted columns (what a worker process sends back)."""
     import numpy as np
 
     rows, keys, slip_keys, key_of, slip_of = [], [], [], [], []
@@ -1336,26 +1386,32 @@ def index_rows(records: list[NameRecord], *, first_id: int) -> tuple[list[tuple]
         _sorted_slips(_h(slip_keys), orders[slip_names], slip_names + first_id)
 
 
-def _sorted_postings(keys: list[str], orders: np.ndarray, ids: np.ndarray) -> list[tuple]:
+def _as_rows(rows: list[tuple], postings: tuple, slips: tuple) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    k, o, i = postings
+    return rows, list(zip(k.to_pylist(), o.tolist(), i.tolist(), strict=True)), \
+        list(zip(*(column.tolist() for column in slips), strict=True))
+
+
+def _sorted_postings(keys: list[str], orders: np.ndarray, ids: np.ndarray) -> tuple:
     # Arrow sorts text by its UTF-8 bytes, as SQLite and PostgreSQL's "C" collation compare it; a name's
     # keys are distinct (see _keys_of), so no row repeats
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = pa.table({"k": pa.array(keys, type=pa.string()), "ord": orders, "id": ids})
-    table = table.take(pc.sort_indices(table, sort_keys=[("k", "ascending"), ("ord", "ascending"),
-                                                         ("id", "ascending")]))
-    return list(zip(table["k"].to_pylist(), table["ord"].to_pylist(), table["id"].to_pylist(), strict=True))
+    text = pa.array(keys, type=pa.string())
+    order = pc.sort_indices(pa.table({"k": text, "ord": orders, "id": ids}),
+                            sort_keys=[("k", "ascending"), ("ord", "ascending"), ("id", "ascending")]).to_numpy()
+    return text.take(order), orders[order], ids[order]
 
 
-def _sorted_slips(hashes: np.ndarray, orders: np.ndarray, ids: np.ndarray) -> list[tuple]:
+def _sorted_slips(hashes: np.ndarray, orders: np.ndarray, ids: np.ndarray) -> tuple:
     import numpy as np
 
     order = np.lexsort((ids, orders, hashes))
     h, o, i = hashes[order], orders[order], ids[order]
     keep = np.ones(len(h), dtype=bool)  # two slip keys of one name with the same digest: one row
     keep[1:] = (h[1:] != h[:-1]) | (o[1:] != o[:-1]) | (i[1:] != i[:-1])
-    return list(zip(h[keep].tolist(), o[keep].tolist(), i[keep].tolist(), strict=True))
+    return h[keep], o[keep], i[keep]
 
 
 def _expected_layers(layers: Iterable[str]) -> list[str]:
@@ -1456,12 +1512,23 @@ def _slot(layer: str) -> int:
     return (list(LAYER_WEIGHT).index(layer) + 1) << _SLOT_BITS
 
 
+def _batches(records: list[NameRecord]) -> list[list[NameRecord]]:
+    """``records`` in batches of :data:`_BATCH` (one empty batch for none: an empty layer is written too)."""
+    return [records[j:j + _BATCH] for j in range(0, max(len(records), 1), _BATCH)]
+
+
+def _write_layer(tables, layer: str, records: list[NameRecord], *, held: int = 0) -> None:
+    """Index ``records`` of ``layer`` after the ``held`` names it holds and write them, batch by batch."""
+    for rows, postings, slips in index_batches(_batches(records), first_id=_slot(layer) + held):
+        held += len(rows)
+        tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=held)
+
+
 def _replace_layer(tables, layer: str, records: list[NameRecord]) -> None:
     old = [_row_record(r) for r in tables.layer_records(layer, write=True)]
-    _, postings, slips = index_rows(old, first_id=_slot(layer))
-    tables.remove(layer, postings, slips)
-    rows, postings, slips = index_rows(records, first_id=_slot(layer))
-    tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=len(records))
+    for _, postings, slips in index_batches(_batches(old), first_id=_slot(layer)):
+        tables.remove(layer, postings, slips)
+    _write_layer(tables, layer, records)
 
 
 def rebuild_index(atlas) -> None:
@@ -1469,8 +1536,7 @@ def rebuild_index(atlas) -> None:
     tables = atlas.store.search_tables()
     tables.drop()
     for layer, records in atlas_records(atlas).items():
-        rows, postings, slips = index_rows(records, first_id=_slot(layer))
-        tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=len(records))
+        _write_layer(tables, layer, records)
 
 
 def unindex_layer(atlas, layer: str) -> None:
@@ -1500,10 +1566,7 @@ def index_layer(atlas, layer: str, data=None, *, append: bool = False) -> None:
                                                            if "admin_units" in layers else None))
         return
     if append and data is not None and state.get(layer, (None,))[0] == INDEX_VERSION:
-        records = _layer_records(layer, data)
-        n = state[layer][1]
-        rows, postings, slips = index_rows(records, first_id=_slot(layer) + n)
-        tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=n + len(records))
+        _write_layer(tables, layer, _layer_records(layer, data), held=state[layer][1])
     else:  # the layer as this transaction sees it
         _replace_layer(tables, layer, _layer_records(layer, atlas.read(layer)))
     if layer == "admin_units":
