@@ -302,7 +302,8 @@ def _matches(name: str) -> list[tuple[int, str]]:
     """Positions and keys of the table entries found in ``name``, left to right, longest first."""
     found, i = [], 0
     while i < len(name):
-        key = next((k for k in _BY_FIRST.get(name[i], ()) if name.startswith(k, i)), None)
+        first = _BY_FIRST.get(name[i])  # most characters start no entry: no generator for them
+        key = next((k for k in first if name.startswith(k, i)), None) if first else None
         if key is None:
             i += 1
         else:

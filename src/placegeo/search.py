@@ -1219,8 +1219,18 @@ def _merge(found: dict[int, tuple[str, int]], more: dict[int, tuple[str, int]]) 
 def _generic_keys(key: str) -> list[str]:
     """The generic keys of a name's key: its proper name with the class of each generic ending it has
     (经二大街: 经二 and road, 经二大 and road), so that one lookup finds every variant of a query's ending."""
-    return ["g" + key[:-len(t)] + "\x1f" + c for t, c in _ending_classes().items()
+    return ["g" + key[:-len(t)] + "\x1f" + c for t, c in _endings_by_last().get(key[-1:], ())
             if len(key) > len(t) and key.endswith(t)]
+
+
+@cache
+def _endings_by_last() -> dict[str, list[tuple[str, str]]]:
+    """:func:`_ending_classes` by the last character of the ending, in its order (a name is checked
+    against the endings it may have, not all of them)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for term, cls in _ending_classes().items():
+        out.setdefault(term[-1:], []).append((term, cls))
+    return out
 
 
 def _generic_lookups(q: str) -> list[str]:
