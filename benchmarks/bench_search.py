@@ -32,6 +32,7 @@ every kind at 200,000 names; p99 at 2,000,000 within 2x of 51,500; < 500 MB resi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -41,11 +42,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from placegeo.pinyin import has_han
 from placegeo.search import INDEX_VERSION, NameRecord, StoredSearchIndex, _data, _key, _latin, _slot, index_batches
+from placegeo.storage.gpkg import WRITER_CACHE
 from placegeo.storage.searchdb import _MMAP_BYTES, SqliteSearchTables
 
 GENERIC = ["路", "街", "村", "社区", "小区", "巷", "庄", "泉", "山", "河", "花园", "家园", "公园", "广场", "大厦"]
@@ -127,6 +131,7 @@ class SqliteFts:
         self.con.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")  # the same memory map
         if names is None:  # opened
             return
+        self.con.execute(f"PRAGMA cache_size = {WRITER_CACHE}")  # the page cache placegeo's build writes with
         self.con.executescript("""
             CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT, rname TEXT, pinyin TEXT, rpinyin TEXT, initials TEXT);
             CREATE VIRTUAL TABLE fts USING fts5(name, content='names', content_rowid='id', tokenize='trigram');
@@ -252,19 +257,33 @@ def build_placegeo(named, districts, path: str) -> float:
     """placegeo's index tables for the names, in a SQLite file, as an atlas holds them; seconds taken."""
     cold_caches()
     t0 = time.perf_counter()
-    tables = SqliteSearchTables(path=path)
     layers = {"traditional_place_names": [NameRecord(str(i), n, "traditional_place_names", district_code=d)
                                           for i, (n, d) in enumerate(named)],
               "admin_units": [NameRecord(f"d{c}", n, "admin_units", district_code=c) for c, n in districts.items()]}
-    for layer, records in layers.items():
-        step = 50_000  # written in slices: the rows of 2,000,000 names do not fit in memory at once
-        slices = (records[j:j + step] for j in range(0, len(records), step))
-        done = 0  # one process, as FTS5's build converts its names in one
-        for rows, postings, slips in index_batches(slices, first_id=_slot(layer), workers=1):
-            done += len(rows)
-            tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=done)
-    tables.close()
+    with atlas_tables(path) as tables:
+        for layer, records in layers.items():
+            step = 50_000  # written in slices: the rows of 2,000,000 names do not fit in memory at once
+            slices = (records[j:j + step] for j in range(0, len(records), step))
+            done = 0  # one process, as FTS5's build converts its names in one
+            for rows, postings, slips in index_batches(slices, first_id=_slot(layer), workers=1):
+                done += len(rows)
+                tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=done)
     return time.perf_counter() - t0
+
+
+@contextlib.contextmanager
+def atlas_tables(path: str) -> Iterator[SqliteSearchTables]:
+    """Index tables written as a GeoPackage atlas writes a layer: on one connection set up as its writer
+    (its page cache), in one transaction committed at the end (a transaction a slice would journal most
+    of the file's pages again for each slice: the build would grow with the square of the names)."""
+    from placegeo.storage.gpkg import _connect
+
+    con = _connect(Path(path))
+    try:
+        yield SqliteSearchTables(lambda: contextlib.nullcontext(con), path=path)
+        con.commit()
+    finally:
+        con.close()
 
 
 def open_placegeo(path: str):

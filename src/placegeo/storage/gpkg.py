@@ -534,6 +534,10 @@ def _writer_lock(path: Path) -> Iterator[None]:
         yield
 
 
+#: The page cache of a writing connection (``PRAGMA cache_size``: negative is KiB, so 1 GiB).
+WRITER_CACHE = -1048576
+
+
 def _connect(path: Path, *, autocommit: bool = False) -> sqlite3.Connection:
     """A connection that can write layers: GDAL's rtree triggers find their SQL functions.
 
@@ -542,7 +546,7 @@ def _connect(path: Path, *, autocommit: bool = False) -> sqlite3.Connection:
     """
     con = sqlite3.connect(path, timeout=30, isolation_level=None if autocommit else "DEFERRED")
     _gpkgsql.register_functions(con)
-    con.execute("PRAGMA cache_size = -1048576")
+    con.execute(f"PRAGMA cache_size = {WRITER_CACHE}")
     return con
 
 
