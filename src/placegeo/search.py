@@ -78,7 +78,7 @@ _ADMIN_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会
 # the usual short forms of development zones' names (a city's 高新技术产业开发区 is called 高新区), searched as aliases
 _ZONE_SHORT_FORMS = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区",
                      "综合保税区": "综保区", "旅游度假区": "度假区"}
-_SCAN_CAP = 4000  # ids read from one list at most: lists are best first, so these are the best ones
+_SCAN_CAP = 1000  # ids read from one list at most: lists are best first, so these are the best ones
 _FEW = 64  # a list this short is read whole without counting further
 _LONG_LATIN = 6  # a query of this many letters or more has a short prefix range of pinyin and initials
 _BATCH = 100_000  # names indexed by one worker process and written in one insert of each table
