@@ -596,8 +596,11 @@ class _Searcher:
             raise SearchError("the query is longer than 64 characters; shorten it")
         if (near is None) != (radius_km is None):
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
-        cap = max(200, limit * 20)
         rest, scope = self._strip_admin(q)
+        # the best names by rank taken from a long list: ten times the answer leaves ranking the best ten
+        # (at 200,000 names, as many as twenty times do); twice that where a filter may drop some
+        filtered = scope or any(v is not None for v in (layer, category, district, bbox, near))
+        cap = max(100, limit * 10) * (2 if filtered else 1)
         # an address is looked up as written and without its units at once (a name may start with its unit)
         got, counts = self._candidates([(q, [] if has_han(q) else self._english(text)),
                                         *([(rest, [])] if scope else [])], cap)
