@@ -49,7 +49,6 @@ import numpy as np
 
 from placegeo.pinyin import has_han
 from placegeo.search import INDEX_VERSION, NameRecord, StoredSearchIndex, _data, _key, _latin, _slot, index_batches
-from placegeo.storage.gpkg import WRITER_CACHE
 from placegeo.storage.searchdb import _MMAP_BYTES, SqliteSearchTables
 
 GENERIC = ["路", "街", "村", "社区", "小区", "巷", "庄", "泉", "山", "河", "花园", "家园", "公园", "广场", "大厦"]
@@ -131,6 +130,8 @@ class SqliteFts:
         self.con.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")  # the same memory map
         if names is None:  # opened
             return
+        from placegeo.storage.gpkg import WRITER_CACHE  # here: a process measured for memory imports this module
+
         self.con.execute(f"PRAGMA cache_size = {WRITER_CACHE}")  # the page cache placegeo's build writes with
         self.con.executescript("""
             CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT, rname TEXT, pinyin TEXT, rpinyin TEXT, initials TEXT);
