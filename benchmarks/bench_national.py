@@ -111,7 +111,8 @@ def child_rss(opener: str, where: str, qfile: str) -> float:
 
 
 def report(name: str, build_s: float, size_mb: float, rss: float, query, queries) -> None:
-    print(f"\n{name}: build {build_s / 60:.1f} min, store {size_mb:,.0f} MB, {rss:.0f} MB resident per process")
+    build = "not built again" if build_s != build_s else f"build {build_s / 60:.1f} min"  # NaN: --again
+    print(f"\n{name}: {build}, store {size_mb:,.0f} MB, {rss:.0f} MB resident per process")
     print(f"{'kind':<10} {'queries':>7} | {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>9}")
     for kind, got in bs.measure({"x": query}, queries, 3).items():
         p50, p99, _, recall = got["x"]

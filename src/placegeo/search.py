@@ -599,7 +599,7 @@ class _Searcher:
         rest, scope = self._strip_admin(q)
         # the best names by rank taken from a long list: ten times the answer leaves ranking the best ten
         # (at 200,000 names, as many as twenty times do); twice that where a filter may drop some
-        filtered = scope or any(v is not None for v in (layer, category, district, bbox, near))
+        filtered = bool(scope) or any(v is not None for v in (layer, category, district, bbox, near))
         cap = max(100, limit * 10) * (2 if filtered else 1)
         # an address is looked up as written and without its units at once (a name may start with its unit)
         got, counts = self._candidates([(q, [] if has_han(q) else self._english(text)),
@@ -1356,17 +1356,18 @@ def index_batches(batches: Iterable[list[NameRecord]], *, first_id: int, workers
 
     batches = iter(batches)
     head = list(itertools.islice(batches, 2))
-    workers = len(os.sched_getaffinity(0)) if workers is None and hasattr(os, "sched_getaffinity") else workers
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    n_workers = cpus if workers is None else workers
     numbered = _numbered(itertools.chain(head, batches), first_id)
-    if len(head) < 2 or (workers or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if len(head) < 2 or n_workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield from (index_rows(batch, first_id=n) for batch, n in numbered)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"))
     try:  # forked workers end with os._exit: an open connection of this process is never closed by them
         pending: deque = deque()
         for batch, n in numbered:
             pending.append(pool.submit(_index_columns, batch, n))
-            if len(pending) > workers:  # type: ignore[operator]
+            if len(pending) > n_workers:
                 yield _as_rows(*pending.popleft().result())
         while pending:
             yield _as_rows(*pending.popleft().result())
