@@ -4,7 +4,7 @@ The names are made as the demo atlas makes its census-scale place names (:mod:`p
 ``data/demo_place_words.yaml``): a real village's proper name + a modifier + a generic term of its
 kind (王口 + 东 + 路), with the real town and village names of the code trees of Jinan, Jining and
 Weifang mixed in as they are. They are written in slices through the same code an atlas write uses
-(:func:`placegeo.search.index_batches` and the store's search tables), so the figures are those of an
+(:func:`placegeo.search.write_batches` and the store's search tables), so the figures are those of an
 atlas holding them. Printed per back end: build time, store size, peak resident memory of a fresh
 process that opens the index and answers every query (a web worker), and p50/p99 per query kind
 (the kinds of ``bench_search.py``: exact, prefix, pinyin, initials, homophone, slip, address-style,
@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 
 import numpy as np
 import yaml
@@ -34,7 +34,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_search as bs
 from placegeo.demo import WORDS, load_code_tree
-from placegeo.search import INDEX_VERSION, NameRecord, _latin, _slot, index_batches, index_rows
+from placegeo.search import NameRecord, _latin, write_batches
 
 LAYER = "traditional_place_names"
 SLICE = 100_000
@@ -70,14 +70,10 @@ def write_all(tables, named: list[tuple[str, str]], districts: dict[str, str]) -
     t0 = time.perf_counter()
     batches = ([NameRecord(str(j + k), name, LAYER, district_code=d) for k, (name, d) in
                 enumerate(named[j:j + SLICE])] for j in range(0, len(named), SLICE))
-    done = 0
-    for rows, postings, slips in index_batches(batches, first_id=_slot(LAYER)):
-        done += len(rows)
-        tables.write(LAYER, rows, postings, slips, version=INDEX_VERSION, n=done)
+    for done in write_batches(tables, LAYER, batches):
         print(f"  {done:,} names written, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     units = [NameRecord(f"d{c}", name, "admin_units", district_code=c) for c, name in districts.items()]
-    rows, postings, slips = index_rows(units, first_id=_slot("admin_units"))
-    tables.write("admin_units", rows, postings, slips, version=INDEX_VERSION, n=len(units))
+    deque(write_batches(tables, "admin_units", [units]), maxlen=0)
     return time.perf_counter() - t0
 
 

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from placegeo.pinyin import has_han
-from placegeo.search import INDEX_VERSION, NameRecord, StoredSearchIndex, _data, _key, _latin, _slot, index_batches
+from placegeo.search import NameRecord, StoredSearchIndex, _data, _key, _latin, write_batches
 from placegeo.storage.searchdb import _MMAP_BYTES, SqliteSearchTables
 
 GENERIC = ["路", "街", "村", "社区", "小区", "巷", "庄", "泉", "山", "河", "花园", "家园", "公园", "广场", "大厦"]
@@ -265,10 +265,9 @@ def build_placegeo(named, districts, path: str) -> float:
         for layer, records in layers.items():
             step = 50_000  # written in slices: the rows of 2,000,000 names do not fit in memory at once
             slices = (records[j:j + step] for j in range(0, len(records), step))
-            done = 0  # one process, as FTS5's build converts its names in one
-            for rows, postings, slips in index_batches(slices, first_id=_slot(layer), workers=1):
-                done += len(rows)
-                tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=done)
+            # one process, as FTS5's build converts its names in one
+            for _ in write_batches(tables, layer, slices, workers=1):
+                pass
     return time.perf_counter() - t0
 
 

@@ -1533,9 +1533,17 @@ def _batches(records: list[NameRecord]) -> list[list[NameRecord]]:
 
 def _write_layer(tables, layer: str, records: list[NameRecord], *, held: int = 0) -> None:
     """Index ``records`` of ``layer`` after the ``held`` names it holds and write them, batch by batch."""
-    for rows, postings, slips in index_batches(_batches(records), first_id=_slot(layer) + held):
+    deque(write_batches(tables, layer, _batches(records), held=held), maxlen=0)
+
+
+def write_batches(tables, layer: str, batches: Iterable[list[NameRecord]], *, held: int = 0,
+                  workers: int | None = None) -> Iterator[int]:
+    """Index each batch of ``layer`` (:func:`index_batches`) after the ``held`` names it holds and write it
+    to the index ``tables``; yields the names held after each batch (a caller may report progress)."""
+    for rows, postings, slips in index_batches(batches, first_id=_slot(layer) + held, workers=workers):
         held += len(rows)
         tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=held)
+        yield held
 
 
 def _replace_layer(tables, layer: str, records: list[NameRecord]) -> None:
