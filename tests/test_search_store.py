@@ -174,11 +174,13 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
     candidate in memory."""
     stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
     names = sorted({r.name for r in memory.records if len(r.name) >= 3})[::7][:60]
-    calls: dict[str, list] = {"best_slips": [], "best_records": [], "all_of_records": []}
+    calls: dict[str, list] = {"best_slips": [], "best_records": [], "all_of_records": [], "best_prefix": []}
     for method, got in calls.items():
         real = getattr(stored.tables, method)
         monkeypatch.setattr(stored.tables, method, lambda *a, real=real, got=got: got.append(a) or real(*a))
-    queries = [*_slips_of(names), "qu", "da", "ji", "quan", "dm", "qs", "lx", "泉城", "大明", "泉", "路", "社区"]
+    middles = [n[1:4] for n in names if len(n) >= 5][:12]  # parts of names: the tier of names holding them
+    queries = [*_slips_of(names), *middles, "qu", "da", "ji", "quan", "dm", "qs", "lx", "泉城", "泉城路", "大明",
+               "泉", "路", "社区"]
     for q in queries:
         assert [(h.record.id, h.match, h.score) for h in stored.query(q)] == \
             [(h.record.id, h.match, h.score) for h in memory.query(q)], q
@@ -186,6 +188,7 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
     assert any(len(c) > 5 and c[5] for c in calls["best_slips"])  # names found above read in the same statement
     assert any(len(c) > 2 and c[2] for c in calls["all_of_records"])  # and with a few names holding the query
     assert len(calls["best_records"]) >= 5
+    assert calls["best_prefix"] and any(len(c) > 4 and c[4] for c in calls["best_prefix"])  # and with names above
 
 
 def test_a_long_query_of_letters_looks_up_its_prefixes_at_once_with_the_same_answer(demo_atlas, monkeypatch):

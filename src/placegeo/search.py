@@ -412,11 +412,10 @@ def _plan(q: str, extra: list[tuple[str, str]]) -> _Plan:
         whole += [(k, "generic") for k in _generic_lookups(q)]  # 经二大街 -> 经二路, 东湖公园 -> 东湖
         pairs = _latins(q) if pure else (_mixed(q),)
         gets += [("p" + full, "homophone") for full, _ in pairs if full]
-        if len(q) >= 2:  # a homophone typed halfway: 建涉 -> 建设路
-            if pairs[0][0]:
-                prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
-        else:
-            gets.append(("c" + q, "substring"))
+        if len(q) >= 2 and pairs[0][0]:  # a homophone typed halfway: 建涉 -> 建设路
+            prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
+        if len(q) <= 2:  # the names holding a character or a pair: one list, read now (no counts, no later statement)
+            gets.append(("c" + q if len(q) == 1 else "b" + q, "substring"))
         if not pure and pairs[0][1]:  # mixed: 芙rj, 芙rongjie
             prefixes.append(("i" + pairs[0][1], "initials"))
     elif latin:
@@ -486,12 +485,13 @@ class _Searcher:
 
     # -- querying ---------------------------------------------------------------------------------
     def _candidates(self, queries: list[tuple[str, list[tuple[str, str]]]], cap: int
-                    ) -> tuple[list[tuple[_Found, _Later]], dict[str, int]]:
+                    ) -> tuple[list[tuple[_Found, list[tuple[str, str]]]], dict[str, int]]:
         """For each query key (with ``extra`` (key, how) whole-key lookups): record id -> (how it matched,
-        tier score), best tier kept, looked up whole and as a name's prefix; and the lookups of lower tiers
-        (a prefix of pinyin or initials) for :meth:`_rank` to make only if it gets that far (:meth:`_fuzzy`
-        adds more). Every query's keys go in one statement, with the counts of the pairs of characters of
-        the last query (the one read fuzzily: an address without its units), which :meth:`_substring` reads."""
+        tier score), best tier kept, looked up whole and as a name's prefix; and the (key, how) prefixes of
+        lower tiers (of pinyin or initials: long ranges) for :meth:`_rank` to look up only if it gets that far
+        (:meth:`_prefixes_later`; :meth:`_fuzzy` adds more). Every query's keys go in one statement, with the
+        counts of the pairs of characters of the last query (the one read fuzzily: an address without its
+        units), which :meth:`_substring` reads."""
         plans = [_plan(q, extra) for q, extra in queries]
         limits: dict[str, int] = {}  # one statement for every whole-name key and every other key
         for whole, gets, _, _ in plans:
@@ -506,15 +506,24 @@ class _Searcher:
                 _add(found, got.get(key, ()), how)
             for key, how in prefixes:
                 _add(found, pre.get(key, ()), how)
-            out.append((found, [_later(found, max(TIERS[how] for _, how in lower),
-                                       self._prefixes_later(lower, cap))] if lower else []))
+            out.append((found, lower))
         return out, counts
 
-    def _prefixes_later(self, lower: list[tuple[str, str]], cap: int) -> Callable[[], list[tuple[Iterable[int], str]]]:
-        def lookup() -> list[tuple[Iterable[int], str]]:
-            pre = self._prefix_many(list(dict.fromkeys(k for k, _ in lower)), cap)
-            return [(pre.get(key, ()), how) for key, how in lower]
-        return lookup
+    def _prefixes_later(self, lower: list[tuple[str, str]], q: str, cap: int, ranked: _Found, best: int) -> _Later:
+        """The lookup of the ``lower`` prefixes, made by :meth:`_rank` if it gets to their tiers (``q``,
+        ``best``, ``ranked``: as :meth:`_best_prefixes` takes them)."""
+        if not lower:
+            return []
+        return [_later(ranked, max(TIERS[how] for _, how in lower),
+                       lambda: self._best_prefixes(lower, q, cap, ranked, best))]
+
+    def _best_prefixes(self, lower: list[tuple[str, str]], q: str, cap: int, ranked: _Found, best: int
+                       ) -> list[tuple[Iterable[int], str]]:
+        """The best ``cap`` names by rank of each (key, how) prefix; with ``best``, at least the best ``best``
+        of each by :func:`_closeness` to ``q`` among those not ``ranked`` as well already (a stored index
+        ranks them where they are and reads only those)."""
+        pre = self._prefix_many(list(dict.fromkeys(key for key, _ in lower)), cap)
+        return [(pre.get(key, ()), how) for key, how in lower]
 
     def _fuzzy(self, q: str, cap: int, found: _Found, counts: dict[str, int], best: int, ranked: _Found) -> _Later:
         """The lookups of the names holding ``q`` and, when nothing matched as written (for letters: no
@@ -524,7 +533,7 @@ class _Searcher:
         han = has_han(q)
         latin = "" if han else re.sub(r"[^a-z]", "", q)
         later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap, counts, ranked), "substring")])] \
-            if han and len(q) >= 2 else []
+            if han and len(q) >= 3 else []  # (of one or two characters: looked up with the whole keys)
         written = _SURE + (("homophone", "initials", "english") if latin else ())
 
         def slips() -> list[tuple[Iterable[int], str]]:  # every higher lookup is in `found` by then
@@ -604,20 +613,23 @@ class _Searcher:
         # an address is looked up as written and without its units at once (a name may start with its unit)
         got, counts = self._candidates([(q, [] if has_han(q) else self._english(text)),
                                         *([(rest, [])] if scope else [])], cap)
-        found, later = got[0]
+        found, lower = got[0]
         if any(how in _SURE for how, _ in found.values()):
             scope = ""  # a name that starts with its unit, as written
         filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
                    "near": near, "radius_km": radius_km}
-        # ranking can take only the best slips when it drops none of them (no filter, no numerals to match)
+        # ranking can take only the best of a long low tier when it drops none of them (no filter, no
+        # numerals to match)
         best = 0 if _has_filter(filters) or _NUMERAL_RUN.search(rest) else limit
         if scope:  # an address: read fuzzily only without its units
-            more, more_later = got[1]
-            later += [*more_later, *self._fuzzy(rest, cap, more, counts, best, found)]
+            more, more_lower = got[1]
             _merge(found, more)
             q = rest
+            later = [*self._prefixes_later(lower + more_lower, q, cap, found, best),
+                     *self._fuzzy(rest, cap, more, counts, best, found)]
         else:
-            later += self._fuzzy(q, cap, found, counts, best, found)
+            later = [*self._prefixes_later(lower, q, cap, found, best),
+                     *self._fuzzy(q, cap, found, counts, best, found)]
         return self._rank(q, found, later, limit, filters)
 
     def _rank(self, q: str, found: _Found, later: _Later, limit: int, filters: dict[str, Any]) -> list[Hit]:
@@ -1107,6 +1119,20 @@ class StoredSearchIndex(_Searcher):
         return self._keep_tagged(self.tables.best_slips(_digests(keys), cap, list(ranked), score, k,
                                                         unread if len(unread) <= _WHOLE_READ else []))
 
+    def _best_prefixes(self, lower: list[tuple[str, str]], q: str, cap: int, ranked: _Found, best: int
+                       ) -> list[tuple[Iterable[int], str]]:
+        if not best:
+            return super()._best_prefixes(lower, q, cap, ranked, best)
+        lower = list(dict.fromkeys(lower))
+        head, b = _closeness_key(q)
+        # a name ranked at this tier or above keeps that tier: each prefix's best are of the others
+        groups = [(key, Closeness(TIERS[how], head, b), [i for i, (_, tier) in ranked.items() if tier >= TIERS[how]])
+                  for key, how in lower]
+        unread = self._unread(ranked)  # read in the same statement, as the slips' are
+        rows = self.tables.best_prefix(groups, _SCAN_CAP, cap, best, unread if len(unread) <= _WHOLE_READ else [])
+        self._keep([r[1:] for r in rows])
+        return [([int(r[1]) for r in rows if r[0] == n], how) for n, (_, how) in enumerate(lower)]
+
     def _keep(self, rows: list[tuple]) -> list[int]:
         """The ids of whole record ``rows``, kept for ranking and the answer (thread by thread)."""
         got = {int(r[0]): r for r in rows}
@@ -1201,8 +1227,9 @@ def _rarest_first(keys: list[str], sizes: list[int]) -> list[str]:
 
 
 def _bigram_keys(q: str) -> list[str]:
-    """The keys of the pairs of characters of a query of two or more characters (none for letters)."""
-    return list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1))) if len(q) >= 2 and has_han(q) else []
+    """The keys of the pairs of characters of a query of three or more characters, which :meth:`_Searcher._substring`
+    intersects (none for letters; a query of two is one pair, looked up whole)."""
+    return list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1))) if len(q) >= 3 and has_han(q) else []
 
 
 def _add(found: dict[int, tuple[str, int]], ids: Iterable[int], how: str) -> None:

@@ -275,6 +275,25 @@ class SqliteSearchTables:
             f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?)"
             f"{more}", [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k, *more_params])
 
+    def best_prefix(self, groups: Sequence[tuple[str, Closeness, Sequence[int]]], scan: int, limit: int, k: int,
+                    also: Sequence[int] = ()) -> list[tuple]:
+        """Of each group ``(prefix, score, exclude)``, the record rows of the best ``k`` names by ``score`` (then
+        rank order and id) of those :meth:`prefix` finds (the best ``limit`` names by rank of the first ``scan``
+        rows), less ``exclude``, each led by its group's place in ``groups``; followed by the rows of ``also``
+        led by -1 (names ranking reads next). A prefix of a short query of letters is a long range: ranking
+        it where it is reads ten rows, not a hundred, in the statement that looks it up."""
+        parts, params = [], []
+        for n, (p, score, exclude) in enumerate(groups):
+            order, more = _score_sql(score, _SQLITE)
+            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT ord, "
+                         "name_id FROM placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?) GROUP BY name_id "
+                         "ORDER BY o, name_id LIMIT ?) s JOIN placegeo_search_records r ON r.name_id = s.name_id WHERE "
+                         f"r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id "
+                         "LIMIT ?)")
+            params += [p, p + _TOP, scan, limit, *exclude, *more, k]
+        rest, rest_params = _also(also, _SQLITE, tag=-1)
+        return self._rows(" UNION ALL ".join(parts) + rest, params + rest_params) if parts else []
+
     def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
         """Of each group of ids, the record rows of the best ``k`` by its ``score`` (then rank order and id),
         each row led by its group's place in ``groups``: ranking needs no more of a tier."""
@@ -442,6 +461,19 @@ class PgSearchTables:
             f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s){more}",
             [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k, *more_params])
 
+    def best_prefix(self, groups: Sequence[tuple[str, Closeness, Sequence[int]]], scan: int, limit: int, k: int,
+                    also: Sequence[int] = ()) -> list[tuple]:
+        parts, params = [], []
+        for n, (p, score, exclude) in enumerate(groups):
+            order, more = _score_sql(score, _PG)
+            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT ord, "
+                         "name_id FROM {postings} WHERE k >= %s AND k < %s ORDER BY k, ord, name_id LIMIT %s) c "
+                         "GROUP BY name_id ORDER BY o, name_id LIMIT %s) s JOIN {records} r ON r.name_id = s.name_id "
+                         f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s) b{n}")
+            params += [p, p + _TOP, scan, limit, [int(i) for i in exclude], *more, k]
+        rest, rest_params = _also(also, _PG, tag=-1)
+        return self._rows(" UNION ALL ".join(parts) + rest, params + rest_params) if parts else []
+
     def best_records(self, groups: Sequence[tuple[Sequence[int], Closeness]], k: int) -> list[tuple]:
         parts, params = [], []
         for n, (ids, score) in enumerate(groups):
@@ -481,14 +513,14 @@ def _has_all(keys: Sequence[str], dialect: tuple[str, ...]) -> str:
                    "q.name_id = p.name_id)" for _ in keys[1:])
 
 
-def _also(ids: Sequence[int], dialect: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """The record rows of ``ids``, each led by 1, to add to a statement's rows, and their parameters."""
+def _also(ids: Sequence[int], dialect: tuple[str, ...], tag: int = 1) -> tuple[str, list[Any]]:
+    """The record rows of ``ids``, each led by ``tag``, to add to a statement's rows, and their parameters."""
     if not ids:
         return "", []
     if dialect is _SQLITE:
-        return (f" UNION ALL SELECT 1, * FROM placegeo_search_records WHERE name_id IN ({', '.join('?' * len(ids))})",
-                list(ids))
-    return " UNION ALL (SELECT 1, r.* FROM {records} r WHERE r.name_id = ANY(%s))", [[int(i) for i in ids]]
+        return (f" UNION ALL SELECT {tag}, * FROM placegeo_search_records WHERE name_id IN "
+                f"({', '.join('?' * len(ids))})", list(ids))
+    return f" UNION ALL (SELECT {tag}, r.* FROM {{records}} r WHERE r.name_id = ANY(%s))", [[int(i) for i in ids]]
 
 
 class Closeness(NamedTuple):
