@@ -174,7 +174,8 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
     candidate in memory."""
     stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
     names = sorted({r.name for r in memory.records if len(r.name) >= 3})[::7][:60]
-    calls: dict[str, list] = {"best_slips": [], "best_records": [], "all_of_records": [], "best_prefix": []}
+    calls: dict[str, list] = {"best_slips": [], "best_records": [], "all_of_records": [], "best_prefix": [],
+                              "all_of_and_slips": []}
     for method, got in calls.items():
         real = getattr(stored.tables, method)
         monkeypatch.setattr(stored.tables, method, lambda *a, real=real, got=got: got.append(a) or real(*a))
@@ -189,6 +190,7 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
     assert any(len(c) > 2 and c[2] for c in calls["all_of_records"])  # and with a few names holding the query
     assert len(calls["best_records"]) >= 5
     assert calls["best_prefix"] and any(len(c) > 4 and c[4] for c in calls["best_prefix"])  # and with names above
+    assert calls["all_of_and_slips"]  # a query held by too few names for the answer: its slips read with them
 
 
 def test_a_long_query_of_letters_looks_up_its_prefixes_at_once_with_the_same_answer(demo_atlas, monkeypatch):

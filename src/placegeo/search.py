@@ -40,7 +40,7 @@ import re
 import threading
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cache, cached_property, lru_cache
 from importlib import resources
@@ -446,7 +446,7 @@ class _Searcher:
     def _prefix_many(self, keys: list[str], cap: int) -> dict[str, list[int]]:
         raise NotImplementedError
 
-    def _first(self, keys: list[str], limits: list[int], prefixes: list[str], cap: int, counted: list[str]
+    def _first(self, keys: list[str], limits: list[int], prefixes: list[str], cap: int, counted: Sequence[str]
                ) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, int]]:
         """:meth:`_get_many` of ``keys``, :meth:`_prefix_many` of ``prefixes``, and how many names hold each
         of the ``counted`` keys (up to ``_FEW + 1``; an index that needs no counts gives none)."""
@@ -532,21 +532,46 @@ class _Searcher:
         slips ranking can use (0: it must see them all, to filter them), ``ranked``: names it holds."""
         han = has_han(q)
         latin = "" if han else re.sub(r"[^a-z]", "", q)
-        later = [_later(found, TIERS["substring"], lambda: [(self._substring(q, cap, counts, ranked), "substring")])] \
-            if han and len(q) >= 3 else []  # (of one or two characters: looked up with the whole keys)
         written = _SURE + (("homophone", "initials", "english") if latin else ())
+        ahead: list[list[int]] = []  # slips read with the names holding q
+
+        def slip_keys() -> tuple[list[str], Closeness]:  # worked out only for a query that reads slips
+            keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
+            if latin and 3 <= len(latin) <= 40:
+                keys += ["#" + k for k in (latin, *_deletions(latin))]
+            return keys, Closeness(TIERS["slip"], *_closeness_key(q))
+
+        def substring() -> list[tuple[Iterable[int], str]]:
+            # a few names hold q, too few to fill the answer: ranking will surely read the slips, and a store
+            # reads them with those names (found: names matched as written would have ruled slips out)
+            room = min(best, 10) - len(ranked)
+            if room > 0 and not any(how in written for how, _ in found.values()):
+                held = _held(q, counts)
+                if held and 0 < min(held) <= _WHOLE_READ and min(held) < room:
+                    ids, slip_ids = self._substring_and_slips(q, cap, counts, ranked, *slip_keys(), best)
+                    ahead.extend([slip_ids] if slip_ids is not None else [])
+                    return [(ids, "substring")]
+            return [(self._substring(q, cap, counts, ranked), "substring")]
 
         def slips() -> list[tuple[Iterable[int], str]]:  # every higher lookup is in `found` by then
             if len(found) >= 10 or any(how in written for how, _ in found.values()):
                 return []
-            keys = [q, *_deletions(q)] if 2 <= len(q) <= 24 else []
-            if latin and 3 <= len(latin) <= 40:
-                keys += ["#" + k for k in (latin, *_deletions(latin))]
+            if ahead:
+                return [(ahead.pop(), "slip")]
+            keys, score = slip_keys()
             if best:
-                return [(self._best_slips(keys, cap, ranked, Closeness(TIERS["slip"], *_closeness_key(q)), best),
-                         "slip")]
+                return [(self._best_slips(keys, cap, ranked, score, best), "slip")]
             return [(self._slip_ids(keys, cap), "slip")]
+        # (a query of one or two characters: the names holding it are looked up with the whole keys)
+        later = [_later(found, TIERS["substring"], substring)] if han and len(q) >= 3 else []
         return [*later, _later(found, TIERS["slip"], slips)]
+
+    def _substring_and_slips(self, q: str, cap: int, counts: dict[str, int], ranked: _Found, keys: list[str],
+                             score: Closeness, k: int) -> tuple[list[int], list[int] | None]:
+        """:meth:`_substring`, and :meth:`_best_slips` of the slip ``keys`` for a query whose slips ranking
+        will read (a stored index reads both in one statement where it can; None: not read, looked up
+        when ranking gets to them). The slips may include names holding ``q``: their better tier holds."""
+        return self._substring(q, cap, counts, ranked), None
 
     def _english(self, text: str) -> list[tuple[str, str]]:
         """English with an English generic word last (Baotu Spring, Furong Street): pinyin keys of the
@@ -1069,7 +1094,7 @@ class StoredSearchIndex(_Searcher):
             got[k].append(i)
         return got
 
-    def _first(self, keys: list[str], limits: list[int], prefixes: list[str], cap: int, counted: list[str]
+    def _first(self, keys: list[str], limits: list[int], prefixes: list[str], cap: int, counted: Sequence[str]
                ) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, int]]:
         got: dict[str, list[int]] = {k: [] for k in keys}
         pre: dict[str, list[int]] = {k: [] for k in prefixes}
@@ -1081,7 +1106,7 @@ class StoredSearchIndex(_Searcher):
         return got, pre, found.counts
 
     def _substring(self, q: str, cap: int, counts: dict[str, int], ranked: _Found) -> list[int]:
-        keys = _bigram_keys(q)
+        keys = list(_bigram_keys(q))
         known = [counts.get(k) for k in keys]  # most queries hold a rare pair: no more than _FEW + 1 counted
         sizes = self.tables.counts(keys, _FEW + 1) if None in known else [n or 0 for n in known]
         if min(sizes) == 0:
@@ -1132,6 +1157,16 @@ class StoredSearchIndex(_Searcher):
         rows = self.tables.best_prefix(groups, _SCAN_CAP, cap, best, unread if len(unread) <= _WHOLE_READ else [])
         self._keep([r[1:] for r in rows])
         return [([int(r[1]) for r in rows if r[0] == n], how) for n, (_, how) in enumerate(lower)]
+
+    def _substring_and_slips(self, q: str, cap: int, counts: dict[str, int], ranked: _Found, keys: list[str],
+                             score: Closeness, k: int) -> tuple[list[int], list[int] | None]:
+        sizes, unread = _held(q, counts), self._unread(ranked)
+        if not keys or len(unread) > _WHOLE_READ:
+            return self._substring(q, cap, counts, ranked), None
+        rows = self.tables.all_of_and_slips(_rarest_first(_bigram_keys(q), sizes), _SCAN_CAP, _digests(keys), cap,
+                                            list(ranked), score, k, unread)
+        self._keep([r[1:] for r in rows if r[0] == 1])
+        return self._keep([r[1:] for r in rows if r[0] == 0]), self._keep([r[1:] for r in rows if r[0] == 2])
 
     def _keep(self, rows: list[tuple]) -> list[int]:
         """The ids of whole record ``rows``, kept for ranking and the answer (thread by thread)."""
@@ -1221,15 +1256,23 @@ def _later(found: _Found, tier: int, lookup: Callable[[], list[tuple[Iterable[in
     return tier, run
 
 
-def _rarest_first(keys: list[str], sizes: list[int]) -> list[str]:
+def _rarest_first(keys: Sequence[str], sizes: list[int]) -> list[str]:
     """``keys`` by how many names hold each (``sizes``), fewest first (ties in their order)."""
     return [k for _, k in sorted(zip(sizes, keys, strict=True), key=lambda p: p[0])]
 
 
-def _bigram_keys(q: str) -> list[str]:
+@lru_cache(maxsize=4096)  # a query's are asked for up to three times
+def _bigram_keys(q: str) -> tuple[str, ...]:
     """The keys of the pairs of characters of a query of three or more characters, which :meth:`_Searcher._substring`
     intersects (none for letters; a query of two is one pair, looked up whole)."""
-    return list(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1))) if len(q) >= 3 and has_han(q) else []
+    return tuple(dict.fromkeys("b" + q[j:j + 2] for j in range(len(q) - 1))) if len(q) >= 3 and has_han(q) else ()
+
+
+def _held(q: str, counts: dict[str, int]) -> list[int]:
+    """How many names hold each pair of characters of ``q`` (:func:`_bigram_keys`), as counted in a query's first
+    statement; empty when some pair was not counted there."""
+    sizes = [counts.get(k) for k in _bigram_keys(q)]
+    return [] if None in sizes else [int(n or 0) for n in sizes]
 
 
 def _add(found: dict[int, tuple[str, int]], ids: Iterable[int], how: str) -> None:

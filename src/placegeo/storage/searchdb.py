@@ -242,11 +242,39 @@ class SqliteSearchTables:
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         """The record rows of what :meth:`all_of` finds (all of it: for keys held by few names), each led
         by 0, followed by the rows of ``also`` led by 1 (names ranking reads next: one statement, not two)."""
-        more, more_params = _also(also, _SQLITE)
-        return self._rows("SELECT * FROM (SELECT 0, r.* FROM (SELECT ord, name_id FROM placegeo_search_postings "
-                          f"WHERE k = ? ORDER BY ord, name_id LIMIT ?) p JOIN placegeo_search_records r ON "
-                          f"r.name_id = p.name_id WHERE 1{_has_all(keys, _SQLITE)}){more}",
-                          [keys[0], scan, *keys[1:], *more_params])
+        return self._parts([self._all_of_part(keys, scan)], also)
+
+    def all_of_and_slips(self, keys: Sequence[str], scan: int, hashes: Sequence[int], limit: int,
+                         exclude: Sequence[int], score: Closeness, k: int, also: Sequence[int] = ()) -> list[tuple]:
+        """:meth:`all_of_records` (rows led by 0) and :meth:`best_slips` (rows led by 2) in one statement, with
+        the rows of ``also`` led by 1: a query whose few names holding it leave ranking short reads both."""
+        return self._parts([self._all_of_part(keys, scan), self._slips_part(hashes, limit, exclude, score, k, 2)], also)
+
+    def _parts(self, parts: list[tuple[str, list[Any]]], also: Sequence[int]) -> list[tuple]:
+        """The rows of each part's select, then of ``also`` led by 1, in one statement."""
+        more, params = _also(also, _SQLITE)
+        if len(parts) == 1:  # (most statements: no loops)
+            return self._rows(f"SELECT * FROM ({parts[0][0]}){more}", parts[0][1] + params)
+        return self._rows(" UNION ALL ".join([f"SELECT * FROM ({sql})" for sql, _ in parts]) + more,
+                          [v for _, part in parts for v in part] + params)
+
+    @staticmethod
+    def _all_of_part(keys: Sequence[str], scan: int) -> tuple[str, list[Any]]:
+        return ("SELECT 0, r.* FROM (SELECT ord, name_id FROM placegeo_search_postings WHERE k = ? ORDER BY ord, "
+                "name_id LIMIT ?) p JOIN placegeo_search_records r ON r.name_id = p.name_id "
+                f"WHERE 1{_has_all(keys, _SQLITE)}", [keys[0], scan, *keys[1:]])
+
+    @staticmethod
+    def _slips_part(hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int,
+                    tag: int) -> tuple[str, list[Any]]:
+        one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
+              "LIMIT ?)"
+        order, order_params = _score_sql(score, _SQLITE)
+        return (f"SELECT {tag}, r.* FROM (SELECT name_id, min(ord) AS o FROM "
+                f"({' UNION ALL '.join([one] * len(hashes))}) GROUP BY name_id ORDER BY o, name_id LIMIT ?) s "
+                "JOIN placegeo_search_records r ON r.name_id = s.name_id "
+                f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id "
+                "LIMIT ?", [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k])
 
     def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
         """``(ord, name_id)`` of the first ``limit`` names of each slip key."""
@@ -264,16 +292,7 @@ class SqliteSearchTables:
         followed by the rows of ``also`` led by 1 (names ranking reads next: one statement, not two)."""
         if not hashes:
             return []
-        one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
-              "LIMIT ?)"
-        order, order_params = _score_sql(score, _SQLITE)
-        more, more_params = _also(also, _SQLITE)
-        return self._rows(
-            f"SELECT * FROM (SELECT 0, r.* FROM (SELECT name_id, min(ord) AS o FROM "
-            f"({' UNION ALL '.join([one] * len(hashes))}) GROUP BY name_id ORDER BY o, name_id LIMIT ?) s "
-            "JOIN placegeo_search_records r ON r.name_id = s.name_id "
-            f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id LIMIT ?)"
-            f"{more}", [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k, *more_params])
+        return self._parts([self._slips_part(hashes, limit, exclude, score, k, 0)], also)
 
     def best_prefix(self, groups: Sequence[tuple[str, Closeness, Sequence[int]]], scan: int, limit: int, k: int,
                     also: Sequence[int] = ()) -> list[tuple]:
@@ -435,10 +454,33 @@ class PgSearchTables:
                           "ORDER BY p.ord, p.name_id LIMIT %s", [keys[0], scan, *keys[1:], limit])
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
-        more, more_params = _also(also, _PG)
-        return self._rows("(SELECT 0, r.* FROM (SELECT ord, name_id FROM {postings} WHERE k = %s ORDER BY ord, name_id "
-                          f"LIMIT %s) p JOIN {{records}} r ON r.name_id = p.name_id WHERE true{_has_all(keys, _PG)})"
-                          f"{more}", [keys[0], scan, *keys[1:], *more_params])
+        return self._parts([self._all_of_part(keys, scan)], also)
+
+    def all_of_and_slips(self, keys: Sequence[str], scan: int, hashes: Sequence[int], limit: int,
+                         exclude: Sequence[int], score: Closeness, k: int, also: Sequence[int] = ()) -> list[tuple]:
+        return self._parts([self._all_of_part(keys, scan), self._slips_part(hashes, limit, exclude, score, k, 2)], also)
+
+    def _parts(self, parts: list[tuple[str, list[Any]]], also: Sequence[int]) -> list[tuple]:
+        more, params = _also(also, _PG)
+        return self._rows(" UNION ALL ".join([f"({sql})" for sql, _ in parts]) + more,
+                          [v for _, part in parts for v in part] + params)
+
+    @staticmethod
+    def _all_of_part(keys: Sequence[str], scan: int) -> tuple[str, list[Any]]:
+        return ("SELECT 0, r.* FROM (SELECT ord, name_id FROM {postings} WHERE k = %s ORDER BY ord, name_id "
+                f"LIMIT %s) p JOIN {{records}} r ON r.name_id = p.name_id WHERE true{_has_all(keys, _PG)}",
+                [keys[0], scan, *keys[1:]])
+
+    @staticmethod
+    def _slips_part(hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int,
+                    tag: int) -> tuple[str, list[Any]]:
+        order, order_params = _score_sql(score, _PG)
+        return (f"SELECT {tag}, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM "
+                "unnest(%s::bigint[]) AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h "
+                "ORDER BY ord, name_id LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s "
+                "JOIN {records} r ON r.name_id = s.name_id "
+                f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s",
+                [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k])
 
     def slips(self, hashes: Sequence[int], limit: int) -> list[tuple[int, int]]:
         if not hashes:
@@ -451,15 +493,7 @@ class PgSearchTables:
                    also: Sequence[int] = ()) -> list[tuple]:
         if not hashes:
             return []
-        order, order_params = _score_sql(score, _PG)
-        more, more_params = _also(also, _PG)
-        return self._rows(
-            "(SELECT 0, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM "
-            "unnest(%s::bigint[]) AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h "
-            "ORDER BY ord, name_id LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s "
-            "JOIN {records} r ON r.name_id = s.name_id "
-            f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s){more}",
-            [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k, *more_params])
+        return self._parts([self._slips_part(hashes, limit, exclude, score, k, 0)], also)
 
     def best_prefix(self, groups: Sequence[tuple[str, Closeness, Sequence[int]]], scan: int, limit: int, k: int,
                     also: Sequence[int] = ()) -> list[tuple]:
