@@ -193,6 +193,25 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
     assert calls["all_of_and_slips"]  # a query held by too few names for the answer: its slips read with them
 
 
+def test_names_holding_a_query_of_common_pairs_are_found_as_in_memory(demo_atlas, monkeypatch):
+    """Where every pair of a query's characters is held by many names (census scale, here made small), a store
+    checks the best few of the first list against the others, stopping at the answer's need: the same names,
+    matches and scores as the in-memory index."""
+    for name, value in (("_SCAN_CAP", 12), ("_COMMON_SCAN", 4), ("_FEW", 3), ("_WHOLE_READ", 2)):
+        monkeypatch.setattr(search, name, value)
+    stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
+    calls: list[tuple] = []
+    real = stored.tables.all_of
+    monkeypatch.setattr(stored.tables, "all_of", lambda *a: calls.append(a) or real(*a))
+    queries = ["社区居", "居民委", "民委员会", "村民委员", "养老服务", "照料中心", "助餐点", "区社区", "庄村民",
+               "庞家村", "孙庄村", "老屯村", "大杨村"]
+    for q in queries:
+        assert [(h.record.id, h.match, h.score) for h in stored.query(q)] == \
+            [(h.record.id, h.match, h.score) for h in memory.query(q)], q
+    assert any(scan == 4 for _, scan, _ in calls)  # no list short: the best four of the first checked
+    assert any(scan == 12 for _, scan, _ in calls)  # a short list: read to the cap
+
+
 def test_a_long_query_of_letters_looks_up_its_prefixes_at_once_with_the_same_answer(demo_atlas, monkeypatch):
     """A query of six letters or more looks up its prefixes of pinyin and initials in its first statement:
     the same answers as looking them up when ranking gets to them."""

@@ -234,10 +234,11 @@ class SqliteSearchTables:
         return self._rows(" UNION ALL ".join(selects), [v for _, params in parts for v in params]) if selects else []
 
     def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
-        """``(ord, name_id)`` among the first ``scan`` of ``keys[0]`` that every other key also has, best first."""
-        return self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM placegeo_search_postings WHERE "
-                          f"k = ? ORDER BY ord, name_id LIMIT ?) p WHERE 1{_has_all(keys, _SQLITE)} "
-                          "ORDER BY p.ord, p.name_id LIMIT ?", [keys[0], scan, *keys[1:], limit])
+        """``(ord, name_id)`` among the first ``scan`` of ``keys[0]`` that every other key also has, best first
+        (the first ``limit``: the scan stops there, as its rows come best first and are not sorted again)."""
+        return sorted(self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM placegeo_search_postings "
+                                 f"WHERE k = ? ORDER BY ord, name_id LIMIT ?) p WHERE 1{_has_all(keys, _SQLITE)} "
+                                 "LIMIT ?", [keys[0], scan, *keys[1:], limit]))
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         """The record rows of what :meth:`all_of` finds (all of it: for keys held by few names), each led
@@ -449,9 +450,9 @@ class PgSearchTables:
         return self._rows(" UNION ALL ".join(selects), params) if selects else []
 
     def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
-        return self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {postings} WHERE k = %s "
-                          f"ORDER BY ord, name_id LIMIT %s) p WHERE true{_has_all(keys, _PG)} "
-                          "ORDER BY p.ord, p.name_id LIMIT %s", [keys[0], scan, *keys[1:], limit])
+        return sorted(self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {postings} WHERE k = %s "
+                                 f"ORDER BY ord, name_id LIMIT %s) p WHERE true{_has_all(keys, _PG)} LIMIT %s",
+                                 [keys[0], scan, *keys[1:], limit]))
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         return self._parts([self._all_of_part(keys, scan)], also)
