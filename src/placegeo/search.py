@@ -83,6 +83,7 @@ _SCAN_CAP = 1000  # ids read from one list at most: lists are best first, so the
 # characters of the query held by thousands of names): a sample of the best either way, four times cheaper
 _COMMON_SCAN = 250
 _FEW = 64  # a list this short is read whole without counting further
+_SLIPS_BELOW = 10  # slips are looked for while fewer names than this are found
 _LONG_LATIN = 6  # a query of this many letters or more has a short prefix range of pinyin and initials
 _BATCH = 100_000  # names indexed by one worker process and written in one insert of each table
 _WHOLE_READ = 16  # a tier of this many names at most is read whole: one read then serves ranking and answer
@@ -547,7 +548,7 @@ class _Searcher:
         def substring() -> list[tuple[Iterable[int], str]]:
             # a few names hold q, too few to fill the answer: ranking will surely read the slips, and a store
             # reads them with those names (found: names matched as written would have ruled slips out)
-            room = min(best, 10) - len(ranked)
+            room = min(best, _SLIPS_BELOW) - len(ranked)
             if room > 0 and not any(how in written for how, _ in found.values()):
                 held = _held(q, counts)
                 if held and 0 < min(held) <= _WHOLE_READ and min(held) < room:
@@ -557,7 +558,7 @@ class _Searcher:
             return [(self._substring(q, cap, counts, ranked), "substring")]
 
         def slips() -> list[tuple[Iterable[int], str]]:  # every higher lookup is in `found` by then
-            if len(found) >= 10 or any(how in written for how, _ in found.values()):
+            if len(found) >= _SLIPS_BELOW or any(how in written for how, _ in found.values()):
                 return []
             if ahead:
                 return [(ahead.pop(), "slip")]
@@ -1112,8 +1113,8 @@ class StoredSearchIndex(_Searcher):
 
     def _substring(self, q: str, cap: int, counts: dict[str, int], ranked: _Found) -> list[int]:
         keys = list(_bigram_keys(q))
-        known = [counts.get(k) for k in keys]  # most queries hold a rare pair: no more than _FEW + 1 counted
-        sizes = self.tables.counts(keys, _FEW + 1) if None in known else [n or 0 for n in known]
+        # most queries hold a rare pair: no more than _FEW + 1 counted, in the first statement
+        sizes = _held(q, counts) or self.tables.counts(keys, _FEW + 1)
         if min(sizes) == 0:
             return []
         if min(sizes) <= _WHOLE_READ:

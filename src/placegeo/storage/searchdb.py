@@ -450,6 +450,7 @@ class PgSearchTables:
         return self._rows(" UNION ALL ".join(selects), params) if selects else []
 
     def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
+        # as in SQLite: the subquery's rows come best first, so the scan stops at `limit`; sorted here
         return sorted(self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {postings} WHERE k = %s "
                                  f"ORDER BY ord, name_id LIMIT %s) p WHERE true{_has_all(keys, _PG)} LIMIT %s",
                                  [keys[0], scan, *keys[1:], limit]))
