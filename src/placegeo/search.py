@@ -30,7 +30,6 @@ tier's lookups are made only when the tiers above leave room in the answer.
 from __future__ import annotations
 
 import bisect
-import heapq
 import io
 import itertools
 import json
@@ -89,6 +88,7 @@ _BATCH = 100_000  # names indexed by one worker process and written in one inser
 _WHOLE_READ = 16  # a tier of this many names at most is read whole: one read then serves ranking and answer
 _RANKED = ("name_id", "ord", "nkey", "py_len")  # the record columns ranking reads
 _FILTERED = ("layer", "category", "district_code", "lon", "lat")  # and those filters read
+_NAN = float("nan")
 _HAN_RUN = r"[\u3400-\u9fff]"
 _DIGITS = re.compile(rf"(?<={_HAN_RUN})\d+|\d+(?={_HAN_RUN})")
 _NUMERAL_RUN = re.compile("[零〇一二三四五六七八九十百千两]+")
@@ -678,7 +678,7 @@ class _Searcher:
         while tiers:
             tier = max(tiers)
             tiers.remove(tier)
-            if len(kept) >= limit and tier + _MAX_CLOSENESS <= -heapq.nsmallest(limit, kept)[-1][0]:
+            if len(kept) >= limit and tier + _MAX_CLOSENESS <= -sorted(kept)[limit - 1][0]:
                 break
             while pending and pending[0][0] >= tier:
                 for i, (how, score) in pending.pop(0)[1]().items():
@@ -697,7 +697,7 @@ class _Searcher:
             kept += self._scored(q, waiting, found, filters if filtered else None, limit)
             waiting = []
         kept += self._scored(q, waiting, found, filters if filtered else None, limit)
-        top = heapq.nsmallest(limit, kept)
+        top = sorted(kept)[:limit]  # (a few dozen: sorting beats a heap)
         records = dict(zip((i for _, _, i in top), self._records_of([i for _, _, i in top]), strict=True))
         return [Hit(records[i], found[i][0], -score) for score, _, i in top]
 
@@ -705,6 +705,8 @@ class _Searcher:
                 limit: int) -> list[tuple[float, int, int]]:
         """``(-score, rank order, id)`` of the names of ``tiers`` (tier, ids) that pass ``filters``, their
         records read in one statement; without filters or numerals to match, of each tier's best ``limit``."""
+        if not tiers:
+            return []
         runs = set(_NUMERAL_RUN.findall(q))  # 经2路 finds 经二路 or nothing, never 经三路 or a name matched on initials
         if filters is None and not runs and any(len(ids) > limit for _, ids in tiers):
             tiers = self._best_of(q, tiers, limit)
@@ -1212,16 +1214,15 @@ class StoredSearchIndex(_Searcher):
             columns = _RANKED + (_FILTERED if filtered else ())
             got = {int(r[0]): r for r in self.tables.records(ids, columns)}
         rows = [got[i] for i in ids]
-        col = {c: j for j, c in enumerate(columns)}
-        order = [r[col["ord"]] for r in rows]
-        names, lengths = [r[col["nkey"]] for r in rows], [r[col["py_len"]] for r in rows]
-        if not filtered:
-            return _Attrs(order, [_rank_from(o) for o in order], names, lengths, [], [], [], [])
-        lon, lat, nan = col["lon"], col["lat"], float("nan")
-        return _Attrs(order, [_rank_from(o) for o in order], names, lengths,
-                      [(nan if r[lon] is None else r[lon], nan if r[lat] is None else r[lat]) for r in rows],
-                      [r[col["layer"]] for r in rows], [r[col["category"]] or "" for r in rows],
-                      [r[col["district_code"]] or "" for r in rows])
+        o, n, p = (columns.index(c) for c in ("ord", "nkey", "py_len"))
+        order = [r[o] for r in rows]
+        at = _Attrs(order, list(map(_rank_from, order)), [r[n] for r in rows], [r[p] for r in rows], [], [], [], [])
+        if filtered:
+            lon, lat, lay, cat, dist = (columns.index(c) for c in ("lon", "lat", "layer", "category", "district_code"))
+            at.lonlat = [(_NAN if r[lon] is None else r[lon], _NAN if r[lat] is None else r[lat]) for r in rows]
+            at.layer, at.category = [r[lay] for r in rows], [r[cat] or "" for r in rows]
+            at.district = [r[dist] or "" for r in rows]
+        return at
 
     def _records_of(self, ids: list[int]) -> list[NameRecord]:
         kept = self._local.__dict__.get("rows", {})
@@ -1400,11 +1401,11 @@ def _record_row(name_id: int, r: NameRecord) -> tuple:
 
 
 def _row_record(row: tuple) -> NameRecord:
-    return NameRecord(row[2], row[3], row[1], row[5] or "", row[6] or "", row[7] or "",
-                      float("nan") if row[8] is None else float(row[8]),
-                      float("nan") if row[9] is None else float(row[9]),
-                      tuple(a for a in (row[4] or "").split("\x1f") if a), bool(row[10]), float(row[11] or 0.0),
-                      row[12] or "", tuple((row[16] or "").split()))
+    _, layer, rec_id, name, aliases, category, district, town, lon, lat, sample, importance, name_en, *_, sylls = row
+    return NameRecord(rec_id, name, layer, category or "", district or "", town or "",
+                      _NAN if lon is None else float(lon), _NAN if lat is None else float(lat),
+                      tuple(filter(None, aliases.split("\x1f"))) if aliases else (), bool(sample),
+                      float(importance or 0.0), name_en or "", tuple(sylls.split()) if sylls else ())
 
 
 def index_rows(records: list[NameRecord], *, first_id: int) -> tuple[list[tuple], list[tuple], list[tuple]]:

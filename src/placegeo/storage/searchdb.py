@@ -51,6 +51,9 @@ if hasattr(os, "register_at_fork"):  # no fork, no hook (Windows)
     os.register_at_fork(after_in_child=_forked)
 
 _TOP = "\U0010ffff"  # above every character: k >= p AND k < p || _TOP is the prefix range of p
+# Each name once, best first, from rows of several keys: a name's rows all carry its rank order, so
+# grouping by both is grouping by name, and the groups come out in the order asked (one sort, not two)
+_EACH_NAME = " GROUP BY ord, name_id ORDER BY ord, name_id LIMIT "
 
 _SQLITE_DDL = """
 CREATE TABLE IF NOT EXISTS placegeo_search_postings (k TEXT NOT NULL, ord INTEGER NOT NULL,
@@ -271,8 +274,8 @@ class SqliteSearchTables:
         one = "SELECT * FROM (SELECT ord, name_id FROM placegeo_search_slips WHERE h = ? ORDER BY ord, name_id " \
               "LIMIT ?)"
         order, order_params = _score_sql(score, _SQLITE)
-        return (f"SELECT {tag}, r.* FROM (SELECT name_id, min(ord) AS o FROM "
-                f"({' UNION ALL '.join([one] * len(hashes))}) GROUP BY name_id ORDER BY o, name_id LIMIT ?) s "
+        return (f"SELECT {tag}, r.* FROM (SELECT name_id FROM "
+                f"({' UNION ALL '.join([one] * len(hashes))}){_EACH_NAME}?) s "
                 "JOIN placegeo_search_records r ON r.name_id = s.name_id "
                 f"WHERE r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id "
                 "LIMIT ?", [*(v for h in hashes for v in (h, limit)), limit, *exclude, *order_params, k])
@@ -305,9 +308,9 @@ class SqliteSearchTables:
         parts, params = [], []
         for n, (p, score, exclude) in enumerate(groups):
             order, more = _score_sql(score, _SQLITE)
-            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT ord, "
-                         "name_id FROM placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?) GROUP BY name_id "
-                         "ORDER BY o, name_id LIMIT ?) s JOIN placegeo_search_records r ON r.name_id = s.name_id WHERE "
+            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM (SELECT name_id FROM (SELECT ord, name_id FROM "
+                         f"placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?){_EACH_NAME}?) s "
+                         "JOIN placegeo_search_records r ON r.name_id = s.name_id WHERE "
                          f"r.name_id NOT IN ({', '.join('?' * len(exclude))}) ORDER BY {order} DESC, r.ord, r.name_id "
                          "LIMIT ?)")
             params += [p, p + _TOP, scan, limit, *exclude, *more, k]
@@ -477,9 +480,9 @@ class PgSearchTables:
     def _slips_part(hashes: Sequence[int], limit: int, exclude: Sequence[int], score: Closeness, k: int,
                     tag: int) -> tuple[str, list[Any]]:
         order, order_params = _score_sql(score, _PG)
-        return (f"SELECT {tag}, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT p.ord, p.name_id FROM "
+        return (f"SELECT {tag}, r.* FROM (SELECT name_id FROM (SELECT p.ord, p.name_id FROM "
                 "unnest(%s::bigint[]) AS q(h) CROSS JOIN LATERAL (SELECT ord, name_id FROM {slips} WHERE h = q.h "
-                "ORDER BY ord, name_id LIMIT %s) p) c GROUP BY name_id ORDER BY o, name_id LIMIT %s) s "
+                f"ORDER BY ord, name_id LIMIT %s) p) c{_EACH_NAME}%s) s "
                 "JOIN {records} r ON r.name_id = s.name_id "
                 f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s",
                 [list(hashes), limit, limit, [int(i) for i in exclude], *order_params, k])
@@ -502,9 +505,9 @@ class PgSearchTables:
         parts, params = [], []
         for n, (p, score, exclude) in enumerate(groups):
             order, more = _score_sql(score, _PG)
-            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM (SELECT name_id, min(ord) AS o FROM (SELECT ord, "
-                         "name_id FROM {postings} WHERE k >= %s AND k < %s ORDER BY k, ord, name_id LIMIT %s) c "
-                         "GROUP BY name_id ORDER BY o, name_id LIMIT %s) s JOIN {records} r ON r.name_id = s.name_id "
+            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM (SELECT name_id FROM (SELECT ord, "
+                         "name_id FROM {postings} WHERE k >= %s AND k < %s ORDER BY k, ord, name_id LIMIT %s) c"
+                         f"{_EACH_NAME}%s) s JOIN {{records}} r ON r.name_id = s.name_id "
                          f"WHERE r.name_id <> ALL(%s::bigint[]) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s) b{n}")
             params += [p, p + _TOP, scan, limit, [int(i) for i in exclude], *more, k]
         rest, rest_params = _also(also, _PG, tag=-1)
@@ -623,8 +626,8 @@ def _sqlite_postings(keys: Sequence[str], limit: int | Sequence[int]) -> tuple[l
 
 
 def _sqlite_prefix(prefixes: Sequence[str], scan: int, limit: int) -> tuple[list[str], list[Any]]:
-    one = "SELECT * FROM (SELECT 1, ?, min(ord) AS o, name_id FROM (SELECT ord, name_id FROM " \
-          "placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?) GROUP BY name_id ORDER BY o, name_id LIMIT ?)"
+    one = "SELECT * FROM (SELECT 1, ?, ord, name_id FROM (SELECT ord, name_id FROM " \
+          f"placegeo_search_postings WHERE k >= ? AND k < ? LIMIT ?){_EACH_NAME}?)"
     return [one] * len(prefixes), [v for p in prefixes for v in (p, p, p + _TOP, scan, limit)]
 
 
@@ -640,9 +643,9 @@ def _pg_postings(keys: Sequence[str], limit: int | Sequence[int]) -> tuple[str, 
 
 
 def _pg_prefix(prefixes: Sequence[str], scan: int, limit: int) -> tuple[str, list[Any]]:
-    return ("SELECT q.key, p.o, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL (SELECT min(ord) AS o, "
+    return ("SELECT q.key, p.ord, p.name_id FROM unnest(%s::text[]) AS q(key) CROSS JOIN LATERAL (SELECT ord, "
             "name_id FROM (SELECT ord, name_id FROM {postings} WHERE k >= q.key AND k < q.key || %s ORDER BY k, ord, "
-            "name_id LIMIT %s) r GROUP BY name_id ORDER BY o, name_id LIMIT %s) p" if prefixes else "",
+            f"name_id LIMIT %s) r{_EACH_NAME}%s) p" if prefixes else "",
             [list(prefixes), _TOP, scan, limit])
 
 
