@@ -206,7 +206,7 @@ def use_readings(extra: str | os.PathLike[str] | None = None) -> dict[str, Readi
     _BY_FIRST.clear()
     for key in sorted(table, key=len, reverse=True):
         _BY_FIRST.setdefault(key[0], []).append(key)
-    for fn in (syllables, to_pinyin, romanize, _readings):
+    for fn in (syllables, to_pinyin, romanize, _readings, _matches):
         fn.cache_clear()
     return table
 
@@ -268,6 +268,22 @@ def _phrase_syllables(entry: Any) -> list[str]:
 
 
 @cache
+def _phrase_lengths() -> dict[str, tuple[int, ...]]:
+    """First character -> the lengths of the phrases starting with it, longest first (a run is cut
+    trying only those: indexing a census converts millions of names)."""
+    lengths: dict[str, set[int]] = {}
+    for phrase in _phrases()[0]:
+        lengths.setdefault(phrase[0], set()).add(len(phrase))
+    return {c: tuple(sorted(n, reverse=True)) for c, n in lengths.items()}
+
+
+@lru_cache(maxsize=8192)
+def _phrase(phrase: str) -> tuple[str, ...]:
+    """:func:`_phrase_syllables` of a phrase of :func:`_phrases` (phrases recur across names: parsed once)."""
+    return tuple(_phrase_syllables(_phrases()[0][phrase]))
+
+
+@cache
 def _single_reading(ch: str) -> str | None:
     """The reading of a character that has only one (tone marks kept), else None."""
     r = _char_readings().get(ord(ch))
@@ -282,14 +298,18 @@ def _phrase_reading(run: str) -> tuple[str, ...]:
     >>> _phrase_reading("长清"), _phrase_reading("银行长")
     (('zhǎng', 'qīng'), ('yín', 'háng', 'zhǎng'))
     """
-    table, longest = _phrases()
+    table, starts = _phrases()[0], _phrase_lengths()
     chars = _char_readings()
     out: list[str] = []
     i = 0
     while i < len(run):
-        n = next((n for n in range(min(longest, len(run) - i), 0, -1) if run[i:i + n] in table), 0)
+        for n in starts.get(run[i], ()):
+            if i + n <= len(run) and run[i:i + n] in table:
+                break
+        else:
+            n = 0
         if n:
-            out += _phrase_syllables(table[run[i:i + n]])
+            out += _phrase(run[i:i + n])
             i += n
         else:
             usual = chars.get(ord(run[i]))
@@ -298,7 +318,8 @@ def _phrase_reading(run: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _matches(name: str) -> list[tuple[int, str]]:
+@lru_cache(maxsize=256)  # indexing asks for a name's twice in a row: for its readings and its sign's syllables
+def _matches(name: str) -> tuple[tuple[int, str], ...]:
     """Positions and keys of the table entries found in ``name``, left to right, longest first."""
     found, i = [], 0
     while i < len(name):
@@ -309,7 +330,7 @@ def _matches(name: str) -> list[tuple[int, str]]:
         else:
             found.append((i, key))
             i += len(key)
-    return found
+    return tuple(found)
 
 
 # CJK ideographs, their compatibility forms and the supplementary planes (𬌗 is in extension E)
@@ -391,9 +412,13 @@ def _readings(name: str, tones: bool, limit: int, known: tuple[str, ...] = ()) -
     def piece(a: int, b: int) -> tuple[str, ...]:
         return known[a:b] if known else tuple(_convert(name[a:b]))
 
+    matches = _matches(name)
+    if not matches:  # most names: one reading
+        sylls = piece(0, len(name))
+        return (sylls if tones else tuple(_strip_tones(s) for s in sylls),)
     parts: list[list[tuple[str, ...]]] = []  # the name's pieces, each with its readings
     pos = 0
-    for i, key in _matches(name):
+    for i, key in matches:
         parts += [[piece(pos, i)], _TABLE[key].all_readings]
         pos = i + len(key)
     parts.append([piece(pos, len(name))])

@@ -192,18 +192,22 @@ def _h(keys: Iterable[str]) -> np.ndarray:
     keys = list(keys)
     if len(keys) <= _FNV_LOOP_MAX:
         return np.array(_digests(keys), dtype=np.int64)
-    data = [k.encode("utf-8") for k in keys]
-    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    import pyarrow as pa
+
+    text = pa.array(keys, type=pa.large_string())  # the UTF-8 of every key in one buffer, with offsets
+    _, offsets, data = text.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64)[:len(keys) + 1]
+    buf = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    lengths = np.diff(bounds)
     order = np.argsort(-lengths, kind="stable")  # longest first: the keys still running are a prefix
     longest = int(lengths.max(initial=0))
-    starts = (np.cumsum(lengths) - lengths)[order]
+    starts = bounds[:-1][order]
     running = np.searchsorted(-lengths[order], -np.arange(longest), side="left")  # keys longer than j
-    buf = np.frombuffer(b"".join(data), dtype=np.uint8)
-    h = np.full(len(data), _FNV_OFFSET, dtype=np.uint64)
+    h = np.full(len(keys), _FNV_OFFSET, dtype=np.uint64)
     prime = np.uint64(_FNV_PRIME)
     for j, n in enumerate(running.tolist()):
         h[:n] = (h[:n] ^ buf[starts[:n] + j]) * prime  # wraps modulo 2**64, as FNV does
-    out = np.empty(len(data), dtype=np.uint64)
+    out = np.empty(len(keys), dtype=np.uint64)
     out[order] = h
     return out.view(np.int64)
 
@@ -353,21 +357,26 @@ def _keys_of(r: NameRecord) -> tuple[list[str], list[str]]:
     if short != r.name and len(short) >= 2:
         keys.add(_key(short))
     aliases = {_key(a) for a in r.aliases} - keys
-    out = [*("e" + k for k in sorted(keys)), *("f" + k for k in sorted(aliases)),
-           *(g for k in sorted(keys | aliases) for g in _generic_keys(k))]
+    every = sorted(keys | aliases)
+    out = ["e" + k for k in sorted(keys)] + ["f" + k for k in sorted(aliases)]
+    for k in every:
+        out += _generic_keys(k)
     if r.name_en:
         out.append("n" + _en_key(r.name_en))
     slips: set[str] = set()
-    for k in sorted(keys | aliases):
+    for k in every:
         for full, initial in _latins(k):
             if full:
                 out += ["p" + full, "i" + initial]
-            if 3 <= len(full) <= 40:  # slips of pinyin, #-prefixed
-                slips.update("#" + d for d in (full, *_deletions(full)))
+            if 3 <= len(full) <= 40:  # slips of pinyin, #-prefixed: #full and #full less each letter
+                marked = "#" + full
+                slips.add(marked)
+                slips.update([marked[:i] + marked[i + 1:] for i in range(1, len(marked))])
         out += ["b" + k[j:j + 2] for j in range(len(k) - 1)]
         out += ["c" + c for c in sorted(set(k))]
         if 2 <= len(k) <= 24:  # slips of characters: the key and each one-deletion of it
-            slips.update((k, *_deletions(k)))
+            slips.add(k)
+            slips.update(_deletions(k))
     return list(dict.fromkeys(out)), sorted(slips)
 
 

@@ -10,6 +10,8 @@ from placegeo.pinyin import has_han
 
 __all__ = ["normalize"]
 
+_CJK_ONLY = re.compile(r"[\u3400-\u9fff]+")  # the ideographs of the basic plane (no decompositions, no case)
+
 
 @lru_cache(maxsize=1)
 def _t2s():
@@ -25,6 +27,10 @@ def normalize(text: str) -> str:
     >>> normalize("長清區"), normalize(" Bàotū Quán "), normalize("xi'an")
     ('长清区', 'baotuquan', 'xian')
     """
+    if isinstance(text, str) and _CJK_ONLY.fullmatch(text):  # most names: only traditional to simplified changes them
+        folded = _t2s().convert(text)
+        if _CJK_ONLY.fullmatch(folded):  # (the steps below leave these characters as they are)
+            return folded
     text = unicodedata.normalize("NFKC", str(text)).strip()
     if has_han(text):
         text = _t2s().convert(text)
