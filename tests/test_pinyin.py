@@ -219,7 +219,7 @@ def test_runs_are_read_as_pypinyin_reads_them():
     names = sorted({c for f in sorted(data.glob("*_admin_codes_2023.csv"))
                     for row in csv.reader(f.open(encoding="utf-8")) for c in row if _HAN_RUN.fullmatch(c)})
     assert len(names) > 10_000
-    phrases = sorted(_phrases()[0])
+    phrases = sorted(_phrases())
     chars = [chr(c) for c in _char_readings() if 0x4E00 <= c <= 0x9FFF]
     runs = rng.sample(names, 3000) + [  # phrases glued to each other and to characters
         rng.choice(phrases)[rng.randrange(2):] + rng.choice(chars) + rng.choice(phrases) + rng.choice(chars)
@@ -230,11 +230,11 @@ def test_runs_are_read_as_pypinyin_reads_them():
 def test_the_phrase_file_parsed_whole_gives_the_same_table(monkeypatch):
     import placegeo.pinyin as p
 
-    cut = dict(p._phrases()[0])
+    cut = dict(p._phrases())
     p._phrases.cache_clear()
     monkeypatch.setattr(p, "_PHRASE_ENTRY", __import__("re").compile("(?!)"))  # a file laid out otherwise
     try:
-        whole, _ = p._phrases()
+        whole = p._phrases()
         assert whole.keys() == cut.keys()
         assert all(p._phrase_syllables(whole[k]) == p._phrase_syllables(cut[k]) for k in list(cut)[::50])
     finally:

@@ -247,8 +247,8 @@ _FIRST_READING = re.compile(r'\[\n"([^"]*)"')
 
 
 @cache
-def _phrases() -> tuple[dict[str, Any], int]:
-    """Phrase -> its entry (see :func:`_phrase_syllables`), and the longest phrase's length.
+def _phrases() -> dict[str, Any]:
+    """Phrase -> its entry (see :func:`_phrase_syllables`).
 
     The entries are cut out of the file's text and each is parsed when a name uses it: three times
     faster than parsing the 2.5 MB of JSON whole (0.05 s instead of 0.15 s), which a file laid out
@@ -259,7 +259,7 @@ def _phrases() -> tuple[dict[str, Any], int]:
     table: dict[str, Any] = dict(_PHRASE_ENTRY.findall(text))
     if not table or len(table) != text.count('": [\n'):
         table = {k: [r[0] for r in v] for k, v in _pypinyin_data("phrases_dict").items()}
-    return table, max(map(len, table), default=1)
+    return table
 
 
 def _phrase_syllables(entry: Any) -> list[str]:
@@ -272,7 +272,7 @@ def _phrase_lengths() -> dict[str, tuple[int, ...]]:
     """First character -> the lengths of the phrases starting with it, longest first (a run is cut
     trying only those: indexing a census converts millions of names)."""
     lengths: dict[str, set[int]] = {}
-    for phrase in _phrases()[0]:
+    for phrase in _phrases():
         lengths.setdefault(phrase[0], set()).add(len(phrase))
     return {c: tuple(sorted(n, reverse=True)) for c, n in lengths.items()}
 
@@ -280,7 +280,7 @@ def _phrase_lengths() -> dict[str, tuple[int, ...]]:
 @lru_cache(maxsize=8192)
 def _phrase(phrase: str) -> tuple[str, ...]:
     """:func:`_phrase_syllables` of a phrase of :func:`_phrases` (phrases recur across names: parsed once)."""
-    return tuple(_phrase_syllables(_phrases()[0][phrase]))
+    return tuple(_phrase_syllables(_phrases()[phrase]))
 
 
 @cache
@@ -298,7 +298,7 @@ def _phrase_reading(run: str) -> tuple[str, ...]:
     >>> _phrase_reading("长清"), _phrase_reading("银行长")
     (('zhǎng', 'qīng'), ('yín', 'háng', 'zhǎng'))
     """
-    table, starts = _phrases()[0], _phrase_lengths()
+    table, starts = _phrases(), _phrase_lengths()
     chars = _char_readings()
     out: list[str] = []
     i = 0
