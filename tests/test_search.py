@@ -221,6 +221,14 @@ def test_slip_digests_are_the_same_for_a_query_and_for_a_whole_index(monkeypatch
     assert search._h(keys).tolist() == one_by_one
 
 
+def test_a_unit_named_again_starts_the_name(idx):
+    """商河 right after 商河县 is the start of the name (商河经济开发区东坡), not the unit named twice: taken
+    off, it left 经济开发区东坡, whose pairs of characters are all common at census scale."""
+    assert idx._strip_admin("济南市商河县商河经济开发区东坡") == ("商河经济开发区东坡", "370126")
+    assert idx._strip_admin("山东省济南市历下区芙蓉街") == ("芙蓉街", "370102")
+    assert top(idx, "济南市章丘区章丘区公益性公墓") == ("章丘区公益性公墓", "exact")
+
+
 def test_address_names_a_district_the_place_is_not_in(idx):
     assert "芙蓉街" not in [h.record.name for h in idx.query("槐荫区芙蓉街")]
     assert idx.query("山东省济南市大明湖")[0].record.name == "大明湖"

@@ -48,6 +48,18 @@ def _point(point_id: str, name: str) -> gpd.GeoDataFrame:
                             geometry=[Point(117.03, 36.66)], crs="EPSG:4490")
 
 
+def _names_of_several_orders(idx: StoredSearchIndex) -> int:
+    """Names whose postings or slips carry more than one rank order: none, as the stores' lookups take
+    each name once by grouping its rows by rank order and id (``searchdb._EACH_NAME``)."""
+    pg = idx.tables.backend == "postgis"
+    found = 0
+    for table in ("postings", "slips"):
+        name = f"{{{table}}}" if pg else f"placegeo_search_{table}"
+        found += idx.tables._rows(f"SELECT count(*) FROM (SELECT name_id FROM {name} GROUP BY name_id "
+                                  "HAVING count(DISTINCT ord) > 1) x")[0][0]
+    return found
+
+
 def test_the_write_that_adds_a_name_makes_it_findable(atlas):
     idx = SearchIndex.for_atlas(atlas)
     assert isinstance(idx, StoredSearchIndex) and _names(idx, "避风港1")[0] == "避风港1"
@@ -57,11 +69,13 @@ def test_the_write_that_adds_a_name_makes_it_findable(atlas):
     assert _names(idx, "曲水亭避风点")[0] == "曲水亭避风点"
     assert _names(idx, "qstbfd")[0] == "曲水亭避风点" and _names(idx, "曲水亭避风店")[0] == "曲水亭避风点"  # slip
     assert _names(idx, "避风港2")[0] == "避风港2"  # the appended rows joined the others
+    assert _names_of_several_orders(idx) == 0
     atlas.write("relief_points", _point("rp1", "泉城避风港"))  # replaced: the old names are gone
     idx = SearchIndex.for_atlas(atlas)
     assert _names(idx, "泉城避风港") == ["泉城避风港"]
     assert [n for n in _names(idx, "避风港", limit=20) if n.startswith("避风港")] == []
     assert _names(idx, "曲水亭避风点") == [] and len(idx.records) == 1
+    assert _names_of_several_orders(idx) == 0
 
 
 def test_a_query_reads_one_state_of_the_index(atlas):

@@ -605,7 +605,8 @@ class _Searcher:
 
     def _strip_admin(self, q: str) -> tuple[str, str]:
         """The query less the units it starts with (济南市历下区芙蓉街 -> 芙蓉街), and the district-code prefix
-        of the most specific of them ('' when it names none)."""
+        of the most specific of them ('' when it names none). A unit named twice in a row is named once: the
+        second time it is part of the name."""
         scope = ""
         admin, longest = self._units(q)
         while True:
@@ -613,6 +614,8 @@ class _Searcher:
             if not size:
                 return q, scope
             code = admin[q[:size]]
+            if code == scope:  # the unit named again starts the name: 商河县商河经济开发区东坡 -> 商河经济开发区东坡
+                return q, scope
             if code.startswith(scope) or not scope.startswith(code):
                 scope = code
             q = q[size:]
