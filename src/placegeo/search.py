@@ -614,7 +614,7 @@ class _Searcher:
             if not size:
                 return q, scope
             code = admin[q[:size]]
-            if code == scope:  # the unit named again starts the name: 商河县商河经济开发区东坡 -> 商河经济开发区东坡
+            if code == scope:  # the unit named again starts the name (a county's name, then a zone named after it)
                 return q, scope
             if code.startswith(scope) or not scope.startswith(code):
                 scope = code
