@@ -368,10 +368,8 @@ def _keys_of(r: NameRecord) -> tuple[list[str], list[str]]:
         for full, initial in _latins(k):
             if full:
                 out += ["p" + full, "i" + initial]
-            if 3 <= len(full) <= 40:  # slips of pinyin, #-prefixed: #full and #full less each letter
-                marked = "#" + full
-                slips.add(marked)
-                slips.update([marked[:i] + marked[i + 1:] for i in range(1, len(marked))])
+            if 3 <= len(full) <= 40:  # slips of pinyin, #-prefixed (as a query's: _Searcher._fuzzy)
+                slips.update(["#" + d for d in (full, *_deletions(full))])
         out += ["b" + k[j:j + 2] for j in range(len(k) - 1)]
         out += ["c" + c for c in sorted(set(k))]
         if 2 <= len(k) <= 24:  # slips of characters: the key and each one-deletion of it
