@@ -126,6 +126,38 @@ def test_a_failed_write_leaves_the_index_as_it_was(atlas):
     assert _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1"]) == before
 
 
+def _keys(tables) -> set[str]:
+    return {r[0] for r in tables._rows("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname "
+                                       "LIKE 'placegeo_search_%%_pkey'", (tables.schema,))}
+
+
+def test_postgis_builds_the_keys_of_empty_index_tables_after_their_rows(atlas, monkeypatch):
+    tables = atlas.store.search_tables()
+    if tables.backend != "postgis":
+        pytest.skip("a GeoPackage's index tables are WITHOUT ROWID: the key is the table, never dropped")
+    keys = {f"placegeo_search_{t}_pkey" for t in ("postings", "slips", "records", "layers")}
+    assert _keys(tables) == keys  # the first write, into empty tables, built them at its end
+    before = _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1"])
+    with pytest.raises(RuntimeError), atlas.transaction():  # keys dropped for the rebuild come back with the rows
+        tables.drop()
+        search.rebuild_index(atlas)
+        raise RuntimeError("fails after the rebuild, in the same transaction")
+    assert _keys(tables) == keys and _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1"]) == before
+    during: list[set[str]] = []
+    write = type(tables).write
+    monkeypatch.setattr(type(tables), "write", lambda self, *a, **kw: (during.append(_keys(self)),
+                                                                        write(self, *a, **kw)))
+    with atlas.transaction():
+        search.rebuild_index(atlas)
+    # the first layer's rows went into tables without the two keys; the next layers' into tables with them
+    assert during[0] == keys - {"placegeo_search_postings_pkey", "placegeo_search_slips_pkey"}
+    assert during[1:] and all(d == keys for d in during[1:])
+    monkeypatch.undo()
+    assert _keys(tables) == keys and _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1"]) == before
+    atlas.write("relief_points", _point("rp9", "曲水亭避风点"), mode="append")  # into tables that hold rows
+    assert _keys(tables) == keys and _names(SearchIndex.for_atlas(atlas), "曲水亭避风点")[0] == "曲水亭避风点"
+
+
 def test_an_atlas_without_index_tables_gets_them_once(atlas):
     with atlas.transaction():
         atlas.store.search_tables().drop()

@@ -1628,10 +1628,11 @@ def write_batches(tables, layer: str, batches: Iterable[list[NameRecord]], *, he
                   workers: int | None = None) -> Iterator[int]:
     """Index each batch of ``layer`` (:func:`index_batches`) after the ``held`` names it holds and write it
     to the index ``tables``; yields the names held after each batch (a caller may report progress)."""
-    for rows, postings, slips in index_batches(batches, first_id=_slot(layer) + held, workers=workers):
-        held += len(rows)
-        tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=held)
-        yield held
+    with tables.bulk():
+        for rows, postings, slips in index_batches(batches, first_id=_slot(layer) + held, workers=workers):
+            held += len(rows)
+            tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=held)
+            yield held
 
 
 def _replace_layer(tables, layer: str, records: list[NameRecord]) -> None:
