@@ -578,10 +578,16 @@ def _columns(columns: Sequence[str]) -> str:
 
 
 def _has_all(keys: Sequence[str], dialect: tuple[str, ...]) -> str:
-    """The condition that a posting ``p`` of ``keys[0]`` is also one of every other key (one parameter each)."""
+    """The condition that a posting ``p`` of ``keys[0]`` is also one of every other key (one parameter each).
+
+    On PostgreSQL each check is kept a probe per posting (``OFFSET 0``): pulled up into joins, eight
+    checks took the planner 26 ms to order, ten times the probes' own time, and one check became a
+    merge join that read a common pair's whole list (51,797 rows at 13,000,000 names) to check 389.
+    """
     table = "placegeo_search_postings" if dialect is _SQLITE else "{postings}"
+    fence = "" if dialect is _SQLITE else " OFFSET 0"
     return "".join(f" AND EXISTS (SELECT 1 FROM {table} q WHERE q.k = {dialect[0]} AND q.ord = p.ord AND "
-                   "q.name_id = p.name_id)" for _ in keys[1:])
+                   f"q.name_id = p.name_id{fence})" for _ in keys[1:])
 
 
 def _also(ids: Sequence[int], dialect: tuple[str, ...], tag: int = 1) -> tuple[str, list[Any]]:
