@@ -14,15 +14,12 @@ Both systems are SQLite files on disk, built from the same names with the same n
 conversion: placegeo's index tables (:mod:`placegeo.storage.searchdb`, as an atlas holds them) and a
 table with B-tree indexed columns for the name, its pinyin, its initials and the reversed name and
 pinyin, an FTS5 trigram index for parts of names, and index-assisted one-wildcard patterns for slips.
-SQLite gets no address, numeral-in-context or English handling, which are placegeo features. Each system
-answers in a process of its own, as a web worker would, and times its own calls; the systems take turns
-query by query, in ``--rounds`` rounds. (In one process, one system's query between two of another's
-evicted the CPU caches the other had warmed: at 2,000,000 names FTS5's scans of 13 ms doubled
-placegeo's p50 for exact names, 0.19 to 0.43 ms, and tantivy's slowed it too.) Each round runs the
-queries of every kind, one kind after another in turn, so a round takes some seconds and a query's runs
-are that far apart. p50 and p99 are taken over the queries of each query's median time over the rounds,
-so that a hiccup of a shared machine in one run does not stand for the query (placegeo's p99 of single
-runs, hiccups included, is printed below each table).
+SQLite gets no address, numeral-in-context or English handling, which are placegeo features. The systems
+run interleaved, query by query, in ``--rounds`` rounds; each round runs the queries of every kind, one
+kind after another in turn, so a round takes some seconds and a query's runs are that far apart. p50 and
+p99 are taken over the queries of each query's median time over the rounds, so that a hiccup of a shared
+machine in one run does not stand for the query (placegeo's p99 of single runs, hiccups included, is
+printed below each table).
 Resident memory is measured in a separate process per system that opens the file and answers every
 query (its peak RSS), as a web worker would.
 
@@ -208,57 +205,17 @@ def summarise(rounds: list[tuple[list[float], int]]) -> tuple[float, float, floa
 
 def run_round(systems: dict, queries: list[tuple[str, int]], flip: bool) -> dict[str, tuple[list[float], list[bool]]]:
     """Every query through every system, interleaved (the order alternating query by query): the time of
-    each query, and whether it found its name among the first ten. A system is a function of the query
-    giving ids, timed here, or a :class:`Worker`, which times its own calls."""
+    each query, and whether it found its name among the first ten."""
     times: dict[str, list[float]] = {s: [] for s in systems}
     found: dict[str, list[bool]] = {s: [] for s in systems}
     names = list(systems)
     for n, (q, target) in enumerate(queries):
         for s in names if (n % 2 == 0) != flip else names[::-1]:
-            if isinstance(systems[s], Worker):
-                took, ids = systems[s].timed(q)
-            else:
-                t0 = time.perf_counter()
-                ids = systems[s](q)
-                took = time.perf_counter() - t0
-            times[s].append(took)
+            t0 = time.perf_counter()
+            ids = systems[s](q)
+            times[s].append(time.perf_counter() - t0)
             found[s].append(target in ids)
     return {s: (times[s], found[s]) for s in systems}
-
-
-def _serve(system: str, path: str, warm: list[str], conn) -> None:
-    """A worker's loop: open ``system``, answer the ``warm`` queries untimed (the modules and tables a
-    first query loads), then answer each query sent, with the seconds it took."""
-    query = OPENERS[system](path)
-    for text in warm:
-        query(text)
-    conn.send("ready")
-    while (text := conn.recv()) is not None:
-        t0 = time.perf_counter()
-        ids = query(text)
-        conn.send((time.perf_counter() - t0, ids))
-
-
-class Worker:
-    """A system answering in a process of its own (started fresh: no threads or caches of the parent)."""
-
-    def __init__(self, system: str, path: str, warm: list[str]):
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, theirs = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(system, path, warm, theirs), daemon=True)
-        self.process.start()
-        if self.conn.recv() != "ready":
-            raise RuntimeError(f"the {system} worker did not start")
-
-    def timed(self, text: str) -> tuple[float, list[int]]:
-        self.conn.send(text)
-        return self.conn.recv()
-
-    def close(self) -> None:
-        self.conn.send(None)
-        self.process.join()
 
 
 def measure(systems: dict, queries: dict[str, list[tuple[str, int]]], rounds: int
@@ -411,8 +368,7 @@ def run_size(n: int, args, folder: str) -> dict[str, float]:
     tantivy_s = build_tantivy(names, paths["tantivy"])
     if tantivy_s is not None:
         builds["tantivy"] = tantivy_s
-    warm = [q for kind in KINDS for q, _ in queries[kind][:3]]
-    systems = {s: Worker(s, paths[s], warm) for s in builds}
+    systems = {s: OPENERS[s](paths[s]) for s in builds}
     qfile = f"{folder}/queries-{n}.json"
     with open(qfile, "w") as fh:
         json.dump([q for kind in KINDS for q, _ in queries[kind]], fh, ensure_ascii=False)
@@ -425,10 +381,7 @@ def run_size(n: int, args, folder: str) -> dict[str, float]:
     head = " | ".join(f"{s + ' p50/p99 ms':>22} {'recall':>7}" for s in systems)
     print(f"{'kind':<10} {'queries':>7} | {head}")
     worst, raw = 0.0, {}
-    measured = measure(systems, queries, args.rounds)
-    for worker in systems.values():
-        worker.close()
-    for kind, got in measured.items():
+    for kind, got in measure(systems, queries, args.rounds).items():
         worst = max(worst, got["placegeo"][1])
         raw[kind] = got["placegeo"][2]
         print(f"{kind:<10} {len(queries[kind]):>7} | " + " | ".join(
