@@ -156,6 +156,14 @@ def test_postgis_builds_the_keys_of_empty_index_tables_after_their_rows(atlas, m
     assert _keys(tables) == keys and _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1"]) == before
     atlas.write("relief_points", _point("rp9", "曲水亭避风点"), mode="append")  # into tables that hold rows
     assert _keys(tables) == keys and _names(SearchIndex.for_atlas(atlas), "曲水亭避风点")[0] == "曲水亭避风点"
+    with pytest.raises(RuntimeError), atlas.transaction():
+        tables.drop()
+        batches = [[search.NameRecord(str(i), f"避风点{i}", "relief_points")] for i in range(3)]
+        writes = search.write_batches(tables, "relief_points", batches, workers=1)
+        next(writes)
+        writes.close()  # a caller that stops after the first batch: its tables get their keys all the same
+        assert _keys(tables) == keys
+        raise RuntimeError("rolled back")
 
 
 def test_an_atlas_without_index_tables_gets_them_once(atlas):

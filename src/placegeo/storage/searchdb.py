@@ -428,23 +428,28 @@ class PgSearchTables:
         Hundreds of millions of rows (a national layer) each put into a B-tree larger than the server's
         cache cost a random page each; one sort at the end costs a few passes over them. Inside the
         writer's transaction: a failed write rolls back the dropped keys with the rows, and readers of
-        tables that were empty wait for the commit rather than see them without keys.
+        tables that were empty wait for the commit rather than see them without keys. The keys are built
+        however the writes inside end (a caller may stop early), unless the transaction has failed.
         """
+        import psycopg
+
         with self._connect() as conn:
             self._ensure(conn)
             empty = [t for t in ("postings", "slips")
                      if conn.execute(self._q(f"SELECT NOT EXISTS (SELECT 1 FROM {{{t}}})")).fetchone()[0]]
             for t in empty:
                 conn.execute(self._q(f"ALTER TABLE {{{t}}} DROP CONSTRAINT placegeo_search_{t}_pkey"))
-        yield
-        if not empty:
-            return
-        with self._connect() as conn, conn.transaction():  # SET LOCAL needs one (a savepoint in the writer's)
-            conn.execute(f"SET LOCAL maintenance_work_mem = '{_SORT_MEMORY}'")
-            for t in empty:
-                col = "k" if t == "postings" else "h"
-                conn.execute(self._q(f"ALTER TABLE {{{t}}} ADD CONSTRAINT placegeo_search_{t}_pkey "
-                                     f"PRIMARY KEY ({col}, ord, name_id)"))
+        try:
+            yield
+        finally:
+            with self._connect() as conn:
+                if empty and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+                    with conn.transaction():  # SET LOCAL needs one (a savepoint in the writer's)
+                        conn.execute(f"SET LOCAL maintenance_work_mem = '{_SORT_MEMORY}'")
+                        for t in empty:
+                            col = "k" if t == "postings" else "h"
+                            conn.execute(self._q(f"ALTER TABLE {{{t}}} ADD CONSTRAINT placegeo_search_{t}_pkey "
+                                                 f"PRIMARY KEY ({col}, ord, name_id)"))
 
     def write(self, layer: str, records: Sequence[tuple], postings: Sequence[tuple], slips: Sequence[tuple], *,
               version: int, n: int) -> None:
