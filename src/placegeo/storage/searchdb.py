@@ -433,23 +433,29 @@ class PgSearchTables:
         """
         import psycopg
 
+        dropped = []  # (table, key name, key definition): as the tables' DDL made them
         with self._connect() as conn:
             self._ensure(conn)
-            empty = [t for t in ("postings", "slips")
-                     if conn.execute(self._q(f"SELECT NOT EXISTS (SELECT 1 FROM {{{t}}})")).fetchone()[0]]
-            for t in empty:
-                conn.execute(self._q(f"ALTER TABLE {{{t}}} DROP CONSTRAINT placegeo_search_{t}_pkey"))
+            for t in ("postings", "slips"):
+                if conn.execute(self._q(f"SELECT NOT EXISTS (SELECT 1 FROM {{{t}}})")).fetchone()[0]:
+                    name, definition = conn.execute(
+                        "SELECT conname, pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class r ON "
+                        "r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = %s "
+                        "AND r.relname = %s AND c.contype = 'p'", (self.schema, f"placegeo_search_{t}")).fetchone()
+                    conn.execute(self._sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                        self._t[f"placegeo_search_{t}"], self._sql.Identifier(name)))
+                    dropped.append((t, name, definition))
         try:
             yield
         finally:
             with self._connect() as conn:
-                if empty and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+                if dropped and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
                     with conn.transaction():  # SET LOCAL needs one (a savepoint in the writer's)
                         conn.execute(f"SET LOCAL maintenance_work_mem = '{_SORT_MEMORY}'")
-                        for t in empty:
-                            col = "k" if t == "postings" else "h"
-                            conn.execute(self._q(f"ALTER TABLE {{{t}}} ADD CONSTRAINT placegeo_search_{t}_pkey "
-                                                 f"PRIMARY KEY ({col}, ord, name_id)"))
+                        for t, name, definition in dropped:
+                            conn.execute(self._sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                                self._t[f"placegeo_search_{t}"], self._sql.Identifier(name),
+                                self._sql.SQL(definition)))
 
     def write(self, layer: str, records: Sequence[tuple], postings: Sequence[tuple], slips: Sequence[tuple], *,
               version: int, n: int) -> None:
