@@ -19,6 +19,7 @@ from placegeo import search
 from placegeo.atlas import Atlas
 from placegeo.errors import AtlasError, ValidationError
 from placegeo.search import SearchIndex, StoredSearchIndex, index_complete, open_index
+from placegeo.storage import searchdb
 
 BACKENDS = ["gpkg", "postgis"]
 QUERIES = ["芙蓉街", "frj", "芙容街", "曲水街", "baotuqun", "济南市历下区芙蓉街", "历下区芙蓉街", "经2路", "经10路",
@@ -164,6 +165,54 @@ def test_postgis_builds_the_keys_of_empty_index_tables_after_their_rows(atlas, m
         writes.close()  # a caller that stops after the first batch: its tables get their keys all the same
         assert _keys(tables) == keys
         raise RuntimeError("rolled back")
+
+
+def test_a_geopackage_stages_index_rows_past_its_writers_cache_and_sorts_them_in(atlas, monkeypatch):
+    tables = atlas.store.search_tables()
+    if tables.backend != "gpkg":
+        pytest.skip("PostGIS builds the keys of empty tables after their rows (the test above)")
+
+    def rows(con=None) -> dict[str, list[tuple]]:  # (con: the writer's, inside its transaction)
+        read = (lambda sql: con.execute(sql).fetchall()) if con else tables._rows
+        return {t: read(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in searchdb._KEYED}
+
+    def staged(con) -> list[str]:
+        return [r[0] for r in con.execute("SELECT name FROM temp.sqlite_master WHERE type = 'table'")]
+
+    atlas.write("relief_points", relief_points(12), mode="replace")  # written directly: a cache of 1 GiB
+    before, answers = rows(), _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1", "避风港11"])
+    went: list[tuple[str, str]] = []
+    monkeypatch.setattr(search, "_BATCH", 3)
+    monkeypatch.setattr(searchdb, "_cache_bytes", lambda con: 200 * searchdb._ROW_BYTES)  # room: a batch
+    route = searchdb._Stage.tables
+    monkeypatch.setattr(searchdb._Stage, "tables", lambda self, n: went.append(route(self, n)) or went[-1])
+    with atlas.transaction(), atlas.store._sql() as con:
+        tables.drop()
+        search.rebuild_index(atlas)
+        assert staged(con) == []
+    assert went[0] == searchdb._KEYED and went[-1][0].startswith("temp.")  # the first batch had room
+    assert rows() == before  # the same rows as written directly, and the same answers
+    assert _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1", "避风港11"]) == answers
+
+    first = search._slot("relief_points")
+    batches = [[search.NameRecord(str(i), f"曲水亭避风点{i}", "relief_points") for i in range(j, j + 3)]
+               for j in range(0, 12, 3)]
+    for stop in ("close", "throw"):
+        with pytest.raises(RuntimeError), atlas.transaction(), atlas.store._sql() as con:
+            tables.drop()
+            writes = search.write_batches(tables, "relief_points", batches, workers=1)
+            next(writes), next(writes), next(writes)
+            if stop == "close":  # a caller that stops early: what it wrote stands, staged rows included
+                writes.close()
+                names = {r[2] for r in rows(con)["placegeo_search_postings"]}
+                assert names == {first + i for i in range(9)} and staged(con) == []
+                raise RuntimeError("rolled back")
+            with pytest.raises(ValueError):  # a write that fails: nothing staged is put in
+                writes.throw(ValueError("the third batch failed"))
+            names = {r[2] for r in rows(con)["placegeo_search_postings"]}
+            assert staged(con) == [] and names == {first, first + 1, first + 2}  # the first batch's, written
+            raise RuntimeError("rolled back")
+    assert rows() == before
 
 
 def test_an_atlas_without_index_tables_gets_them_once(atlas):

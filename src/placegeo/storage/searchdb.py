@@ -96,6 +96,59 @@ SEARCH_TABLES = ("placegeo_search_postings", "placegeo_search_slips", "placegeo_
                  "placegeo_search_layers")
 
 
+_KEYED = ("placegeo_search_postings", "placegeo_search_slips")
+_ROW_BYTES = 32  # a key table's row in its B-tree, about (26-27 bytes a row at 2,000,000 names)
+
+
+def _cache_bytes(con: sqlite3.Connection) -> int:
+    """The page cache of ``con`` in bytes (``cache_size`` is pages, or KiB when negative)."""
+    size = con.execute("PRAGMA cache_size").fetchone()[0]
+    return -size * 1024 if size < 0 else size * con.execute("PRAGMA page_size").fetchone()[0]
+
+
+class _Stage:
+    """Rows of a bulk write (:meth:`SqliteSearchTables.bulk`) past the first ``room`` of the key tables,
+    kept in temporary tables of the writer's connection ``con`` until :meth:`finish`."""
+
+    def __init__(self, con: sqlite3.Connection, room: int):
+        self.con, self.room, self.staged = con, room, False
+
+    def tables(self, rows: int) -> tuple[str, str]:
+        """Where a batch of ``rows`` goes: the key tables while they have room, then the temporary ones."""
+        if not self.staged and rows <= self.room:
+            self.room -= rows
+            return _KEYED
+        if not self.staged:
+            for t in _KEYED:  # rowid tables: rows go in at the end as they come
+                self.con.execute(f"CREATE TEMP TABLE {t}_staged AS SELECT * FROM {t} WHERE 0")
+            self.staged = True
+        return (f"temp.{_KEYED[0]}_staged", f"temp.{_KEYED[1]}_staged")
+
+    def finish(self, *, put: bool) -> None:
+        """Put the staged rows into the key tables in key order (``put``; else the transaction is failing and
+        rolls back what was staged) and drop the temporary tables."""
+        if not self.staged:
+            return
+        if put:
+            threads = self.con.execute("PRAGMA threads").fetchone()[0]
+            self.con.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")  # the sort's helper threads
+            try:
+                for t in _KEYED:
+                    key = ", ".join(_key_columns(self.con, t))
+                    self.con.execute(f"INSERT OR IGNORE INTO {t} SELECT * FROM temp.{t}_staged ORDER BY {key}")
+            finally:
+                self.con.execute(f"PRAGMA threads = {threads}")
+        for t in _KEYED:
+            with contextlib.suppress(sqlite3.Error):  # a failing transaction: its rollback drops them anyway
+                self.con.execute(f"DROP TABLE IF EXISTS temp.{t}_staged")
+
+
+def _key_columns(con: sqlite3.Connection, table: str) -> list[str]:
+    """The primary key's columns of ``table``, in order, as its DDL made them."""
+    cols = [(pk, name) for _, name, _, _, _, pk in con.execute(f"PRAGMA table_info({table})") if pk]
+    return [name for _, name in sorted(cols)]
+
+
 class SqliteSearchTables:
     """The index tables of a GeoPackage atlas.
 
@@ -120,6 +173,7 @@ class SqliteSearchTables:
         self.path = Path(path)
         self._connect = connect or self._own_connection
         self._local = threading.local()
+        self._stage: _Stage | None = None  # a bulk write's (:meth:`bulk`)
 
     @contextlib.contextmanager
     def _own_connection(self) -> Iterator[sqlite3.Connection]:
@@ -180,9 +234,35 @@ class SqliteSearchTables:
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[None]:
-        """Writes inside go in as they come: a WITHOUT ROWID table has no key to build afterwards, and
-        each batch comes sorted (see :meth:`PgSearchTables.bulk`)."""
-        yield
+        """Writes inside that fill empty key tables go into them while they fit the writer's page cache,
+        and the rest into temporary tables, put into the key tables by one sort at the end.
+
+        Each batch comes sorted, but its keys are spread over the whole key space: once the tables outgrow
+        the cache, every batch rewrites pages all over them, and a build grows with the square of the
+        names (at 2,000,000 names the last batches cost twice the first). A sort of the rest costs a few
+        passes over it. The temporary tables are the writer connection's own (SQLite's temporary files,
+        about the size of the rows staged) and part of its transaction: a failed write rolls them back with
+        the rows. The staged rows are put in however the writes inside end (a caller may stop early),
+        unless an error ends them. Tables that already hold rows, or writes on connections of their own
+        (outside a transaction), take each batch as it comes.
+        """
+        with self._connect() as con:
+            _create_tables(con)
+            empty = all(con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in _KEYED)
+            if not empty or self._stage is not None:
+                yield
+                return
+            stage = self._stage = _Stage(con, _cache_bytes(con) // _ROW_BYTES)
+            failed = True
+            try:
+                yield
+                failed = False
+            except GeneratorExit:  # the caller stopped taking batches: what it wrote stands
+                failed = False
+                raise
+            finally:
+                self._stage = None
+                stage.finish(put=not failed)
 
     def write(self, layer: str, records: Sequence[tuple], postings: Sequence[tuple], slips: Sequence[tuple], *,
               version: int, n: int) -> None:
@@ -195,8 +275,10 @@ class SqliteSearchTables:
             _create_tables(con)
             con.executemany(f"INSERT INTO placegeo_search_records VALUES ({', '.join('?' * len(RECORD_COLUMNS))})",
                             records)
-            con.executemany("INSERT OR IGNORE INTO placegeo_search_postings VALUES (?, ?, ?)", postings)
-            con.executemany("INSERT OR IGNORE INTO placegeo_search_slips VALUES (?, ?, ?)", slips)
+            stage = self._stage if self._stage is not None and self._stage.con is con else None
+            tables = stage.tables(len(postings) + len(slips)) if stage is not None else _KEYED
+            for table, rows in zip(tables, (postings, slips), strict=True):
+                con.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)", rows)
             con.execute("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)", (layer, version, n))
 
     # -- reading ---------------------------------------------------------------------------------
