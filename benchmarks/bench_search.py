@@ -444,7 +444,8 @@ def main() -> None:
         flat = flatness({n: (results[n]["path"], results[n]["queries"]) for n in (small, large)}, args.rounds) \
             if large != small else {}
     first, last = results[small], results[large]
-    print(f"\nbeside the other systems: worst p99 {first['worst_p99']:.3f} ms at {small:,} names, "
+    print(f"\n{'placegeo alone at each size' if args.alone else 'beside the other systems'}: worst p99 "
+          f"{first['worst_p99']:.3f} ms at {small:,} names, "
           f"{last['worst_p99']:.3f} ms at {large:,}: ratio {last['worst_p99'] / first['worst_p99']:.2f}")
     if flat:
         print(f"placegeo at {small:,} and {large:,} names interleaved, p99 ms: " + ", ".join(
