@@ -208,7 +208,7 @@ def test_a_geopackage_stages_index_rows_past_its_writers_cache_and_sorts_them_in
                 assert names == {first + i for i in range(9)} and staged(con) == []
                 raise RuntimeError("rolled back")
             with pytest.raises(ValueError):  # a write that fails: nothing staged is put in
-                writes.throw(ValueError("the third batch failed"))
+                writes.throw(ValueError("the fourth batch failed"))
             names = {r[2] for r in rows(con)["placegeo_search_postings"]}
             assert staged(con) == [] and names == {first, first + 1, first + 2}  # the first batch's, written
             raise RuntimeError("rolled back")

@@ -743,8 +743,6 @@ def _split(rows: list[tuple]) -> Lookups:
     return out
 
 
-# Each part of a lookup: one select per key, its rows tagged with the part (as :func:`_split` reads them;
-# a tag inside the select costs nothing, a select around it does)
 def _sqlite_slips(n: int) -> str:
     """The best names by rank of ``n`` slip keys together (parameters: the keys, then how many), each once.
 
@@ -756,6 +754,8 @@ def _sqlite_slips(n: int) -> str:
     return f"SELECT ord, name_id FROM ({arms} ORDER BY ord, name_id LIMIT ?)"
 
 
+# Each part of a lookup: one select per key, its rows tagged with the part (as :func:`_split` reads them;
+# a tag inside the select costs nothing, a select around it does)
 def _sqlite_postings(keys: Sequence[str], limit: int | Sequence[int]) -> tuple[list[str], list[Any]]:
     one = "SELECT * FROM (SELECT 0, k, ord, name_id FROM placegeo_search_postings WHERE k = ? ORDER BY ord, " \
           "name_id LIMIT ?)"
