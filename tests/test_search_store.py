@@ -213,6 +213,13 @@ def test_a_geopackage_stages_index_rows_past_its_writers_cache_and_sorts_them_in
             assert staged(con) == [] and names == {first, first + 1, first + 2}  # the first batch's, written
             raise RuntimeError("rolled back")
     assert rows() == before
+    with pytest.raises(AtlasError, match="SQLITE_TMPDIR") as full, atlas.transaction(), atlas.store._sql() as con:
+        con.execute("PRAGMA temp.page_size = 512")  # small pages, opened (a page limit holds once it is open),
+        con.execute("CREATE TEMP TABLE opened (x)")  # and room for the staged tables but not their rows
+        con.execute(f"PRAGMA temp.max_page_count = {con.execute('PRAGMA temp.page_count').fetchone()[0] + 2}")
+        tables.drop()
+        search.rebuild_index(atlas)
+    assert "ran out of disk space" in str(full.value) and rows() == before
 
 
 def test_an_atlas_without_index_tables_gets_them_once(atlas):

@@ -209,7 +209,8 @@ class GeoPackageStore:
                     con.execute("INSERT OR REPLACE INTO placegeo_meta VALUES ('revision', ?)", (uuid.uuid4().hex,))
                     con.execute("COMMIT")
                 except BaseException:
-                    con.execute("ROLLBACK")
+                    if con.in_transaction:  # SQLite rolls back by itself on a full disk (SQLITE_FULL)
+                        con.execute("ROLLBACK")
                     raise
                 finally:
                     self._local.tx = None

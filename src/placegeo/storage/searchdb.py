@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from placegeo.errors import AtlasError
+
 __all__ = ["RECORD_COLUMNS", "Closeness", "PgSearchTables", "SqliteSearchTables", "open_reader"]
 
 #: The columns of ``placegeo_search_records``, in order.
@@ -111,7 +113,24 @@ class _Stage:
     kept in temporary tables of the writer's connection ``con`` until :meth:`finish`."""
 
     def __init__(self, con: sqlite3.Connection, room: int):
-        self.con, self.room, self.staged = con, room, False
+        self.con, self.room, self.staged, self.rows = con, room, False, 0
+
+    @contextlib.contextmanager
+    def space(self) -> Iterator[None]:
+        """A full disk named with where the staged rows go and how much room they need (the temporary
+        folder is not the atlas's, and a national layer's rows fill it after many minutes of work)."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_FULL:
+                raise
+            need_gb = max(2 * self.rows * _ROW_BYTES / 1e9, 0.1)
+            raise AtlasError(
+                f"writing the place-name index ran out of disk space. Its rows past the writer's cache are "
+                f"sorted in SQLite's temporary folder (the folder SQLITE_TMPDIR names, else /var/tmp or /tmp), "
+                f"which needs about {need_gb:.1f} GB for this write, beside room for the index in the atlas's own "
+                "folder; free space there, or set SQLITE_TMPDIR to a folder with room, and write again "
+                "(nothing was written)") from exc
 
     def tables(self, rows: int) -> tuple[str, str]:
         """Where a batch of ``rows`` goes: the key tables while they have room, then the temporary ones."""
@@ -122,6 +141,7 @@ class _Stage:
             for t in _KEYED:  # rowid tables: rows go in at the end as they come
                 self.con.execute(f"CREATE TEMP TABLE {t}_staged AS SELECT * FROM {t} WHERE 0")
             self.staged = True
+        self.rows += rows
         return (f"temp.{_KEYED[0]}_staged", f"temp.{_KEYED[1]}_staged")
 
     def finish(self, *, put: bool) -> None:
@@ -135,7 +155,8 @@ class _Stage:
             try:
                 for t in _KEYED:
                     key = ", ".join(_key_columns(self.con, t))
-                    self.con.execute(f"INSERT OR IGNORE INTO {t} SELECT * FROM temp.{t}_staged ORDER BY {key}")
+                    with self.space():
+                        self.con.execute(f"INSERT OR IGNORE INTO {t} SELECT * FROM temp.{t}_staged ORDER BY {key}")
             finally:
                 self.con.execute(f"PRAGMA threads = {threads}")
         for t in _KEYED:
@@ -277,8 +298,9 @@ class SqliteSearchTables:
                             records)
             stage = self._stage if self._stage is not None and self._stage.con is con else None
             tables = stage.tables(len(postings) + len(slips)) if stage is not None else _KEYED
-            for table, rows in zip(tables, (postings, slips), strict=True):
-                con.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)", rows)
+            with stage.space() if stage is not None else contextlib.nullcontext():
+                for table, rows in zip(tables, (postings, slips), strict=True):
+                    con.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)", rows)
             con.execute("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)", (layer, version, n))
 
     # -- reading ---------------------------------------------------------------------------------
