@@ -128,9 +128,9 @@ class _Stage:
             raise AtlasError(
                 f"writing the place-name index ran out of disk space. Its rows past the writer's cache are "
                 f"sorted in SQLite's temporary folder (the folder SQLITE_TMPDIR names, else /var/tmp or /tmp), "
-                f"which needs about {need_gb:.1f} GB for this write, beside room for the index in the atlas's own "
-                "folder; free space there, or set SQLITE_TMPDIR to a folder with room, and write again "
-                "(nothing was written)") from exc
+                f"which needs more than {need_gb:.1f} GB for this write (its rows staged so far, and their sort), "
+                "beside room for the index in the atlas's own folder; free space there, or set SQLITE_TMPDIR to "
+                "a folder with room, and write again (nothing was written)") from exc
 
     def tables(self, rows: int) -> tuple[str, str]:
         """Where a batch of ``rows`` goes: the key tables while they have room, then the temporary ones."""
@@ -298,7 +298,8 @@ class SqliteSearchTables:
                             records)
             stage = self._stage if self._stage is not None and self._stage.con is con else None
             tables = stage.tables(len(postings) + len(slips)) if stage is not None else _KEYED
-            with stage.space() if stage is not None else contextlib.nullcontext():
+            # a full disk while rows go to the key tables is the atlas's own: SQLite's message says so
+            with stage.space() if stage is not None and stage.staged else contextlib.nullcontext():
                 for table, rows in zip(tables, (postings, slips), strict=True):
                     con.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)", rows)
             con.execute("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)", (layer, version, n))
