@@ -162,14 +162,15 @@ def main() -> None:
         by_reading[_latin(c)[0]].append(c)
     picked = bs.make_queries([named[i] for i in sample], by_reading, districts, rng, args.queries)
     queries = {k: [(q, sample[i]) for q, i in v] for k, v in picked.items()}
-    if (args.keep or (args.again and not args.no_gpkg)) and not args.folder:
+    again_gpkg = args.again and not args.no_gpkg  # the GeoPackage kept in --folder is measured again
+    if (args.keep or again_gpkg) and not args.folder:
         ap.error("--keep and --again need --folder: the folder that keeps national.gpkg and queries.json")
     kept = os.path.exists(os.path.join(args.folder or "", "national.gpkg"))
     if args.keep and kept:
         ap.error(f"--keep: {args.folder} already holds a national.gpkg; remove it or give another --folder")
-    if args.again and not kept and not args.no_gpkg:
+    if again_gpkg and not kept:
         ap.error(f"--again: {args.folder} holds no national.gpkg; build one with --keep first")
-    keep = contextlib.nullcontext(args.folder) if args.keep or (args.again and not args.no_gpkg) else \
+    keep = contextlib.nullcontext(args.folder) if args.keep or again_gpkg else \
         tempfile.TemporaryDirectory(dir=args.folder)
     with keep as folder:
         qfile = f"{folder}/queries.json"

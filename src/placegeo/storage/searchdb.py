@@ -94,11 +94,10 @@ CREATE INDEX IF NOT EXISTS placegeo_search_records_lat ON {s}.placegeo_search_re
 CREATE TABLE IF NOT EXISTS {s}.placegeo_search_layers (layer text PRIMARY KEY, version integer NOT NULL,
   n bigint NOT NULL);
 """
-SEARCH_TABLES = ("placegeo_search_postings", "placegeo_search_slips", "placegeo_search_records",
-                 "placegeo_search_layers")
 
+_KEYED = ("placegeo_search_postings", "placegeo_search_slips")  # the tables whose rows are their key
+SEARCH_TABLES = (*_KEYED, "placegeo_search_records", "placegeo_search_layers")
 
-_KEYED = ("placegeo_search_postings", "placegeo_search_slips")
 _ROW_BYTES = 32  # a key table's row in its B-tree, about (26-27 bytes a row at 2,000,000 names)
 
 
