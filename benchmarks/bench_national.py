@@ -89,9 +89,11 @@ def open_pg(url: str):
     import psycopg
 
     from placegeo.search import StoredSearchIndex
+    from placegeo.storage.postgis import prepare_session
     from placegeo.storage.searchdb import PgSearchTables
 
     conn = psycopg.connect(url.split("?")[0], autocommit=True)
+    prepare_session(conn)  # as the atlas's own connections are
     idx = StoredSearchIndex(PgSearchTables(lambda: contextlib.nullcontext(conn), "placegeo_national"), cache_size=0)
     return lambda q: [int(h.record.id) for h in idx.query(q) if h.record.layer == LAYER]
 

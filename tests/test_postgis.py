@@ -163,6 +163,14 @@ def test_search_index_is_kept_in_the_database(demo_atlas):
     assert again.query("芙蓉街", limit=1)[0].record.name == "芙蓉街"
 
 
+def test_the_atlas_connections_compile_no_statement(atlas):
+    """JIT is off on every connection of the atlas's pool: its statements are short reads through indexes,
+    which compiling made ten times slower where the planner's estimate crossed jit_above_cost."""
+    store = atlas.store
+    with store._conn() as first, store._conn() as second:  # two of the pool's connections
+        assert [c.execute("SHOW jit").fetchone()[0] for c in (first, second)] == ["off", "off"]
+
+
 def test_the_public_map_runs_on_a_read_only_role(demo_gpkg, new_location):
     """The web map's database user may only read: it serves everything, keeps the search index in
     memory, and a write through it is refused with a clear message, leaving the atlas as it was."""

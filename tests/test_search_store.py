@@ -305,8 +305,8 @@ def test_the_store_ranks_as_ranking_in_memory_does(demo_atlas, monkeypatch):
 
 def test_names_holding_a_query_of_common_pairs_are_found_as_in_memory(demo_atlas, monkeypatch):
     """Where every pair of a query's characters is held by many names (census scale, here made small), a store
-    checks the best few of the first list against the others, stopping at the answer's need: the same names,
-    matches and scores as the in-memory index."""
+    checks the best few of the first list against the others, stopping at the answer's need (short lists are
+    read whole and intersected first): the same names, matches and scores as the in-memory index."""
     for name, value in (("_SCAN_CAP", 12), ("_COMMON_SCAN", 4), ("_FEW", 3), ("_WHOLE_READ", 2)):
         monkeypatch.setattr(search, name, value)
     stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
@@ -314,12 +314,14 @@ def test_names_holding_a_query_of_common_pairs_are_found_as_in_memory(demo_atlas
     real = stored.tables.all_of
     monkeypatch.setattr(stored.tables, "all_of", lambda *a: calls.append(a) or real(*a))
     queries = ["社区居", "居民委", "民委员会", "村民委员", "养老服务", "照料中心", "助餐点", "区社区", "庄村民",
-               "庞家村", "孙庄村", "老屯村", "大杨村"]
+               "庞家村", "孙庄村", "老屯村", "大杨村", "七里铺", "万德街", "万德街道", "紫巷社区", "七里山街"]
     for q in queries:
         assert [(h.record.id, h.match, h.score) for h in stored.query(q)] == \
             [(h.record.id, h.match, h.score) for h in memory.query(q)], q
-    assert any(scan == 4 for _, scan, _ in calls)  # no list short: the best four of the first checked
-    assert any(scan == 12 for _, scan, _ in calls)  # a short list: read to the cap
+    assert any(scan == 4 for _, scan, _, _ in calls)  # no list short: the best four of the first checked
+    assert any(scan == 12 for _, scan, _, _ in calls)  # a short list: read to the cap
+    assert any(whole > 1 for *_, whole in calls)  # short lists read whole and intersected, the rest checked
+    assert any(whole == 1 and scan == 12 for _, scan, _, whole in calls)  # the next list too long to read whole
 
 
 def test_a_long_query_of_letters_looks_up_its_prefixes_at_once_with_the_same_answer(demo_atlas, monkeypatch):

@@ -347,12 +347,14 @@ class SqliteSearchTables:
         selects = [one for ones, _ in parts for one in ones]
         return self._rows(" UNION ALL ".join(selects), [v for _, params in parts for v in params]) if selects else []
 
-    def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
+    def all_of(self, keys: Sequence[str], scan: int, limit: int, whole: int = 1) -> list[tuple[int, int]]:
         """``(ord, name_id)`` among the first ``scan`` of ``keys[0]`` that every other key also has, best first
-        (the first ``limit``: the scan stops there, as its rows come best first and are not sorted again)."""
-        return sorted(self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM placegeo_search_postings "
-                                 f"WHERE k = ? ORDER BY ord, name_id LIMIT ?) p WHERE 1{_has_all(keys, _SQLITE)} "
-                                 "LIMIT ?", [keys[0], scan, *keys[1:], limit]))
+        (the first ``limit``: the scan stops there, as its rows come best first and are not sorted again).
+
+        ``whole`` > 1: the lists of the first ``whole`` keys, each at most ``scan`` rows, are read whole and
+        intersected, and only the names in all of them are checked against the other keys: a few hundred
+        rows read in order cost less than a check of each against a long list."""
+        return sorted(self._rows(*_all_of(keys, scan, limit, whole, _SQLITE)))
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         """The record rows of what :meth:`all_of` finds (all of it: for keys held by few names), each led
@@ -594,11 +596,8 @@ class PgSearchTables:
         params = [v for one, p in parts if one for v in p]
         return self._rows(" UNION ALL ".join(selects), params) if selects else []
 
-    def all_of(self, keys: Sequence[str], scan: int, limit: int) -> list[tuple[int, int]]:
-        # as in SQLite: the subquery's rows come best first, so the scan stops at `limit`; sorted here
-        return sorted(self._rows("SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {postings} WHERE k = %s "
-                                 f"ORDER BY ord, name_id LIMIT %s) p WHERE true{_has_all(keys, _PG)} LIMIT %s",
-                                 [keys[0], scan, *keys[1:], limit]))
+    def all_of(self, keys: Sequence[str], scan: int, limit: int, whole: int = 1) -> list[tuple[int, int]]:
+        return sorted(self._rows(*_all_of(keys, scan, limit, whole, _PG)))
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         return self._parts([self._all_of_part(keys, scan)], also)
@@ -685,6 +684,19 @@ def _columns(columns: Sequence[str]) -> str:
     if unknown or not columns:
         raise ValueError(f"record columns {unknown or '(none)'} are not among {RECORD_COLUMNS}")
     return "*" if tuple(columns) == RECORD_COLUMNS else ", ".join(columns)
+
+
+def _all_of(keys: Sequence[str], scan: int, limit: int, whole: int, dialect: tuple[str, ...]
+            ) -> tuple[str, list[Any]]:
+    """The statement of :meth:`SqliteSearchTables.all_of` in ``dialect``, and its parameters."""
+    table, p = "placegeo_search_postings" if dialect is _SQLITE else "{postings}", dialect[0]
+    if whole <= 1:  # the first rows of keys[0] come best first: the scan stops at `limit`
+        return (f"SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {table} WHERE k = {p} ORDER BY ord, "
+                f"name_id LIMIT {p}) p WHERE 1 = 1{_has_all(keys, dialect)} LIMIT {p}",
+                [keys[0], scan, *keys[1:], limit])
+    lists = " INTERSECT ".join([f"SELECT ord, name_id FROM {table} WHERE k = {p}"] * whole)
+    return (f"SELECT p.ord, p.name_id FROM ({lists}) p WHERE 1 = 1{_has_all(keys[whole - 1:], dialect)} "
+            f"ORDER BY p.ord, p.name_id LIMIT {p}", [*keys, limit])
 
 
 def _has_all(keys: Sequence[str], dialect: tuple[str, ...]) -> str:
