@@ -325,18 +325,22 @@ def test_names_holding_a_query_of_common_pairs_are_found_as_in_memory(demo_atlas
 
 
 def test_a_long_query_of_letters_looks_up_its_prefixes_at_once_with_the_same_answer(demo_atlas, monkeypatch):
-    """A query of six letters or more looks up its prefixes of pinyin and initials in its first statement:
-    the same answers as looking them up when ranking gets to them."""
+    """A query of six letters or more (of characters: of six letters of pinyin or more) looks up its prefixes
+    of pinyin and initials in its first statement: the same answers as looking them up when ranking gets to
+    them, and a short one's are looked up then, with the same answers as in the first statement."""
     queries = ["baotuquan", "furongjie", "qianfoshan", "daminghu", "lixiaqu", "zhangqiuqu", "Baotu Spring",
-               "Furong Street", "quanchengbifenggang", "shequweiyuanhui", "jiangjiazhuang"]
+               "Furong Street", "quanchengbifenggang", "shequweiyuanhui", "jiangjiazhuang", "qs", "lx", "quan",
+               "芙蓉", "泉城", "建涉", "大明", "历下", "趵突", "千佛山", "建涉路", "芙荣街"]
 
     def answers() -> dict[str, list]:
         idx = SearchIndex.for_atlas(demo_atlas)  # a new index: no answers cached
         return {q: [(h.record.id, h.match, h.score) for h in idx.query(q)] for q in queries}
 
-    at_once = answers()
-    monkeypatch.setattr(search, "_LONG_LATIN", 99)
-    assert answers() == at_once
+    as_planned = answers()
+    monkeypatch.setattr(search, "_LONG_LATIN", 99)  # every prefix range looked up when ranking gets to it
+    assert answers() == as_planned
+    monkeypatch.setattr(search, "_LONG_LATIN", 0)  # every one in the first statement
+    assert answers() == as_planned
 
 
 _CHILD = """

@@ -411,8 +411,8 @@ class _Plan(NamedTuple):
 
 def _plan(q: str, extra: list[tuple[str, str]]) -> _Plan:
     """The (key, how) lookups of query key ``q``: whole-name keys, other whole keys (their best names),
-    name prefixes, and the prefixes of pinyin and initials of a short query of letters (long ranges, low
-    tiers, looked up only if ranking gets to them)."""
+    name prefixes, and the prefixes of pinyin and initials of a short query of letters and the pinyin prefix
+    of a query of characters of short pinyin (long ranges, low tiers, looked up only if ranking gets to them)."""
     han = has_han(q)
     latin = re.sub(r"[^a-z]", "", q) if not han else ""
     whole = [("e" + q, "exact"), ("f" + q, "former")]  # whole-name keys: lists of a few names
@@ -425,7 +425,9 @@ def _plan(q: str, extra: list[tuple[str, str]]) -> _Plan:
         pairs = _latins(q) if pure else (_mixed(q),)
         gets += [("p" + full, "homophone") for full, _ in pairs if full]
         if len(q) >= 2 and pairs[0][0]:  # a homophone typed halfway: 建涉 -> 建设路
-            prefixes.append(("p" + pairs[0][0], "pinyin_prefix"))
+            # a short pinyin (纪姬 jiji) is a long range, which the names holding the query mostly leave
+            # ranking no need of: looked up only if ranking gets to it, as a short query of letters' is
+            (prefixes if len(pairs[0][0]) >= _LONG_LATIN else lower).append(("p" + pairs[0][0], "pinyin_prefix"))
         if len(q) <= 2:  # the names holding a character or a pair: one list, read now (no counts, no later statement)
             gets.append(("c" + q if len(q) == 1 else "b" + q, "substring"))
         if not pure and pairs[0][1]:  # mixed: 芙rj, 芙rongjie
