@@ -1284,7 +1284,8 @@ def _rarest_first(keys: Sequence[str], sizes: list[int]) -> list[str]:
 
     The first key's names are checked against the others in this order, each check ending at the first key
     a name lacks. Pairs of characters next to each other come from the same words of a name (王府, 府街 of
-    王府街道大桥): a name holding one mostly holds the other. A far pair tells more (大桥: fourteen of 853)."""
+    王府街道大桥): a name holding one mostly holds the other, and a far pair tells more (at 13,000,000 names,
+    of the 853 holding 府街, 762 hold 王府 and 42 hold 大桥)."""
     ranked = sorted(range(len(keys)), key=lambda j: sizes[j])
     first = ranked[0] if ranked else 0
     return [keys[j] for j in ranked[:1] + sorted(ranked[1:], key=lambda j: (sizes[j], -abs(j - first)))]
