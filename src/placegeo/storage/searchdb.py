@@ -695,6 +695,7 @@ def _all_of(keys: Sequence[str], scan: int, limit: int, whole: int, dialect: tup
                 f"name_id LIMIT {p}) p WHERE 1 = 1{_has_all(keys, dialect)} LIMIT {p}",
                 [keys[0], scan, *keys[1:], limit])
     lists = " INTERSECT ".join([f"SELECT ord, name_id FROM {table} WHERE k = {p}"] * whole)
+    # the names of the intersection are postings of its last key: checked against the keys after it
     return (f"SELECT p.ord, p.name_id FROM ({lists}) p WHERE 1 = 1{_has_all(keys[whole - 1:], dialect)} "
             f"ORDER BY p.ord, p.name_id LIMIT {p}", [*keys, limit])
 
