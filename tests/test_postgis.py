@@ -169,6 +169,20 @@ def test_the_atlas_connections_compile_no_statement(atlas):
     store = atlas.store
     with store._conn() as first, store._conn() as second:  # two of the pool's connections
         assert [c.execute("SHOW jit").fetchone()[0] for c in (first, second)] == ["off", "off"]
+        assert first.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
+
+
+def test_the_search_reads_through_connections_that_plan_each_statement_once(atlas):
+    """The place-name search reads through a pool of its own, whose prepared statements keep one generic plan
+    (its statements' plans do not depend on their values); inside a write it reads on the writer's connection,
+    and sees what the write has added."""
+    tables = atlas.store.search_tables()
+    with tables._connect() as first, tables._connect() as second:
+        assert [c.execute("SHOW plan_cache_mode").fetchone()[0] for c in (first, second)] == \
+            ["force_generic_plan"] * 2
+        assert first.execute("SHOW jit").fetchone()[0] == "off"
+    with atlas.store.transaction(), tables._connect() as conn, atlas.store._conn() as writer:
+        assert conn is writer
 
 
 def test_the_public_map_runs_on_a_read_only_role(demo_gpkg, new_location):

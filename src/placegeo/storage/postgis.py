@@ -126,7 +126,7 @@ class PostGISStore:
         self.url = url
         self._conninfo, self.schema, self.location = split_url(url)
         self.lock_wait_s = lock_wait_s
-        self._pool: ConnectionPool | None = None
+        self._pools: dict[bool, ConnectionPool] = {}  # the atlas's, and (True) the search's: see _get_pool
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
         self._local = threading.local()
@@ -136,28 +136,34 @@ class PostGISStore:
                 f"`placegeo atlas copy atlas.gpkg '{self.location}'` or `placegeo demo --atlas '{self.location}'`")
 
     # -- connections ------------------------------------------------------------------------------
-    def _get_pool(self) -> ConnectionPool:
+    def _get_pool(self, search: bool = False) -> ConnectionPool:
+        """The process's pool of connections to the atlas, or (``search``) of those the place-name search reads
+        through, each set up by :func:`prepare_search_session`."""
         with self._pool_lock:
-            if self._pool is None or self._pool_pid != os.getpid():
-                # a forked web worker must not share its parent's sockets: it gets a pool of its own
+            if self._pool_pid != os.getpid():
+                # a forked web worker must not share its parent's sockets: it gets pools of its own (an inherited
+                # pool is left alone: its sockets are the parent's, closing them would end its sessions)
+                self._pools, self._pool_pid = {}, os.getpid()
+            if search not in self._pools:
                 _connect(self._conninfo, self.location).close()  # the pool would retry quietly: this says why
-                pool = ConnectionPool(self._conninfo, min_size=1, max_size=8, open=False, name="placegeo",
-                                      kwargs={"autocommit": True, "connect_timeout": 10}, configure=prepare_session)
+                pool = ConnectionPool(self._conninfo, min_size=1, max_size=8, open=False,
+                                      name="placegeo-search" if search else "placegeo",
+                                      kwargs={"autocommit": True, "connect_timeout": 10},
+                                      configure=prepare_search_session if search else prepare_session)
                 try:
                     pool.open(wait=True, timeout=15)
                 except Exception as exc:
                     pool.close()
                     raise _connect_error(self.location, exc) from None
-                # an inherited pool is left alone: its sockets are the parent's, closing them would end its sessions
-                self._pool, self._pool_pid = pool, os.getpid()
+                self._pools[search] = pool
                 weakref.finalize(self, _close_in_owner, pool, os.getpid())
-            return self._pool
+            return self._pools[search]
 
     def close(self) -> None:
         with self._pool_lock:
-            if self._pool is not None:
-                _close_in_owner(self._pool, self._pool_pid)
-            self._pool = None
+            for pool in self._pools.values():
+                _close_in_owner(pool, self._pool_pid)
+            self._pools = {}
 
     @contextlib.contextmanager
     def _conn(self) -> Iterator[psycopg.Connection]:
@@ -449,8 +455,17 @@ class PostGISStore:
 
     def search_tables(self) -> PgSearchTables:
         """The place-name index's tables in this schema (:mod:`placegeo.storage.searchdb`), written on the
-        transaction's connection."""
-        return PgSearchTables(self._conn, self.schema)
+        transaction's connection and read through the search's own pool (:func:`prepare_search_session`)."""
+        return PgSearchTables(self._search_conn, self.schema)
+
+    @contextlib.contextmanager
+    def _search_conn(self) -> Iterator[psycopg.Connection]:
+        tx = getattr(self._local, "conn", None)
+        if tx is not None:  # inside a write: the index is written, and read, with the layer
+            yield tx
+            return
+        with self._get_pool(search=True).connection() as conn:
+            yield conn
 
     def meta_items(self) -> dict[str, str]:
         with self._conn() as conn:
@@ -733,6 +748,21 @@ def prepare_session(conn: psycopg.Connection) -> None:
     statement took 32 ms more. (An autocommit connection: the setting holds for its session.)
     """
     conn.execute("SET jit = off")
+
+
+def prepare_search_session(conn: psycopg.Connection) -> None:
+    """Set up a new connection the place-name search reads through: :func:`prepare_session`, and each of its
+    statements planned once per connection, not on every run.
+
+    The search's statements are a fixed set of reads through the index tables' B-trees, whose best plan does
+    not depend on the keys and limits given. PostgreSQL plans a statement psycopg has prepared (after its
+    fifth run) anew on each run while that plan looks cheaper than the generic one: at 13,000,000 names
+    planning was 0.1-0.3 ms of statements of 0.4-1 ms, and always-generic plans cut p50 by 15-25 % for
+    every kind of query, with the same answers (``benchmarks/bench_national.py``). The atlas's other
+    statements (tiles, layers) keep PostgreSQL's own choice.
+    """
+    prepare_session(conn)
+    conn.execute("SET plan_cache_mode = force_generic_plan")
 
 
 def _connect(libpq: str, shown: str) -> psycopg.Connection:
