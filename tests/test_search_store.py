@@ -312,7 +312,9 @@ def test_names_holding_a_query_of_common_pairs_are_found_as_in_memory(demo_atlas
     stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
     calls: list[tuple] = []
     real = stored.tables.all_of
-    monkeypatch.setattr(stored.tables, "all_of", lambda *a: calls.append(a) or real(*a))
+    read: list[tuple] = []  # (names found, record rows read with them, names asked to be read too)
+    monkeypatch.setattr(stored.tables, "all_of", lambda *a, **kw: calls.append(a) or read.append(
+        (*real(*a, **kw), kw.get("also", ()))) or read[-1][:2])
     queries = ["社区居", "居民委", "民委员会", "村民委员", "养老服务", "照料中心", "助餐点", "区社区", "庄村民",
                "庞家村", "孙庄村", "老屯村", "大杨村", "七里铺", "万德街", "万德街道", "紫巷社区", "七里山街"]
     for q in queries:
@@ -322,6 +324,24 @@ def test_names_holding_a_query_of_common_pairs_are_found_as_in_memory(demo_atlas
     assert any(scan == 12 for _, scan, _, _ in calls)  # a short list: read to the cap
     assert any(whole > 1 for *_, whole in calls)  # short lists read whole and intersected, the rest checked
     assert any(whole == 1 and scan == 12 for _, scan, _, whole in calls)  # the next list too long to read whole
+    # a few names found (here at most two) come with their rows, and with those of the names found above
+    assert any(rows and also for _, rows, also in read) and any(found and not rows for found, rows, _ in read)
+
+
+def test_the_names_holding_every_pair_come_with_their_rows_when_few(demo_atlas):
+    """``all_of(..., read=n)`` finds the same names as without, and reads their record rows (with those of
+    ``also``) in the same statement only when it finds at most ``n``: the rows the store holds."""
+    tables = SearchIndex.for_atlas(demo_atlas).tables
+    keys = list(search._bigram_keys("居委会"))
+    found, rows = tables.all_of(keys, 1000, 100)
+    assert rows == [] and 3 <= len(found) < 100
+    other = next(i for _, o, i in tables.postings(["c泉"], 20) if (o, i) not in found)
+    for whole in (1, 2):
+        few, rows = tables.all_of(keys, 1000, 100, whole, read=len(found), also=[other])
+        assert few == found
+        ids = [i for _, i in found] + [other]
+        assert sorted(rows) == sorted(tables.records(ids))
+        assert tables.all_of(keys, 1000, 100, whole, read=len(found) - 1, also=[other]) == (found, [])
 
 
 def test_a_long_query_of_letters_looks_up_its_prefixes_at_once_with_the_same_answer(demo_atlas, monkeypatch):

@@ -1143,7 +1143,13 @@ class StoredSearchIndex(_Searcher):
         if min(sizes) > _FEW:
             sizes, upto = self.tables.counts(keys, _SCAN_CAP + 1), _SCAN_CAP + 1
         scan = _SCAN_CAP if min(sizes) <= _SCAN_CAP else _COMMON_SCAN
-        return [i for _, i in self.tables.all_of(_rarest_first(keys, sizes), scan, cap, _read_whole(sizes, upto))]
+        # a few names found come with their rows, and so do the names found above when some matched as written:
+        # no slips can follow, and ranking reads them next (else the slips' statement reads them)
+        unread = self._unread(ranked) if any(how in _SURE for how, _ in ranked.values()) else []
+        found, rows = self.tables.all_of(_rarest_first(keys, sizes), scan, cap, _read_whole(sizes, upto),
+                                         read=_WHOLE_READ, also=unread if len(unread) <= _WHOLE_READ else [])
+        self._keep(rows)
+        return [i for _, i in found]
 
     def _slip_ids(self, keys: list[str], cap: int) -> list[int]:
         if not keys:
@@ -1154,6 +1160,9 @@ class StoredSearchIndex(_Searcher):
         return [i for _, i in sorted((o, i) for i, o in best.items())[:cap]]
 
     def _best_of(self, q: str, tiers: list[tuple[int, list[int]]], k: int) -> list[tuple[int, list[int]]]:
+        kept = self._local.__dict__.get("rows", {})
+        if all(i in kept for _, ids in tiers for i in ids):
+            return tiers  # read whole already (a few names): ranked from their rows, without a statement
         head, b = _closeness_key(q)
         rows = self.tables.best_records([(ids, Closeness(tier, head, b)) for tier, ids in tiers], k)
         self._keep([r[1:] for r in rows])

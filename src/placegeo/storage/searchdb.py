@@ -347,14 +347,17 @@ class SqliteSearchTables:
         selects = [one for ones, _ in parts for one in ones]
         return self._rows(" UNION ALL ".join(selects), [v for _, params in parts for v in params]) if selects else []
 
-    def all_of(self, keys: Sequence[str], scan: int, limit: int, whole: int = 1) -> list[tuple[int, int]]:
+    def all_of(self, keys: Sequence[str], scan: int, limit: int, whole: int = 1, *, read: int = 0,
+               also: Sequence[int] = ()) -> tuple[list[tuple[int, int]], list[tuple]]:
         """``(ord, name_id)`` among the first ``scan`` of ``keys[0]`` that every other key also has, best first
-        (the first ``limit``: the scan stops there, as its rows come best first and are not sorted again).
+        (the first ``limit``: the scan stops there, as its rows come best first and are not sorted again);
+        and, when they are at most ``read`` names, their record rows with those of ``also`` (names ranking
+        reads next), read in the same statement: ranking then needs no statement of its own for them.
 
         ``whole`` > 1: the lists of the first ``whole`` keys, each at most ``scan`` rows, are read whole and
         intersected, and only the names in all of them are checked against the other keys: a few hundred
         rows read in order cost less than a check of each against a long list."""
-        return sorted(self._rows(*_all_of(keys, scan, limit, whole, _SQLITE)))
+        return _found_and_read(self._rows(*_all_of(keys, scan, limit, whole, _SQLITE, read, also)), read)
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         """The record rows of what :meth:`all_of` finds (all of it: for keys held by few names), each led
@@ -596,8 +599,9 @@ class PgSearchTables:
         params = [v for one, p in parts if one for v in p]
         return self._rows(" UNION ALL ".join(selects), params) if selects else []
 
-    def all_of(self, keys: Sequence[str], scan: int, limit: int, whole: int = 1) -> list[tuple[int, int]]:
-        return sorted(self._rows(*_all_of(keys, scan, limit, whole, _PG)))
+    def all_of(self, keys: Sequence[str], scan: int, limit: int, whole: int = 1, *, read: int = 0,
+               also: Sequence[int] = ()) -> tuple[list[tuple[int, int]], list[tuple]]:
+        return _found_and_read(self._rows(*_all_of(keys, scan, limit, whole, _PG, read, also)), read)
 
     def all_of_records(self, keys: Sequence[str], scan: int, also: Sequence[int] = ()) -> list[tuple]:
         return self._parts([self._all_of_part(keys, scan)], also)
@@ -686,18 +690,35 @@ def _columns(columns: Sequence[str]) -> str:
     return "*" if tuple(columns) == RECORD_COLUMNS else ", ".join(columns)
 
 
-def _all_of(keys: Sequence[str], scan: int, limit: int, whole: int, dialect: tuple[str, ...]
-            ) -> tuple[str, list[Any]]:
+def _all_of(keys: Sequence[str], scan: int, limit: int, whole: int, dialect: tuple[str, ...], read: int = 0,
+            also: Sequence[int] = ()) -> tuple[str, list[Any]]:
     """The statement of :meth:`SqliteSearchTables.all_of` in ``dialect``, and its parameters."""
     table, p = "placegeo_search_postings" if dialect is _SQLITE else "{postings}", dialect[0]
     if whole <= 1:  # the first rows of keys[0] come best first: the scan stops at `limit`
-        return (f"SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {table} WHERE k = {p} ORDER BY ord, "
-                f"name_id LIMIT {p}) p WHERE 1 = 1{_has_all(keys, dialect)} LIMIT {p}",
-                [keys[0], scan, *keys[1:], limit])
-    lists = " INTERSECT ".join([f"SELECT ord, name_id FROM {table} WHERE k = {p}"] * whole)
-    # the names of the intersection are postings of its last key: checked against the keys after it
-    return (f"SELECT p.ord, p.name_id FROM ({lists}) p WHERE 1 = 1{_has_all(keys[whole - 1:], dialect)} "
-            f"ORDER BY p.ord, p.name_id LIMIT {p}", [*keys, limit])
+        found, params = (f"SELECT p.ord, p.name_id FROM (SELECT ord, name_id FROM {table} WHERE k = {p} ORDER BY "
+                         f"ord, name_id LIMIT {p}) p WHERE 1 = 1{_has_all(keys, dialect)} LIMIT {p}",
+                         [keys[0], scan, *keys[1:], limit])
+    else:
+        lists = " INTERSECT ".join([f"SELECT ord, name_id FROM {table} WHERE k = {p}"] * whole)
+        # the names of the intersection are postings of its last key: checked against the keys after it
+        found, params = (f"SELECT p.ord, p.name_id FROM ({lists}) p WHERE 1 = 1{_has_all(keys[whole - 1:], dialect)} "
+                         f"ORDER BY p.ord, p.name_id LIMIT {p}", [*keys, limit])
+    if not read:
+        return found, params
+    # the names found, each with its record row when they are few (else NULLs: ranking reads the best itself)
+    records = "placegeo_search_records" if dialect is _SQLITE else "{records}"
+    text = (f"WITH a AS MATERIALIZED ({found}), few AS MATERIALIZED (SELECT count(*) <= {p} AS yes FROM a) "
+            f"SELECT a.ord, a.name_id, r.* FROM a LEFT JOIN {records} r ON (SELECT yes FROM few) "
+            "AND r.name_id = a.name_id")
+    more, more_params = _also(also, dialect, "NULL, NULL", "(SELECT yes FROM few)")  # in the found names' places
+    return text + more, [*params, read, *more_params]
+
+
+def _found_and_read(rows: list[tuple], read: int) -> tuple[list[tuple[int, int]], list[tuple]]:
+    """What :meth:`SqliteSearchTables.all_of` returns, from its statement's rows."""
+    if not read:
+        return sorted(rows), []
+    return sorted((r[0], r[1]) for r in rows if r[0] is not None), [r[2:] for r in rows if r[2] is not None]
 
 
 def _has_all(keys: Sequence[str], dialect: tuple[str, ...]) -> str:
@@ -713,14 +734,17 @@ def _has_all(keys: Sequence[str], dialect: tuple[str, ...]) -> str:
                    f"q.name_id = p.name_id{fence})" for _ in keys[1:])
 
 
-def _also(ids: Sequence[int], dialect: tuple[str, ...], tag: int = 1) -> tuple[str, list[Any]]:
-    """The record rows of ``ids``, each led by ``tag``, to add to a statement's rows, and their parameters."""
+def _also(ids: Sequence[int], dialect: tuple[str, ...], tag: int | str = 1, when: str = "") -> tuple[str, list[Any]]:
+    """The record rows of ``ids``, each led by ``tag`` (a column's text), to add to a statement's rows (those
+    for which ``when`` holds, if given), and their parameters."""
     if not ids:
         return "", []
+    when = f" AND {when}" if when else ""
     if dialect is _SQLITE:
         return (f" UNION ALL SELECT {tag}, * FROM placegeo_search_records WHERE name_id IN "
-                f"({', '.join('?' * len(ids))})", list(ids))
-    return f" UNION ALL (SELECT {tag}, r.* FROM {{records}} r WHERE r.name_id = ANY(%s))", [[int(i) for i in ids]]
+                f"({', '.join('?' * len(ids))}){when}", list(ids))
+    return (f" UNION ALL (SELECT {tag}, r.* FROM {{records}} r WHERE r.name_id = ANY(%s){when})",
+            [[int(i) for i in ids]])
 
 
 class Closeness(NamedTuple):
