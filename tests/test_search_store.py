@@ -236,6 +236,21 @@ def test_the_index_answers_as_the_one_built_in_memory(demo_atlas):
     assert _ids(stored) == _ids(SearchIndex.from_atlas(demo_atlas))
 
 
+def test_the_nearest_places_are_those_the_index_in_memory_finds(demo_atlas, monkeypatch):
+    """The stored index reads a box around the point, widened until nothing outside it can be nearer: the
+    places and distances are those of every record measured, near the names and far from all of them."""
+    stored, memory = SearchIndex.for_atlas(demo_atlas), SearchIndex.from_atlas(demo_atlas)
+    read = []
+    near = stored.tables.near
+    monkeypatch.setattr(stored.tables, "near", lambda *a: read.append(len(rows := near(*a))) or rows)
+    for lon, lat in [(117.0189, 36.6633), (117.1, 36.5), (116.2, 37.6), (118.5, 35.0), (0.0, 0.0)]:
+        for layer in (None, "traditional_place_names"):
+            assert stored.nearest(lon, lat, k=7, layer=layer).to_dict("records") == \
+                memory.nearest(lon, lat, k=7, layer=layer).to_dict("records"), (lon, lat, layer)
+    # in the old city the first box holds the seven: a few of the band of latitude across the city
+    assert read[0] < len(near(36.6633, 0.02)) / 3
+
+
 def test_a_layer_of_several_batches_is_indexed_in_worker_processes_as_in_one(atlas, monkeypatch):
     """A layer longer than one batch is indexed by forked workers while this process writes, inside its
     open write transaction (which the workers must leave alone): the same answers as one process gives."""

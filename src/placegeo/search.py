@@ -1038,7 +1038,9 @@ def _nearest(records: list[NameRecord], lonlat: np.ndarray, lon: float, lat: flo
         ok &= np.array([r.layer == layer for r in records], dtype=bool)
     d = _km_vec(lon, lat, lons, lats)
     d[~ok] = np.inf
-    order = np.argsort(d, kind="stable")[:k]
+    # places at the same distance in id order: the same answer whichever order the records came in
+    near = np.flatnonzero(d <= np.partition(d, k - 1)[k - 1]) if 0 < k < len(d) else np.arange(len(d))
+    order = sorted(near.tolist(), key=lambda i: (d[i], records[i].id))[:k]
     return pd.DataFrame([{"id": records[i].id, "name": records[i].name, "layer": records[i].layer,
                           "dist_m": round(float(d[i]) * 1000, 1)} for i in order if np.isfinite(d[i])],
                         columns=["id", "name", "layer", "dist_m"])
@@ -1254,11 +1256,16 @@ class StoredSearchIndex(_Searcher):
         return [_row_record(rows[i]) for i in ids]
 
     def nearest(self, lon: float, lat: float, *, k: int = 5, layer: str | None = None) -> pd.DataFrame:
-        """The ``k`` named places nearest a point, read from a band of latitude widened until it holds them."""
+        """The ``k`` named places nearest a point, read from a box around it widened until it holds them (every
+        place outside a box lies farther than its half-height: :func:`_lon_reach`)."""
         import numpy as np
 
         for dlat in (0.02, 0.1, 0.5, 180.0):
-            recs = [_row_record(r) for r in self.tables.near(lat, dlat)]
+            # the box, not the whole band of latitude: a band 0.04 degrees high across a province holds 100 times
+            # the names of the box, all read and measured
+            dlon = _lon_reach(lat, dlat) if dlat < 180.0 else None
+            dlon = dlon if dlon is not None and abs(lon) + dlon <= 180.0 else None  # a box across 180°: all
+            recs = [_row_record(r) for r in self.tables.near(lat, dlat, *((lon, dlon) if dlon is not None else ()))]
             out = _nearest(recs, np.array([(r.lon, r.lat) for r in recs], dtype="float64").reshape(-1, 2),
                            lon, lat, k=k, layer=layer)
             if (len(out) >= k and out["dist_m"].max() <= dlat * 110_000) or dlat == 180.0:
@@ -1408,6 +1415,20 @@ def _km(lon: float, lat: float, lon2: float, lat2: float) -> float:
     p1, p2 = math.radians(lat), math.radians(lat2)
     h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon) / 2) ** 2
     return 2 * 6371.0088 * math.asin(math.sqrt(min(max(h, 0.0), 1.0)))
+
+
+def _lon_reach(lat: float, dlat: float) -> float | None:
+    """The half-width in degrees of longitude beyond which every point on the sphere is more than ``dlat``
+    degrees of arc from a point at latitude ``lat`` (None: no such width, read all longitudes).
+
+    The nearest point of a meridian ``dlon`` away is ``asin(cos(lat) sin(dlon))`` of arc away, so
+    ``dlon = asin(sin(dlat) / cos(lat))``.
+
+    >>> round(_lon_reach(36.65, 0.02), 4), _lon_reach(89.99, 0.02)
+    (0.0249, None)
+    """
+    s = math.sin(math.radians(dlat)) / math.cos(math.radians(lat))
+    return math.degrees(math.asin(s)) if s < 1 else None
 
 
 def _km_vec(lon, lat, lons, lats) -> np.ndarray:

@@ -462,9 +462,10 @@ class SqliteSearchTables:
             except sqlite3.OperationalError:
                 return []
 
-    def near(self, lat: float, dlat: float) -> list[tuple]:
-        """Record rows within ``dlat`` degrees of latitude ``lat``."""
-        return self._rows("SELECT * FROM placegeo_search_records WHERE lat BETWEEN ? AND ?", (lat - dlat, lat + dlat))
+    def near(self, lat: float, dlat: float, lon: float | None = None, dlon: float | None = None) -> list[tuple]:
+        """Record rows within ``dlat`` degrees of latitude ``lat`` (and ``dlon`` of longitude ``lon``, if given)."""
+        box, params = _near(lat, dlat, lon, dlon, "?")
+        return self._rows(f"SELECT * FROM placegeo_search_records WHERE {box}", params)
 
 
 class PgSearchTables:
@@ -682,8 +683,16 @@ class PgSearchTables:
             return self._rows("SELECT * FROM {records} WHERE layer = {layer} ORDER BY name_id", values={"layer": layer})
         return self._rows("SELECT * FROM {records} ORDER BY name_id")
 
-    def near(self, lat: float, dlat: float) -> list[tuple]:
-        return self._rows("SELECT * FROM {records} WHERE lat BETWEEN %s AND %s", (lat - dlat, lat + dlat))
+    def near(self, lat: float, dlat: float, lon: float | None = None, dlon: float | None = None) -> list[tuple]:
+        box, params = _near(lat, dlat, lon, dlon, "%s")
+        return self._rows(f"SELECT * FROM {{records}} WHERE {box}", params)
+
+
+def _near(lat: float, dlat: float, lon: float | None, dlon: float | None, p: str) -> tuple[str, list[float]]:
+    """The condition of :meth:`SqliteSearchTables.near` (``p``: the dialect's placeholder), and its parameters."""
+    if lon is None or dlon is None:
+        return f"lat BETWEEN {p} AND {p}", [lat - dlat, lat + dlat]
+    return f"lat BETWEEN {p} AND {p} AND lon BETWEEN {p} AND {p}", [lat - dlat, lat + dlat, lon - dlon, lon + dlon]
 
 
 def _columns(columns: Sequence[str]) -> str:
