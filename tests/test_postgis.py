@@ -186,24 +186,11 @@ def test_the_search_reads_through_connections_that_plan_each_statement_once(atla
         assert conn is writer
 
 
-def test_a_layers_few_rows_are_read_by_a_plan_made_for_that_layer_on_a_search_connection(atlas):
-    """The search's connections plan each statement once for any values: the statement reading one layer's
-    rows (the units an address may start with, read by every new index) is planned for the layer it reads,
-    a few rows beside many of another, through the layer's index (2.2 s at 13,000,000 names when not)."""
+def _recording(tables) -> list:
+    """Make ``tables`` keep each (statement, params) its reads run; the list they go in."""
     import contextlib
 
-    from placegeo.search import NameRecord, write_batches
-    from placegeo.storage.postgis import prepare_search_session
-
-    tables = atlas.store.search_tables()
-    units = [NameRecord(f"u{j}", name, "admin_units", district_code="370102") for j, name in enumerate("甲乙丙")]
-    with atlas.store.transaction():
-        list(write_batches(tables, "admin_units", [units]))
-    with atlas.store._conn() as conn:  # many rows of another layer, and the planner's statistics of them
-        conn.execute(tables._q("INSERT INTO {records} (name_id, layer, name) SELECT 1000 + g, "
-                               "'traditional_place_names', 'x' || g FROM generate_series(1, 30000) g"))
-        conn.execute(tables._q("ANALYZE {records}"))
-    seen = []
+    seen, connect = [], tables._connect
 
     class Recording:  # the search connection, keeping what it runs
         def __init__(self, conn):
@@ -213,32 +200,80 @@ def test_a_layers_few_rows_are_read_by_a_plan_made_for_that_layer_on_a_search_co
             seen.append((statement, params))
             return self.conn.execute(statement, params)
 
-    connect = tables._connect
-
     @contextlib.contextmanager
     def recording():
         with connect() as conn:
             yield Recording(conn)
 
     tables._connect = recording
-    assert sorted(r[3] for r in tables.layer_records("admin_units")) == sorted("甲乙丙")
-    with atlas.store._conn() as conn:  # prepared as the search's statements are: the plan kept for any values
+    return seen
+
+
+def _search_plan(atlas, tables, statement, params) -> str:
+    """The plan a search connection keeps for ``statement`` (prepared, planned once for any values)."""
+    from placegeo.storage.postgis import prepare_search_session
+
+    with atlas.store._conn() as conn:
         prepare_search_session(conn)
         try:
-            (statement, params), = seen
             at = iter(range(1, 99))
-            conn.execute("PREPARE few AS " + re.sub("%s", lambda _: f"${next(at)}", statement.as_string(conn)))
+            conn.execute("PREPARE s AS " + re.sub("%s", lambda _: f"${next(at)}", statement.as_string(conn)))
             args = tables._sql.SQL(", ").join(map(tables._sql.Literal, params or ()))
-            plan = "\n".join(r[0] for r in conn.execute(
-                tables._sql.SQL("EXPLAIN EXECUTE few{}").format(tables._sql.SQL("({})").format(args) if params
-                                                                 else tables._sql.SQL(""))))
+            run = tables._sql.SQL("EXPLAIN EXECUTE s") + (tables._sql.SQL("({})").format(args) if params
+                                                          else tables._sql.SQL(""))
+            return "\n".join(r[0] for r in conn.execute(run))
         finally:
             conn.execute("DEALLOCATE ALL")
             conn.execute("RESET plan_cache_mode")
+
+
+def _index_rows(atlas, tables, n: int) -> None:
+    """Three admin units in the index, ``n`` rows of another layer beside them, and the tables vacuumed."""
+    from placegeo.search import NameRecord, write_batches
+
+    units = [NameRecord(f"u{j}", name, "admin_units", district_code="370102") for j, name in enumerate("甲乙丙")]
+    with atlas.store.transaction():
+        list(write_batches(tables, "admin_units", [units]))
+    with atlas.store._conn() as conn:  # the planner's statistics, and the map of pages an index alone can answer
+        conn.execute(tables._q("INSERT INTO {records} (name_id, layer, name, nkey, py_len, ord) SELECT 1000 + g, "
+                               "'traditional_place_names', 'x' || g, 'x' || g, g %% 20, g "
+                               "FROM generate_series(1, %s) g"), (n,))
+        conn.execute(tables._q("VACUUM (ANALYZE) {records}"))
+
+
+def test_a_layers_few_rows_are_read_by_a_plan_made_for_that_layer_on_a_search_connection(atlas):
+    """The search's connections plan each statement once for any values: the statement reading one layer's
+    rows (the units an address may start with, read by every new index) is planned for the layer it reads,
+    a few rows beside many of another, through the layer's index (2.2 s at 13,000,000 names when not)."""
+    tables = atlas.store.search_tables()
+    _index_rows(atlas, tables, 30_000)
+    seen = _recording(tables)
+    assert sorted(r[3] for r in tables.layer_records("admin_units")) == sorted("甲乙丙")
+    (statement, params), = seen
+    plan = _search_plan(atlas, tables, statement, params)
     # planned for this layer's three rows (a plan for any layer expects a third of all rows: at 13,000,000 names
     # it read them all in name order rather than sort millions)
     scan = next(line for line in plan.splitlines() if "Scan" in line)
     assert "placegeo_search_records_layer" in scan and int(re.search(r"rows=(\d+)", scan)[1]) < 10, plan
+
+
+def test_ranking_reads_a_tiers_names_from_the_index_holding_what_they_are_ranked_by(atlas):
+    """A tier's best names are picked from an index holding their rank, key and pinyin length, and only those
+    names' rows are read (a heap page for each of a tier's hundreds of names was half the statement)."""
+    from placegeo.storage.searchdb import Closeness
+
+    tables = atlas.store.search_tables()
+    _index_rows(atlas, tables, 30_000)
+    seen = _recording(tables)
+    ids = list(range(1001, 1400, 2))  # pinyin lengths 1, 3, ... 19 in turn
+    for score in (Closeness(3, "", 7.0), Closeness(3, "x1", 4.0)):  # a query of letters, and of characters
+        seen.clear()
+        tables.best_records([(ids, score)], 5)
+        (statement, params), = seen
+        assert "Index Only Scan using placegeo_search_records_rank" in _search_plan(atlas, tables, statement, params)
+    # the five of the query's length (7 letters), first in rank order, with their rows
+    assert sorted((r[1], r[4]) for r in tables.best_records([(ids, Closeness(3, "", 7.0))], 5)) == \
+        [(1000 + g, f"x{g}") for g in (7, 27, 47, 67, 87)]
 
 
 def test_the_public_map_runs_on_a_read_only_role(demo_gpkg, new_location):

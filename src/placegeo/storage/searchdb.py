@@ -91,6 +91,8 @@ CREATE TABLE IF NOT EXISTS {s}.placegeo_search_records (name_id bigint PRIMARY K
   ord bigint, nkey text, py_len integer, syllables text);
 CREATE INDEX IF NOT EXISTS placegeo_search_records_layer ON {s}.placegeo_search_records (layer);
 CREATE INDEX IF NOT EXISTS placegeo_search_records_lat ON {s}.placegeo_search_records (lat);
+CREATE INDEX IF NOT EXISTS placegeo_search_records_rank ON {s}.placegeo_search_records (name_id)
+  INCLUDE (ord, py_len, nkey);
 CREATE TABLE IF NOT EXISTS {s}.placegeo_search_layers (layer text PRIMARY KEY, version integer NOT NULL,
   n bigint NOT NULL);
 """
@@ -664,8 +666,11 @@ class PgSearchTables:
         parts, params = [], []
         for n, (ids, score) in enumerate(groups):
             order, more = _score_sql(score, _PG)
-            parts.append(f"SELECT * FROM (SELECT {n}, r.* FROM {{records}} r WHERE r.name_id = ANY(%s) "
-                         f"ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s) b{n}")
+            # the tier's best k from the index holding what they are ranked by (placegeo_search_records_rank), and
+            # only then their rows: a heap page for each of a tier's hundreds of names was half the statement
+            parts.append(f"SELECT b{n}.t, w.* FROM (SELECT {n} AS t, r.name_id FROM {{records}} r WHERE r.name_id = "
+                         f"ANY(%s) ORDER BY {order} DESC, r.ord, r.name_id LIMIT %s) b{n} JOIN {{records}} w "
+                         f"ON w.name_id = b{n}.name_id")
             params += [[int(i) for i in ids], *more, k]
         return self._rows(" UNION ALL ".join(parts), params) if parts else []
 
