@@ -1263,8 +1263,7 @@ class StoredSearchIndex(_Searcher):
         for dlat in (0.02, 0.1, 0.5, 180.0):
             # the box, not the whole band of latitude: a band 0.04 degrees high across a province holds 100 times
             # the names of the box, all read and measured
-            dlon = _lon_reach(lat, dlat) if dlat < 180.0 else None
-            dlon = dlon if dlon is not None and abs(lon) + dlon <= 180.0 else None  # a box across 180°: all
+            dlon = _lon_reach(lon, lat, dlat)
             recs = [_row_record(r) for r in self.tables.near(lat, dlat, *((lon, dlon) if dlon is not None else ()))]
             out = _nearest(recs, np.array([(r.lon, r.lat) for r in recs], dtype="float64").reshape(-1, 2),
                            lon, lat, k=k, layer=layer)
@@ -1417,18 +1416,22 @@ def _km(lon: float, lat: float, lon2: float, lat2: float) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(min(max(h, 0.0), 1.0)))
 
 
-def _lon_reach(lat: float, dlat: float) -> float | None:
+def _lon_reach(lon: float, lat: float, dlat: float) -> float | None:
     """The half-width in degrees of longitude beyond which every point on the sphere is more than ``dlat``
-    degrees of arc from a point at latitude ``lat`` (None: no such width, read all longitudes).
+    degrees of arc from the point (``lon``, ``lat``); None where no box does (near a pole, across 180°, or
+    ``dlat`` of 90° and more): read all longitudes.
 
     The nearest point of a meridian ``dlon`` away is ``asin(cos(lat) sin(dlon))`` of arc away, so
     ``dlon = asin(sin(dlat) / cos(lat))``.
 
-    >>> round(_lon_reach(36.65, 0.02), 4), _lon_reach(89.99, 0.02)
-    (0.0249, None)
+    >>> round(_lon_reach(117.0, 36.65, 0.02), 4), _lon_reach(117.0, 89.99, 0.02), _lon_reach(179.99, 36.65, 0.02)
+    (0.0249, None, None)
     """
     s = math.sin(math.radians(dlat)) / math.cos(math.radians(lat))
-    return math.degrees(math.asin(s)) if s < 1 else None
+    if dlat >= 90.0 or s >= 1:
+        return None
+    dlon = math.degrees(math.asin(s))
+    return dlon if abs(lon) + dlon <= 180.0 else None
 
 
 def _km_vec(lon, lat, lons, lats) -> np.ndarray:
