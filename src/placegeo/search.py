@@ -1263,8 +1263,7 @@ class StoredSearchIndex(_Searcher):
         for dlat in (0.02, 0.1, 0.5, 180.0):
             # the box, not the whole band of latitude: a band 0.04 degrees high across a province holds 100 times
             # the names of the box, all read and measured
-            dlon = _lon_reach(lon, lat, dlat)
-            recs = [_row_record(r) for r in self.tables.near(lat, dlat, *((lon, dlon) if dlon is not None else ()))]
+            recs = [_row_record(r) for r in self.tables.near(lat, dlat, lon, _lon_reach(lon, lat, dlat))]
             out = _nearest(recs, np.array([(r.lon, r.lat) for r in recs], dtype="float64").reshape(-1, 2),
                            lon, lat, k=k, layer=layer)
             if (len(out) >= k and out["dist_m"].max() <= dlat * 110_000) or dlat == 180.0:
