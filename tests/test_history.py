@@ -161,6 +161,30 @@ def test_keys_present_uses_the_key_index(atlas):
         assert row == (True,)
 
 
+def test_codes_are_checked_by_lookup_not_by_reading_the_tree(atlas, monkeypatch):
+    assert atlas.codes_present(["370102", "370199", "370102' OR '1'='1"]) == {"370102"}
+    atlas.write("relief_points", relief_points(2))
+
+    def whole_tree(*args, **kwargs):
+        raise AssertionError("a write read the whole code tree")
+
+    monkeypatch.setattr(atlas.store, "read_codes", whole_tree)  # a national tree holds ~700,000 codes
+    atlas.write("relief_points", relief_points(3).iloc[2:], mode="append")
+    wrong = relief_points(4).iloc[3:].assign(district_code="370199")
+    with pytest.raises(ValidationError, match="admin code 370199 is not in the atlas's code table"):
+        atlas.write("relief_points", wrong, mode="append")
+    assert atlas.count("relief_points") == 3
+    monkeypatch.undo()  # (replacing the tree reads it: its village names are indexed)
+    with atlas.transaction():  # a tree replaced inside the write is the one its codes are checked against
+        atlas.set_codes(CODES[CODES["code"] != "370102"])
+        assert atlas.codes_present(["370102", "370103"]) == {"370103"}
+        with pytest.raises(ValidationError, match="admin code 370102 is not in the atlas's code table"):
+            atlas.write("relief_points", relief_points(5).iloc[4:], mode="append")
+        atlas.set_codes(CODES.iloc[:0])
+        assert atlas.codes_present(["370102"]) is None  # no tree: codes go unchecked
+
+
+
 def test_an_append_updates_the_layer_record_as_a_full_count_would(atlas):
     atlas.write("relief_points", relief_points(3).assign(sample=[True, False, True], source="甲"))
     atlas.write("relief_points", relief_points(3, start=3).assign(sample=[True, False, False], source="乙"),

@@ -153,7 +153,7 @@ def check_file(
     present = None
     if atlas is not None and mode == "append" and spec.primary_key in gdf.columns:
         present = atlas.keys_present(layer, gdf[spec.primary_key].dropna().astype(str).unique().tolist())
-    report = validate_layer(gdf, spec, codes=atlas.code_set() if atlas is not None else None,
+    report = validate_layer(gdf, spec, codes=atlas.codes_present if atlas is not None else None,
                             extent=atlas.extent if atlas is not None else None, existing_keys=present,
                             row_numbers=src.rows, written=src.written,
                             defaults={"source": source or Path(path).name, "sample": False})

@@ -176,6 +176,10 @@ def _as_text(s: pd.Series) -> pd.Series:
     return t.mask(t == "", pd.NA)
 
 
+#: Admin codes that exist (None: unchecked), or a lookup of which of a column's codes exist
+Codes = Collection[str] | Callable[[list[str]], Collection[str] | None] | None
+
+
 def _isin(text: pd.Series, values: Collection[str]) -> np.ndarray:
     """``text.isin(values)`` for many values (codes, keys): one Arrow call where pandas makes a scalar of each."""
     if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
@@ -186,7 +190,7 @@ def _isin(text: pd.Series, values: Collection[str]) -> np.ndarray:
 
 
 def _check_field(
-    f: FieldSpec, raw: pd.Series, col: _Collector, codes: Collection[str] | None, *, check_required: bool = True
+    f: FieldSpec, raw: pd.Series, col: _Collector, codes: Codes, *, check_required: bool = True
 ) -> pd.Series:
     """Return the column converted to its declared type, recording problems in ``col``."""
     text = _as_text(raw)
@@ -229,6 +233,8 @@ def _check_field(
         col.add_mask(baddate, f.name, lambda v: f"'{v}' is not a date", "write dates as YYYY-MM-DD", "type", vals)
         out = parsed.dt.strftime("%Y-%m-%d").astype("string")
     elif f.type == "admin_code":
+        if callable(codes):  # the atlas's lookup: asked for this column's distinct codes only
+            codes = codes(text.dropna().unique().tolist())
         # a code found in the code table needs no further look; only the others are parsed
         known = _isin(text, codes) if codes is not None else np.zeros(len(text), dtype=bool)
         check = present & ~known
@@ -337,7 +343,7 @@ def validate_layer(
     gdf: gpd.GeoDataFrame,
     spec: LayerSpec,
     *,
-    codes: Collection[str] | None = None,
+    codes: Codes = None,
     extent: tuple[float, float, float, float] | None = None,
     existing_keys: Iterable[str] | Callable[[list[str]], Collection[str]] | None = None,
     row_numbers: np.ndarray | None = None,
@@ -352,8 +358,10 @@ def validate_layer(
         Data in EPSG:4490 (or EPSG:4326), columns named as the layer's fields or their aliases.
     spec : LayerSpec
         The layer definition (see :func:`placegeo.registry.get_layer`).
-    codes : collection of str, optional
-        Admin codes that exist; codes outside it are reported.
+    codes : collection of str, or callable, optional
+        Admin codes that exist; codes outside it are reported. Or a function that, given a column's
+        distinct codes, returns those of them that exist, or None when there is no code tree
+        (:meth:`placegeo.atlas.Atlas.codes_present`: lookups instead of reading the whole tree).
     extent : (minx, miny, maxx, maxy), optional
         Features outside it are reported (as swapped when exchanging x and y puts them inside).
     existing_keys : iterable of str, or callable, optional

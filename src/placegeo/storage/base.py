@@ -116,6 +116,11 @@ class Store(Protocol):
 
     def put_codes(self, table: pd.DataFrame) -> None: ...
 
+    def codes_present(self, codes: Sequence[str]) -> set[str] | None:
+        """Which of ``codes`` the code tree holds (lookups on its key, not a read of the tree); None when
+        the tree is empty."""
+        ...
+
     def read_layer_info(self) -> pd.DataFrame:
         """The layer records, :data:`LAYER_INFO_COLUMNS`."""
         ...

@@ -327,6 +327,18 @@ class GeoPackageStore:
         with self._sql() as con:
             return pd.read_sql("SELECT code, name, level, parent_code FROM placegeo_admin_codes ORDER BY code", con)
 
+    def codes_present(self, codes: Sequence[str]) -> set[str] | None:
+        wanted = list(dict.fromkeys(str(c) for c in codes))
+        with self._sql() as con:
+            if con.execute("SELECT NOT EXISTS (SELECT 1 FROM placegeo_admin_codes)").fetchone()[0]:
+                return None
+            found: set[str] = set()
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i: i + 500]
+                found.update(r[0] for r in con.execute(
+                    f"SELECT code FROM placegeo_admin_codes WHERE code IN ({', '.join('?' * len(chunk))})", chunk))
+        return found
+
     def put_codes(self, table: pd.DataFrame) -> None:
         tx = self._tx()
         with self._sql() as con:

@@ -482,6 +482,14 @@ class PostGISStore:
                 self._t("placegeo_admin_codes"))).fetchall()
         return _text_frame(rows, ["code", "name", "level", "parent_code"])
 
+    def codes_present(self, codes: Sequence[str]) -> set[str] | None:
+        table = self._t("placegeo_admin_codes")
+        with self._conn() as conn:
+            rows = conn.execute(sql.SQL("SELECT code FROM {} WHERE code = ANY(%s) UNION ALL (SELECT NULL WHERE "
+                                        "NOT EXISTS (SELECT 1 FROM {}))").format(table, table),
+                                (list(dict.fromkeys(str(c) for c in codes)),)).fetchall()
+        return None if rows == [(None,)] else {r[0] for r in rows}
+
     def put_codes(self, table: pd.DataFrame) -> None:
         with self._conn() as conn, conn.cursor() as cur:
             if getattr(self._local, "tx", None) is not None:
