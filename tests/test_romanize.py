@@ -38,6 +38,8 @@ THREE_CITIES = [
     ("营市街街道", "Yingshijie Jiedao"),
     ("港沟街道", "Ganggou Jiedao"),
     ("历城区港沟街道", "Licheng Qu Ganggou Jiedao"),
+    ("历下区东市场街", "Lixia Qu Dongshichang Jie"),  # no unit ends inside 市场
+    ("济南市市场街", "Jinan Shi Shichang Jie"),      # 市 ends 济南市: 市场 begins after it
     ("柳埠街道", "Liubu Jiedao"),
     ("刁镇", "Diaozhen"),                           # r3, like 江镇 Jiangzhen
     ("口镇街道", "Kouzhen Jiedao"),

@@ -530,11 +530,9 @@ def _numeral_value(text: str) -> int:
 
 
 def _cuts_unbroken(text: str, at: int) -> bool:
-    return any(0 < at - i < len(w) for w in _rules().unbroken for i in _find_all(text, w))
-
-
-def _find_all(text: str, word: str) -> list[int]:
-    return [m.start() for m in re.finditer(re.escape(word), text)]
+    """Whether a break before ``text[at]`` cuts a word that stays whole (东市场: 市场): the word is then in
+    the window of ``text`` that reaches ``len(word) - 1`` characters each side of the break."""
+    return any(w in text[max(0, at - len(w) + 1):at + len(w) - 1] for w in _rules().unbroken)
 
 
 def _units(text: str) -> list[tuple[int, int]]:
@@ -654,10 +652,15 @@ def sign_syllables(name: str) -> tuple[str, ...]:
     return tuple(s for s, is_syllable in _char_syllables(name) if is_syllable)
 
 
+@lru_cache(maxsize=65536)
+def _words(text: str, ordinals: str) -> tuple[Word, ...]:
+    """The words of ``text`` on a sign, unit by unit (the same for its pinyin and its romanisation)."""
+    return tuple(w for s, e in _units(text) for w in _unit_words(text, s, e, ordinals=ordinals))
+
+
 def _sign(text: str, *, tones: bool, ordinals: str, known: Iterator[str] | None = None) -> str:
     sylls = _char_syllables(text, known)
-    words = [w for s, e in _units(text) for w in _unit_words(text, s, e, ordinals=ordinals)]
-    return " ".join(w if isinstance(w, str) else _render(sylls[w[0]:w[1]], tones) for w in words)
+    return " ".join(w if isinstance(w, str) else _render(sylls[w[0]:w[1]], tones) for w in _words(text, ordinals))
 
 
 def _by_pieces(name: str, *, tones: bool, ordinals: str, known: tuple[str, ...] = ()) -> str:
