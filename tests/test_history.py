@@ -184,7 +184,6 @@ def test_codes_are_checked_by_lookup_not_by_reading_the_tree(atlas, monkeypatch)
         assert atlas.codes_present(["370102"]) is None  # no tree: codes go unchecked
 
 
-
 def test_an_append_updates_the_layer_record_as_a_full_count_would(atlas):
     atlas.write("relief_points", relief_points(3).assign(sample=[True, False, True], source="甲"))
     atlas.write("relief_points", relief_points(3, start=3).assign(sample=[True, False, False], source="乙"),
