@@ -167,31 +167,30 @@ def test_postgis_builds_the_keys_of_empty_index_tables_after_their_rows(atlas, m
         raise RuntimeError("rolled back")
 
 
-def test_a_geopackage_stages_index_rows_past_its_writers_cache_and_sorts_them_in(atlas, monkeypatch):
+def test_a_geopackage_stages_a_bulk_write_and_puts_the_records_first(atlas, monkeypatch):
     tables = atlas.store.search_tables()
     if tables.backend != "gpkg":
         pytest.skip("PostGIS builds the keys of empty tables after their rows (the test above)")
 
     def rows(con=None) -> dict[str, list[tuple]]:  # (con: the writer's, inside its transaction)
         read = (lambda sql: con.execute(sql).fetchall()) if con else tables._rows
-        return {t: read(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in searchdb._KEYED}
+        return {t: read(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in (*searchdb._KEYED, searchdb._RECORDS)}
 
     def staged(con) -> list[str]:
         return [r[0] for r in con.execute("SELECT name FROM temp.sqlite_master WHERE type = 'table'")]
 
-    atlas.write("relief_points", relief_points(12), mode="replace")  # written directly: a cache of 1 GiB
+    atlas.write("relief_points", relief_points(12), mode="replace")
     before, answers = rows(), _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1", "避风港11"])
-    went: list[tuple[str, str]] = []
+    went: list[tuple[str, ...]] = []
     monkeypatch.setattr(search, "_BATCH", 3)
-    monkeypatch.setattr(searchdb, "_cache_bytes", lambda con: 200 * searchdb._ROW_BYTES)  # room: a batch
     route = searchdb._Stage.tables
     monkeypatch.setattr(searchdb._Stage, "tables", lambda self, n: went.append(route(self, n)) or went[-1])
     with atlas.transaction(), atlas.store._sql() as con:
         tables.drop()
         search.rebuild_index(atlas)
         assert staged(con) == []
-    assert went[0] == searchdb._KEYED and went[-1][0].startswith("temp.")  # the first batch had room
-    assert rows() == before  # the same rows as written directly, and the same answers
+    assert len(went) >= 4 and all(t.startswith("temp.") for w in went for t in w)  # every batch was staged
+    assert rows() == before  # the same rows as before, and the same answers
     assert _ids(SearchIndex.for_atlas(atlas), ["避风港", "bfg", "避风港1", "避风港11"]) == answers
 
     first = search._slot("relief_points")
@@ -202,24 +201,42 @@ def test_a_geopackage_stages_index_rows_past_its_writers_cache_and_sorts_them_in
             tables.drop()
             writes = search.write_batches(tables, "relief_points", batches, workers=1)
             next(writes), next(writes), next(writes)
-            if stop == "close":  # a caller that stops early: what it wrote stands, staged rows included
+            assert rows(con) == {t: [] for t in rows(con)}  # staged: nothing in the tables yet
+            if stop == "close":  # a caller that stops early: what it wrote stands, records and keys
                 writes.close()
-                names = {r[2] for r in rows(con)["placegeo_search_postings"]}
-                assert names == {first + i for i in range(9)} and staged(con) == []
+                now = rows(con)
+                assert {r[2] for r in now["placegeo_search_postings"]} == {first + i for i in range(9)}
+                assert [r[0] for r in now["placegeo_search_records"]] == [first + i for i in range(9)]
+                assert staged(con) == []
                 raise RuntimeError("rolled back")
             with pytest.raises(ValueError):  # a write that fails: nothing staged is put in
                 writes.throw(ValueError("the fourth batch failed"))
-            names = {r[2] for r in rows(con)["placegeo_search_postings"]}
-            assert staged(con) == [] and names == {first, first + 1, first + 2}  # the first batch's, written
+            assert staged(con) == [] and rows(con) == {t: [] for t in rows(con)}
             raise RuntimeError("rolled back")
     assert rows() == before
     with pytest.raises(AtlasError, match="SQLITE_TMPDIR") as full, atlas.transaction(), atlas.store._sql() as con:
         con.execute("PRAGMA temp.page_size = 512")  # small pages, opened (a page limit holds once it is open),
         con.execute("CREATE TEMP TABLE opened (x)")  # and room for the staged tables but not their rows
-        con.execute(f"PRAGMA temp.max_page_count = {con.execute('PRAGMA temp.page_count').fetchone()[0] + 2}")
+        con.execute(f"PRAGMA temp.max_page_count = {con.execute('PRAGMA temp.page_count').fetchone()[0] + 8}")
         tables.drop()
         search.rebuild_index(atlas)
     assert "ran out of disk space" in str(full.value) and rows() == before
+
+
+def test_a_bulk_write_puts_the_records_ahead_of_the_key_rows(tmp_path, monkeypatch):
+    """Readers map the first 256 MB of a GeoPackage, and ranking reads a record for each candidate: the
+    records of a large layer must lie there, not between its key rows all over the file."""
+    monkeypatch.setattr(search, "_BATCH", 50)
+    atlas = Atlas.create(tmp_path / "a.gpkg")
+    atlas.write("relief_points", relief_points(400))
+    with contextlib.closing(sqlite3.connect(tmp_path / "a.gpkg")) as con:
+        roots = {r[0] for r in con.execute("SELECT rootpage FROM sqlite_master")}
+        pages = dict(con.execute("SELECT name, group_concat(pageno) FROM dbstat WHERE name IN "
+                                 f"{(searchdb._RECORDS, *searchdb._KEYED)} GROUP BY name"))
+    records = [int(p) for p in pages[searchdb._RECORDS].split(",")]
+    keys = [int(p) for t in searchdb._KEYED for p in pages[t].split(",")]
+    assert len(records) > 5 and len(keys) > 20
+    assert all(p > max(records) for p in keys if p not in roots)  # (the tables' first pages: made empty)
 
 
 def test_an_atlas_without_index_tables_gets_them_once(atlas):
