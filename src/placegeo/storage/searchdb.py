@@ -98,9 +98,9 @@ CREATE TABLE IF NOT EXISTS {s}.placegeo_search_layers (layer text PRIMARY KEY, v
 """
 
 _KEYED = ("placegeo_search_postings", "placegeo_search_slips")  # the tables whose rows are their key
-SEARCH_TABLES = (*_KEYED, "placegeo_search_records", "placegeo_search_layers")
-
 _RECORDS = "placegeo_search_records"
+SEARCH_TABLES = (*_KEYED, _RECORDS, "placegeo_search_layers")
+
 _ROW_BYTES = 32  # a key table's row in its B-tree, about (26-27 bytes a row at 2,000,000 names)
 
 
@@ -266,7 +266,7 @@ class SqliteSearchTables:
         passes over the rows. And the records, written batch by batch beside the key rows, would lie all
         over the file, mostly past the memory map readers read it through: put in first, the records of
         2,000,000 names (225 MB) lie inside it, and the slowest queries, which read a record for each
-        candidate they rank, took 10-13% less (the same answers). The temporary tables are the writer
+        candidate they rank, took about 12% less (the same answers). The temporary tables are the writer
         connection's own (SQLite's temporary files, about the size of the rows staged) and part of its
         transaction: a failed write rolls them back with the rows. The staged rows are put in however the
         writes inside end (a caller may stop early), unless an error ends them. Tables that already hold
