@@ -219,10 +219,6 @@ class Atlas:
         """Admin code → name, for every code of the code tree (the one map of codes to names)."""
         return dict(self.codes[["code", "name"]].itertuples(index=False))
 
-    def code_set(self) -> set[str] | None:
-        """All admin codes, or None when the atlas has no code table (codes then go unchecked)."""
-        return set(self.store.read_codes()["code"]) or None
-
     def codes_present(self, codes: Sequence[str]) -> set[str] | None:
         """Which of ``codes`` the code tree holds, or None when the atlas has no code tree (codes then go
         unchecked): lookups on the code's key, so checking a write costs as its codes, not as the tree

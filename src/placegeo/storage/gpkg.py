@@ -328,16 +328,10 @@ class GeoPackageStore:
             return pd.read_sql("SELECT code, name, level, parent_code FROM placegeo_admin_codes ORDER BY code", con)
 
     def codes_present(self, codes: Sequence[str]) -> set[str] | None:
-        wanted = list(dict.fromkeys(str(c) for c in codes))
         with self._sql() as con:
             if con.execute("SELECT NOT EXISTS (SELECT 1 FROM placegeo_admin_codes)").fetchone()[0]:
                 return None
-            found: set[str] = set()
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i: i + 500]
-                found.update(r[0] for r in con.execute(
-                    f"SELECT code FROM placegeo_admin_codes WHERE code IN ({', '.join('?' * len(chunk))})", chunk))
-        return found
+            return _present(con, "placegeo_admin_codes", "code", codes)
 
     def put_codes(self, table: pd.DataFrame) -> None:
         tx = self._tx()
@@ -456,17 +450,8 @@ class GeoPackageStore:
 
     def keys_present(self, name: str, key_field: str, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` layer ``name`` holds in ``key_field``: lookups on the key's index, not a scan."""
-        wanted = list(dict.fromkeys(str(k) for k in keys))
-        found: set[str] = set()
         with self._sql() as con:
-            if not _gpkgsql.layer_exists(con, name):
-                return found
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i: i + 500]
-                found.update(str(r[0]) for r in con.execute(
-                    f"SELECT {q(key_field)} FROM {q(name)} WHERE {q(key_field)} IN ({', '.join('?' * len(chunk))})",
-                    chunk))
-        return found
+            return _present(con, name, key_field, keys) if _gpkgsql.layer_exists(con, name) else set()
 
     def write_data(self, spec: LayerSpec, data: gpd.GeoDataFrame, *, append: bool) -> None:
         with self.transaction():
@@ -545,6 +530,17 @@ def _writer_lock(path: Path) -> Iterator[None]:
         except BlockingIOError:
             raise AtlasError(f"another process is writing to '{path}'; wait for it to finish and try again") from None
         yield
+
+
+def _present(con: sqlite3.Connection, table: str, column: str, values: Sequence[str]) -> set[str]:
+    """Which of ``values`` ``column`` of ``table`` holds, as text: lookups on its index, 500 values a statement."""
+    wanted = list(dict.fromkeys(str(v) for v in values))
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i: i + 500]
+        found.update(str(r[0]) for r in con.execute(
+            f"SELECT {q(column)} FROM {q(table)} WHERE {q(column)} IN ({', '.join('?' * len(chunk))})", chunk))
+    return found
 
 
 #: The page cache of a writing connection (``PRAGMA cache_size``: negative is KiB, so 1 GiB).
