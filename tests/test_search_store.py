@@ -18,7 +18,7 @@ from helpers import relief_points
 from placegeo import search
 from placegeo.atlas import Atlas
 from placegeo.errors import AtlasError, ValidationError
-from placegeo.search import SearchIndex, StoredSearchIndex, index_complete, open_index
+from placegeo.search import INDEX_VERSION, SearchIndex, StoredSearchIndex, index_complete, open_index
 from placegeo.storage import searchdb
 
 BACKENDS = ["gpkg", "postgis"]
@@ -184,7 +184,7 @@ def test_a_geopackage_stages_a_bulk_write_and_puts_the_records_first(atlas, monk
     went: list[tuple[str, ...]] = []
     monkeypatch.setattr(search, "_BATCH", 3)
     route = searchdb._Stage.tables
-    monkeypatch.setattr(searchdb._Stage, "tables", lambda self, n: went.append(route(self, n)) or went[-1])
+    monkeypatch.setattr(searchdb._Stage, "tables", lambda self, *n: went.append(route(self, *n)) or went[-1])
     with atlas.transaction(), atlas.store._sql() as con:
         tables.drop()
         search.rebuild_index(atlas)
@@ -207,6 +207,8 @@ def test_a_geopackage_stages_a_bulk_write_and_puts_the_records_first(atlas, monk
                 now = rows(con)
                 assert {r[2] for r in now["placegeo_search_postings"]} == {first + i for i in range(9)}
                 assert [r[0] for r in now["placegeo_search_records"]] == [first + i for i in range(9)]
+                assert con.execute("SELECT * FROM placegeo_search_layers").fetchall() == [("relief_points",
+                                                                                          INDEX_VERSION, 9)]
                 assert staged(con) == []
                 raise RuntimeError("rolled back")
             with pytest.raises(ValueError):  # a write that fails: nothing staged is put in
@@ -221,6 +223,61 @@ def test_a_geopackage_stages_a_bulk_write_and_puts_the_records_first(atlas, monk
         tables.drop()
         search.rebuild_index(atlas)
     assert "ran out of disk space" in str(full.value) and rows() == before
+
+
+def test_a_bulk_write_that_fails_when_it_ends_leaves_nothing_of_it(atlas):
+    """The staged rows are checked only as they go in: a name id staged twice fails the put, which is
+    undone whole (the records' indexes, dropped for it, are back), and its error reaches the caller."""
+    tables = atlas.store.search_tables()
+    if tables.backend != "gpkg":
+        pytest.skip("PostGIS writes each batch as it comes")
+    row = (7, "relief_points", "a", "避风点", "", "", "", "", 117.0, 36.6, 0, 0.0, "", -100, "避风点", 9, "")
+    with atlas.transaction(), atlas.store._sql() as con:
+        tables.drop()
+        searchdb._create_tables(con)
+        indexes = sorted(r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                                   f"tbl_name = '{searchdb._RECORDS}' AND sql IS NOT NULL"))
+        assert len(indexes) == 2
+        with pytest.raises(sqlite3.IntegrityError, match="name_id"), tables.bulk():
+            tables.write("relief_points", [row], [("e避风点", -100, 7)], [(1, -100, 7)], version=1, n=1)
+            tables.write("relief_points", [row], [("e避风点", -100, 7)], [(1, -100, 7)], version=1, n=2)
+        assert sorted(r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                                f"tbl_name = '{searchdb._RECORDS}' AND sql IS NOT NULL")) == indexes
+        assert [r[0] for r in con.execute("SELECT name FROM temp.sqlite_master WHERE type = 'table'")] == []
+        for t in searchdb.SEARCH_TABLES:
+            assert con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == 0, t
+        with tables.bulk():  # and the next bulk write on the connection works
+            tables.write("relief_points", [row], [("e避风点", -100, 7)], [(1, -100, 7)], version=1, n=1)
+        assert con.execute("SELECT n FROM placegeo_search_layers").fetchall() == [(1,)]
+
+
+def test_a_bulk_write_outside_a_transaction_stages_nothing(tmp_path, monkeypatch):
+    """Each write on a connection of its own goes straight in: nothing to put in when the bulk write ends
+    (the records' indexes are not dropped and made again over rows written without them)."""
+    monkeypatch.setattr(searchdb._Stage, "_put_records", lambda self: pytest.fail("put in rows never staged"))
+    tables = searchdb.SqliteSearchTables(path=tmp_path / "a.gpkg")
+    row = (7, "relief_points", "a", "避风点", "", "", "", "", 117.0, 36.6, 0, 0.0, "", -100, "避风点", 9, "")
+    with tables.bulk():
+        tables.write("relief_points", [row], [("e避风点", -100, 7)], [(1, -100, 7)], version=1, n=1)
+    assert tables.postings(["e避风点"], 5) == [("e避风点", -100, 7)] and tables.state() == {"relief_points": (1, 1)}
+
+
+def test_a_bulk_write_left_open_past_its_commit_claims_no_names(atlas):
+    """A caller that stops taking batches and closes the writer only after the transaction committed: the
+    staged rows never went in, and neither did the layer's claim to hold them, so the index is rebuilt."""
+    tables = atlas.store.search_tables()
+    if tables.backend != "gpkg":
+        pytest.skip("PostGIS writes each batch as it comes, with its claim")
+    atlas.write("relief_points", relief_points(6), mode="replace")
+    with atlas.transaction():
+        tables.drop()
+        batches = [[search.NameRecord(str(i), f"避风点{i}", "relief_points")] for i in range(3)]
+        writes = search.write_batches(tables, "relief_points", batches, workers=1)
+        next(writes), next(writes)
+    assert "relief_points" not in tables.state() and not index_complete(tables)
+    with pytest.raises(sqlite3.ProgrammingError):  # its connection closed with the transaction
+        writes.close()
+    assert _names(SearchIndex.for_atlas(atlas), "避风港1")[0] == "避风港1"
 
 
 def test_a_bulk_write_puts_the_records_ahead_of_the_key_rows(tmp_path, monkeypatch):

@@ -102,6 +102,7 @@ _RECORDS = "placegeo_search_records"
 SEARCH_TABLES = (*_KEYED, _RECORDS, "placegeo_search_layers")
 
 _ROW_BYTES = 32  # a key table's row in its B-tree, about (26-27 bytes a row at 2,000,000 names)
+_RECORD_BYTES = 120  # a staged record, about (2,000,000 names' records: 225 MB)
 
 
 class _Stage:
@@ -109,9 +110,12 @@ class _Stage:
     connection ``con`` until :meth:`finish` puts them in: the records first, then each key table."""
 
     def __init__(self, con: sqlite3.Connection):
-        self.con, self.rows = con, 0
-        for t in (_RECORDS, *_KEYED):  # rowid tables: rows go in at the end as they come
-            con.execute(f"CREATE TEMP TABLE {t}_staged AS SELECT * FROM {t} WHERE 0")
+        self.con, self.rows, self.records = con, 0, 0
+        # each layer's (format version, names held), written after its rows: a stage never put in (a
+        # caller that stops taking batches and is closed only after the commit) leaves no layer claiming
+        # names the index does not hold, and the next reader rebuilds it
+        self.layers: dict[str, tuple[int, int]] = {}
+        self.made = False  # the temporary tables, made by the first write staged (none: nothing to put in)
 
     @contextlib.contextmanager
     def space(self) -> Iterator[None]:
@@ -122,7 +126,7 @@ class _Stage:
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode != sqlite3.SQLITE_FULL:
                 raise
-            need_gb = max(2 * self.rows * _ROW_BYTES / 1e9, 0.1)
+            need_gb = max((2 * self.rows * _ROW_BYTES + self.records * _RECORD_BYTES) / 1e9, 0.1)
             raise AtlasError(
                 f"writing the place-name index ran out of disk space. Its rows are sorted in SQLite's temporary "
                 f"folder (the folder SQLITE_TMPDIR names, else /var/tmp or /tmp) before they go in, which needs "
@@ -130,9 +134,13 @@ class _Stage:
                 "for the index in the atlas's own folder; free space there, or set SQLITE_TMPDIR to a folder "
                 "with room, and write again (nothing was written)") from exc
 
-    def tables(self, rows: int) -> tuple[str, str, str]:
-        """Where a batch of ``rows`` key rows goes, records first."""
-        self.rows += rows
+    def tables(self, rows: int, records: int) -> tuple[str, str, str]:
+        """Where a batch of ``rows`` key rows and ``records`` records goes, records first."""
+        if not self.made:
+            for t in (_RECORDS, *_KEYED):  # rowid tables: rows go in at the end as they come
+                self.con.execute(f"CREATE TEMP TABLE {t}_staged AS SELECT * FROM {t} WHERE 0")
+            self.made = True
+        self.rows, self.records = self.rows + rows, self.records + records
         return (f"temp.{_RECORDS}_staged", f"temp.{_KEYED[0]}_staged", f"temp.{_KEYED[1]}_staged")
 
     def finish(self, *, put: bool) -> None:
@@ -140,21 +148,25 @@ class _Stage:
         and drop the temporary tables. The records go first, in name-id order and with their indexes made
         after them: they then lie at the front of the file, inside the memory map readers see it through
         (:data:`_MMAP_BYTES`), where ranking reads a record for each candidate. Each key table follows in
-        key order, so a range scan reads neighbouring pages."""
-        if put:
-            threads = self.con.execute("PRAGMA threads").fetchone()[0]
-            self.con.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")  # the sorts' helper threads
-            try:
-                with self.space():
+        key order, so a range scan reads neighbouring pages; then the layers' rows. A put that fails (a
+        full disk, a name id staged twice) is undone whole, inside the transaction, before its error is
+        raised: the records' indexes are back and nothing of it stays."""
+        if not self.made:
+            return
+        try:
+            if put:
+                helpers = min(4, os.cpu_count() or 1)  # the sorts' helper threads
+                with self.space(), _savepoint(self.con, "placegeo_bulk"), _threads(self.con, helpers):
                     self._put_records()
                     for t in _KEYED:
                         key = ", ".join(_key_columns(self.con, t))
                         self.con.execute(f"INSERT OR IGNORE INTO {t} SELECT * FROM temp.{t}_staged ORDER BY {key}")
-            finally:
-                self.con.execute(f"PRAGMA threads = {threads}")
-        for t in (_RECORDS, *_KEYED):
-            with contextlib.suppress(sqlite3.Error):  # a failing transaction: its rollback drops them anyway
-                self.con.execute(f"DROP TABLE IF EXISTS temp.{t}_staged")
+                    self.con.executemany("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)",
+                                         [(layer, *held) for layer, held in self.layers.items()])
+        finally:
+            for t in (_RECORDS, *_KEYED):
+                with contextlib.suppress(sqlite3.Error):  # a failing transaction: its rollback drops them anyway
+                    self.con.execute(f"DROP TABLE IF EXISTS temp.{t}_staged")
 
     def _put_records(self) -> None:
         indexes = self.con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
@@ -170,6 +182,31 @@ def _key_columns(con: sqlite3.Connection, table: str) -> list[str]:
     """The primary key's columns of ``table``, in order, as its DDL made them."""
     cols = [(pk, name) for _, name, _, _, _, pk in con.execute(f"PRAGMA table_info({table})") if pk]
     return [name for _, name in sorted(cols)]
+
+
+@contextlib.contextmanager
+def _savepoint(con: sqlite3.Connection, name: str) -> Iterator[None]:
+    """The statements inside as one step of ``con``'s transaction: undone whole if one fails."""
+    con.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled the whole transaction back itself
+            con.execute(f"ROLLBACK TO {name}")
+            con.execute(f"RELEASE {name}")
+        raise
+    con.execute(f"RELEASE {name}")
+
+
+@contextlib.contextmanager
+def _threads(con: sqlite3.Connection, n: int) -> Iterator[None]:
+    """``con``'s sorts use up to ``n`` helper threads inside."""
+    before = con.execute("PRAGMA threads").fetchone()[0]
+    con.execute(f"PRAGMA threads = {n}")
+    try:
+        yield
+    finally:
+        con.execute(f"PRAGMA threads = {before}")
 
 
 class SqliteSearchTables:
@@ -301,12 +338,16 @@ class SqliteSearchTables:
         with self._connect() as con:
             _create_tables(con)
             stage = self._stage if self._stage is not None and self._stage.con is con else None
-            tables = stage.tables(len(postings) + len(slips)) if stage is not None else (_RECORDS, *_KEYED)
+            tables = stage.tables(len(postings) + len(slips), len(records)) if stage is not None \
+                else (_RECORDS, *_KEYED)
             with stage.space() if stage is not None else contextlib.nullcontext():
                 con.executemany(f"INSERT INTO {tables[0]} VALUES ({', '.join('?' * len(RECORD_COLUMNS))})", records)
                 for table, rows in zip(tables[1:], (postings, slips), strict=True):
                     con.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)", rows)
-            con.execute("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)", (layer, version, n))
+            if stage is not None:
+                stage.layers[layer] = (version, n)
+            else:
+                con.execute("INSERT OR REPLACE INTO placegeo_search_layers VALUES (?, ?, ?)", (layer, version, n))
 
     # -- reading ---------------------------------------------------------------------------------
     def _rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple]:
