@@ -211,6 +211,29 @@ def test_address_with_a_typo_in_the_name(idx, query):
     assert idx.query(query)[0].record.name == "芙蓉街"  # the name is read fuzzily once the units are taken off
 
 
+@pytest.mark.parametrize("query", ["芙蓉街45号", "芙蓉街12-1号", "芙蓉街 45 號", "芙蓉街甲45号", "芙容街8号",
+                                   "历下区芙蓉街45号院3号楼2单元502室", "山东省济南市历下区芙蓉街45号", "芙蓉街附近"])
+def test_address_with_a_house_number(idx, query):
+    """An address as people copy it, with its house number (门牌号) and what follows it, or with a word of
+    place (附近): the name before it, in the district named."""
+    hits = idx.query(query)
+    assert hits[0].record.name == "芙蓉街"
+    assert all(h.record.district_code in ("370102", "") for h in hits) or "历下区" not in query
+
+
+def test_a_word_of_place_after_a_unit_s_name(idx):
+    """大明湖 is also a unit's name (大明湖街道): 大明湖附近 is the lake, not the unit and 附近."""
+    assert idx.query("大明湖附近")[0].record.name == "大明湖"
+
+
+def test_a_name_ending_in_a_number_is_found_as_written():
+    idx = SearchIndex.from_records([NameRecord("a", "经十路一号院", "traditional_place_names"),
+                                    NameRecord("b", "经十路", "traditional_place_names")])
+    assert top(idx, "经十路1号院") == ("经十路一号院", "exact")
+    assert top(idx, "经十路17923号") == ("经十路", "exact")
+    assert top(idx, "1号院") == ("经十路一号院", "substring")  # a number alone is kept
+
+
 def test_slip_digests_are_the_same_for_a_query_and_for_a_whole_index(monkeypatch):
     import placegeo.search as search
 
@@ -281,6 +304,30 @@ def test_a_generic_variant_is_any_other_term_of_the_class_or_none():
                                              ("baotu spring", "趵突泉"), ("Qushuiting Street", "曲水亭街")])
 def test_english(idx, query, name):
     assert top(idx, query) == (name, "english")
+
+
+@pytest.mark.parametrize(("query", "name"), [
+    ("Furong Street, Jinan", "芙蓉街"), ("Furong Street, Lixia District, Jinan", "芙蓉街"),
+    ("No. 45 Furong Street, Lixia District, Jinan 250000, China", "芙蓉街"), ("45 Furong Street", "芙蓉街"),
+    ("Qushuiting Street, Lixia District, Jinan, Shandong", "曲水亭街"), ("Daming Lake Park", "大明湖"),
+    ("Baotu Spring Park", "趵突泉"), ("Mount Qianfo", "千佛山"), ("Mt. Qianfo", "千佛山"), ("Furong St.", "芙蓉街"),
+    ("Furong Rd", "芙蓉街"), ("Jing 2 Road", "经二路"), ("Jing 1 Rd", "经一路"), ("Lixia District", "历下区"),
+])
+def test_english_as_addresses_write_it(idx, query, name):
+    """An English address names the place first, then its district and city (and a house number before
+    it, a postcode and the country after); abbreviated generic words; a generic word first (Mount) or
+    before a park's; street ordinals in digits."""
+    assert top(idx, query) == (name, "english")
+
+
+def test_an_english_address_keeps_to_the_district_it_names(idx):
+    assert "芙蓉街" not in [h.record.name for h in idx.query("Furong Street, Huaiyin District, Jinan")]
+    assert all(h.record.district_code in ("370102", "") for h in idx.query("Furong Street, Lixia District, Jinan"))
+
+
+@pytest.mark.parametrize("query", ["jing2lu", "Jing 2 Lu", "jing 2 lu"])
+def test_pinyin_with_an_ordinal_in_digits(idx, query):
+    assert top(idx, query) == ("经二路", "homophone")
 
 
 def test_layers_may_carry_english_names():

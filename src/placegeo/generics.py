@@ -22,7 +22,8 @@ import yaml
 
 from placegeo.errors import NameCheckError
 
-__all__ = ["class_terms", "english_generic", "equivalence_key", "generic_class", "load_generic_classes", "variants"]
+__all__ = ["class_terms", "english_generic", "english_words", "equivalence_key", "generic_class",
+           "load_generic_classes", "variants"]
 
 
 def _read(path: str | Path | None) -> Mapping:
@@ -140,6 +141,17 @@ def class_terms(term: str) -> frozenset[str]:
 def _english_terms() -> dict[str, list[str]]:
     doc = yaml.safe_load(resources.files("placegeo").joinpath("data/generics.yaml").read_text(encoding="utf-8"))
     return {str(k).lower(): [str(t) for t in v] for k, v in (doc.get("english") or {}).items()}
+
+
+@lru_cache(maxsize=64)
+def english_words(term: str) -> tuple[str, ...]:
+    """The English generic words that stand for the Chinese generic term ``term`` itself, as written in
+    addresses (Lixia District, Jinan City).
+
+    >>> english_words("区"), english_words("街道")
+    (('district',), ('subdistrict', 'town'))
+    """
+    return tuple(sorted(w for w, terms in _english_terms().items() if term in terms))
 
 
 @lru_cache(maxsize=256)

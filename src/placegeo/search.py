@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import yaml
 
 from placegeo.errors import PlacegeoError, SearchError
-from placegeo.generics import english_generic, load_generic_classes
+from placegeo.generics import english_generic, english_words, load_generic_classes
 from placegeo.pinyin import has_han, romanize, sign_syllables, to_pinyin
 from placegeo.pinyin import readings as pinyin_readings
 from placegeo.storage.searchdb import RECORD_COLUMNS, Closeness
@@ -125,6 +125,46 @@ def _key(text: str) -> str:
     ('经二路', '经十路', 'g220')
     """
     return _DIGITS.sub(lambda m: _cn_number(m.group()), normalize(text))
+
+
+# A house number and what follows it (院, 楼, 单元, 室), or a word of place, at the end of an address: in the
+# search key's form, its digits as Chinese numerals (芙蓉街45号院 -> 芙蓉街四十五号院)
+_HOUSE_NUMBER = re.compile(r"[甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*$|(?:附近|周边|周围|一带|旁边)$")
+
+
+def _without_house_number(q: str) -> str:
+    """Search key ``q`` less a house number or a word of place at its end, if a name of two characters or
+    more is left (a number alone, 一号院, is kept).
+
+    >>> [_without_house_number(_key(t)) for t in ("芙蓉街45号", "经十路179号院3号楼", "芙蓉街附近", "经二路", "1号院")]
+    ['芙蓉街', '经十路', '芙蓉街', '经二路', '一号院']
+    """
+    m = _HOUSE_NUMBER.search(q)
+    return q[:m.start()] if m and m.start() >= 2 else q
+
+
+_POSTCODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+_COUNTRY = frozenset({"china", "prc", "prchina", "peoplesrepublicofchina"})
+_EN_HOUSE_NUMBER = re.compile(r"^\s*(?:no\.?|#)?\s*\d+[a-z]?\s+(?=[a-z])", re.IGNORECASE)  # No. 45 Furong Street
+_SMALL_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # an ordinal of a street name (Jing 2 Road), not a code (G220)
+
+
+def _chinese_order(text: str) -> str:
+    """A query in Latin letters written as an English address, in the order of a Chinese one: the units
+    first (an English address names them after the place), without its house number, postcode or country,
+    and with numbers of one or two digits in pinyin (Jing 2 Road is 经二路).
+
+    >>> _chinese_order("No. 45 Furong Street, Lixia District, Jinan 250000, China")
+    'Jinan Lixia District Furong Street'
+    >>> _chinese_order("Jing 2 Road"), _chinese_order("jing2lu"), _chinese_order("G220")
+    ('Jing er Road', 'jingerlu', 'G220')
+    """
+    parts = [_POSTCODE.sub("", p).strip() for p in text.split(",")]
+    parts = [p for p in parts if p and re.sub("[^a-z]", "", p.lower()) not in _COUNTRY]
+    if not parts:
+        return text
+    parts[0] = _EN_HOUSE_NUMBER.sub("", parts[0])
+    return _SMALL_NUMBER.sub(lambda m: _latin(_cn_number(m.group()))[0], " ".join(reversed(parts)))
 
 
 def readings(name: str, known: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -252,15 +292,21 @@ def _unit_keys(name: str, *, pinyin: bool = True, known: tuple[str, ...] = ()) -
     """A unit's name, its name without the administrative suffix, and (``pinyin``) the pinyin of both
     (``known``: the syllables the index keeps of the name)."""
     full = _key(name)
-    keys = {full}
+    keys, suffix = {full}, ""
     for suffix in _data("divisions.yaml").get("suffixes", []):
         if full.endswith(suffix) and len(full) - len(suffix) >= 2:
             keys.add(full[: -len(suffix)])
             break
+    else:
+        suffix = ""
     if not pinyin:
         return keys
     known = known if full == name else ()  # the syllables are the name's: its key must be the name
-    return keys | {p for k in keys for p, _ in _latins(k, known[:len(k)]) if len(p) >= 4}
+    latin = {k: [p for p, _ in _latins(k, known[:len(k)]) if len(p) >= 4] for k in keys}
+    # and in English (Lixia District, Jinan City): the proper name's pinyin and the suffix's English word
+    english = [p + word for p in latin.get(full[: -len(suffix)], []) for word in english_words(suffix)] \
+        if suffix else []
+    return keys | {p for ps in latin.values() for p in ps} | set(english)
 
 
 @dataclass
@@ -588,12 +634,28 @@ class _Searcher:
         return self._substring(q, cap, counts, ranked), None
 
     def _english(self, text: str) -> list[tuple[str, str]]:
-        """English with an English generic word last (Baotu Spring, Furong Street): pinyin keys of the
-        proper name with each term of the generic class."""
-        words = [w for w in (normalize(w) for w in re.split(r"[\s,/\-_]+", text)) if re.fullmatch("[a-z]+", w)]
-        terms = english_generic(words[-1]) if len(words) >= 2 else frozenset()
-        proper = "".join(words[:-1])
-        return [("p" + proper + full, "english") for term in sorted(terms) for full, _ in _latins(term)]
+        """English with an English generic word last (Baotu Spring, Furong Street; Daming Lake Park: the
+        generic word before a park's or a scenic area's) or first (Mount Qianfo), after the units it may
+        start with (Jinan Lixia District Furong Street): pinyin keys of the proper name with each term of
+        the generic class."""
+        words = [w for w in (normalize(w) for w in re.split(r"[\s,/\-_.]+", text)) if re.fullmatch("[a-z]+", w)]
+        words = words[self._unit_words(words):]
+        shapes = [(words[:-1], words[-1])] if len(words) >= 2 else []
+        if len(words) >= 3 and english_generic(words[-2]):
+            shapes.append((words[:-2], words[-2]))
+        if len(words) >= 2 and words[0] in ("mount", "mt"):
+            shapes.append((words[1:], words[0]))
+        return list(dict.fromkeys(("p" + "".join(proper) + full, "english") for proper, word in shapes
+                                  for term in sorted(english_generic(word)) for full, _ in _latins(term)))
+
+    def _unit_words(self, words: list[str]) -> int:
+        """How many of ``words`` name units (Jinan, Lixia District), leaving a name of two words at least."""
+        admin, start = self._units("a")[0], 0
+        while True:
+            end = next((j for j in range(len(words) - 2, start, -1) if "".join(words[start:j]) in admin), 0)
+            if not end:
+                return start
+            start = end
 
     @cached_property
     def _longest_unit(self) -> int:
@@ -647,23 +709,32 @@ class _Searcher:
             raise SearchError("the query is longer than 64 characters; shorten it")
         if (near is None) != (radius_km is None):
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
-        rest, scope = self._strip_admin(q)
+        if has_han(q):
+            rest, scope = self._strip_admin(_without_house_number(q))
+            english: list[tuple[str, str]] = []
+        else:  # letters: an English address names the place first (Furong Street, Lixia District, Jinan)
+            latin = _chinese_order(text)
+            rest, scope = self._strip_admin(_key(latin))
+            english = self._english(latin)
         # the best names by rank taken from a long list: ten times the answer leaves ranking the best ten
         # (at 200,000 names, as many as twenty times do); twice that where a filter may drop some
         filtered = bool(scope) or any(v is not None for v in (layer, category, district, bbox, near))
         cap = max(100, limit * 10) * (2 if filtered else 1)
-        # an address is looked up as written and without its units at once (a name may start with its unit)
-        got, counts = self._candidates([(q, [] if has_han(q) else self._english(text)),
-                                        *([(rest, [])] if scope else [])], cap)
+        # an address is looked up as written and without its units and house number at once (a name may
+        # start with its unit, or end in a number: 一号院)
+        address = rest != q
+        # (an English name is looked up without the units named with it: they may not hold it)
+        got, counts = self._candidates([(q, [] if address else english), *([(rest, english)] if address else [])],
+                                       cap)
         found, lower = got[0]
         if any(how in _SURE for how, _ in found.values()):
-            scope = ""  # a name that starts with its unit, as written
+            scope, address = "", False  # a name that starts with its unit, or ends in a number, as written
         filters = {"layer": layer, "category": category, "district": district, "scope": scope, "bbox": bbox,
                    "near": near, "radius_km": radius_km}
         # ranking can take only the best of a long low tier when it drops none of them (no filter, no
         # numerals to match)
         best = 0 if _has_filter(filters) or _NUMERAL_RUN.search(rest) else limit
-        if scope:  # an address: read fuzzily only without its units
+        if address:  # read fuzzily only without its units and house number
             more, more_lower = got[1]
             _merge(found, more)
             q = rest
