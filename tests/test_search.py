@@ -221,6 +221,18 @@ def test_address_with_a_house_number(idx, query):
     assert all(h.record.district_code in ("370102", "") for h in hits) or "历下区" not in query
 
 
+@pytest.mark.parametrize(("query", "name"), [
+    ("芙蓉街（历下区）", "芙蓉街"), ("芙蓉街 济南", "芙蓉街"), ("芙蓉街在哪里", "芙蓉街"), ("怎么去芙蓉街", "芙蓉街"),
+    ("趵突泉公园", "趵突泉"), ("大明湖景区", "大明湖"), ("济南趵突泉景区", "趵突泉"), ("中山公园", "中山公园"),
+])
+def test_a_name_with_its_unit_after_it_or_in_a_question(idx, query, name):
+    assert top(idx, query) == (name, "exact")
+
+
+def test_a_unit_after_the_name_keeps_to_it(idx):
+    assert "芙蓉街" not in [h.record.name for h in idx.query("芙蓉街（槐荫区）")]
+
+
 def test_a_word_of_place_after_a_unit_s_name(idx):
     """大明湖 is also a unit's name (大明湖街道): 大明湖附近 is the lake, not the unit and 附近."""
     assert idx.query("大明湖附近")[0].record.name == "大明湖"

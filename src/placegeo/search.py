@@ -127,20 +127,27 @@ def _key(text: str) -> str:
     return _DIGITS.sub(lambda m: _cn_number(m.group()), normalize(text))
 
 
-# A house number and what follows it (院, 楼, 单元, 室), or a word of place, at the end of an address: in the
-# search key's form, its digits as Chinese numerals (芙蓉街45号院 -> 芙蓉街四十五号院)
-_HOUSE_NUMBER = re.compile(r"[甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*$|(?:附近|周边|周围|一带|旁边)$")
+# What people write around a name in an address or a question, in the search key's form (digits as
+# Chinese numerals: 芙蓉街45号院 -> 芙蓉街四十五号院): a house number and what follows it (院, 楼, 单元, 室),
+# a word of place or of a landmark's grounds, a question; and before it, a question
+_AFTER_NAME = re.compile(r"[甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*$"
+                         r"|(?:附近|周边|周围|一带|旁边|景区|风景区|风景名胜区|景点|公园|在哪里|在哪儿|在哪|怎么走|怎么去)$")
+_BEFORE_NAME = re.compile(r"^(?:怎么去|怎么到|如何去|如何到|去往)")
 
 
 def _without_house_number(q: str) -> str:
-    """Search key ``q`` less a house number or a word of place at its end, if a name of two characters or
-    more is left (a number alone, 一号院, is kept).
+    """Search key ``q`` less a house number, a word of place or a question around it, if a name of two
+    characters or more is left (a number alone, 一号院, is kept).
 
-    >>> [_without_house_number(_key(t)) for t in ("芙蓉街45号", "经十路179号院3号楼", "芙蓉街附近", "经二路", "1号院")]
-    ['芙蓉街', '经十路', '芙蓉街', '经二路', '一号院']
+    >>> [_without_house_number(_key(t)) for t in ("芙蓉街45号", "经十路179号院3号楼", "芙蓉街附近", "趵突泉公园",
+    ...                                           "怎么去芙蓉街", "芙蓉街在哪里", "经二路", "1号院")]
+    ['芙蓉街', '经十路', '芙蓉街', '趵突泉', '芙蓉街', '芙蓉街', '经二路', '一号院']
     """
-    m = _HOUSE_NUMBER.search(q)
-    return q[:m.start()] if m and m.start() >= 2 else q
+    before = _BEFORE_NAME.match(q)
+    if before and len(q) - before.end() >= 2:
+        q = q[before.end():]
+    after = _AFTER_NAME.search(q)
+    return q[:after.start()] if after and after.start() >= 2 else q
 
 
 _POSTCODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -683,6 +690,13 @@ class _Searcher:
                 scope = code
             q = q[size:]
 
+    def _strip_unit_after(self, q: str) -> tuple[str, str]:
+        """The query less a unit named after it (芙蓉街（历下区）, 芙蓉街 济南 -> 芙蓉街), and the unit's
+        district-code prefix ('' when it names none)."""
+        admin, longest = self._units(q)
+        size = next((n for n in range(min(len(q) - 2, longest), 1, -1) if q[-n:] in admin), 0)
+        return (q[:-size], admin[q[-size:]]) if size else (q, "")
+
     def query(
         self,
         text: str,
@@ -710,7 +724,10 @@ class _Searcher:
         if (near is None) != (radius_km is None):
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         if has_han(q):
-            rest, scope = self._strip_admin(_without_house_number(q))
+            bare = _without_house_number(q)
+            rest, scope = self._strip_admin(bare)
+            if rest == bare:  # a unit may follow the name instead (芙蓉街（历下区）)
+                rest, scope = self._strip_unit_after(bare)
             english: list[tuple[str, str]] = []
         else:  # letters: an English address names the place first (Furong Street, Lixia District, Jinan)
             latin = _chinese_order(text)
