@@ -60,9 +60,9 @@ if TYPE_CHECKING:  # GeoPandas, pandas, shapely and NumPy are imported where use
     import numpy as np
     import pandas as pd
 
-__all__ = ["INDEX_VERSION", "KeyTable", "NameRecord", "SearchError", "SearchIndex", "StoredSearchIndex",
-           "atlas_records", "check_name", "hit_rows", "index_layer", "normalize", "open_index", "rebuild_index",
-           "reverse_lookup"]
+__all__ = ["INDEX_VERSION", "QUERY_KEY_MAX", "QUERY_TEXT_MAX", "KeyTable", "NameRecord", "SearchError", "SearchIndex",
+           "StoredSearchIndex", "atlas_records", "check_name", "hit_rows", "index_layer", "normalize", "open_index",
+           "rebuild_index", "reverse_lookup"]
 
 #: Format of the saved index; an index saved in another format is refused with a request to rebuild it.
 INDEX_VERSION = 11
@@ -89,6 +89,9 @@ _BATCH = 100_000  # names indexed by one worker process and written in one inser
 _WHOLE_READ = 16  # a tier of this many names at most is read whole: one read then serves ranking and answer
 _RANKED = ("name_id", "ord", "nkey", "py_len")  # the record columns ranking reads
 _FILTERED = ("layer", "category", "district_code", "lon", "lat")  # and those filters read
+#: The longest query: its search key (the name, its pinyin or initials), and the text as typed, which may
+#: hold an address around the name (No. 45 Furong Street, Lixia District, Jinan, Shandong 250000, China).
+QUERY_KEY_MAX, QUERY_TEXT_MAX = 64, 200
 _NAN = float("nan")
 _HAN_RUN = r"[\u3400-\u9fff]"
 _DIGITS = re.compile(rf"(?<={_HAN_RUN})\d+|\d+(?={_HAN_RUN})")
@@ -719,8 +722,8 @@ class _Searcher:
         q = _key(text)
         if not q:
             raise SearchError("the query is empty; type part of a name, its pinyin or its initials")
-        if len(q) > 64:
-            raise SearchError("the query is longer than 64 characters; shorten it")
+        if len(text) > QUERY_TEXT_MAX:
+            raise SearchError(f"the query is longer than {QUERY_TEXT_MAX} characters; shorten it")
         if (near is None) != (radius_km is None):
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
         if has_han(q):
@@ -733,6 +736,8 @@ class _Searcher:
             latin = _chinese_order(text)
             rest, scope = self._strip_admin(_key(latin))
             english = self._english(latin)
+        if len(rest) > QUERY_KEY_MAX:  # (the name: an address around it is read, not looked up)
+            raise SearchError(f"the name in the query is longer than {QUERY_KEY_MAX} characters; shorten it")
         # the best names by rank taken from a long list: ten times the answer leaves ranking the best ten
         # (at 200,000 names, as many as twenty times do); twice that where a filter may drop some
         filtered = bool(scope) or any(v is not None for v in (layer, category, district, bbox, near))

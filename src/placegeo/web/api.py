@@ -12,8 +12,9 @@ from werkzeug.exceptions import NotFound
 
 from placegeo.atlas import CHINA_EXTENT
 from placegeo.crs import convert, shift_datum
-from placegeo.errors import BadParameter, CityError
+from placegeo.errors import BadParameter, CityError, SearchError
 from placegeo.pinyin import romanize, to_pinyin
+from placegeo.search import QUERY_TEXT_MAX
 from placegeo.web.geojson import clean, features, geojson_response, records, url
 from placegeo.web.params import datum_arg, float_arg, int_arg, text_arg
 from placegeo.web.settings import TILES
@@ -77,7 +78,7 @@ def search():
 
 def _search(views: list[AtlasView], max_limit: int) -> Response:
     v = views[0]
-    q = text_arg("q", 64, required=True)
+    q = text_arg("q", QUERY_TEXT_MAX, required=True)
     limit = int_arg("limit", 10, 1, max_limit)
     layer = text_arg("layer", 40)
     if layer and layer not in v.registry:
@@ -89,8 +90,11 @@ def _search(views: list[AtlasView], max_limit: int) -> Response:
     datum = datum_arg()
     # the best of every city's best (scores of one index formula compare across atlases); on a tie,
     # the cities take turns
-    ranked = [(-h.score, i, h, w) for w in views for i, h in enumerate(
-        w.index.query(q, limit=limit, layer=layer, category=category, district=district))]
+    try:
+        ranked = [(-h.score, i, h, w) for w in views for i, h in enumerate(
+            w.index.query(q, limit=limit, layer=layer, category=category, district=district))]
+    except SearchError as exc:  # the other parameters are checked above: what is left is the query's
+        raise BadParameter("q", f"'q': {exc}") from exc
     scored = [(h, w) for *_, h, w in sorted(ranked, key=lambda r: r[:2])[:limit]]
     hits = [h for h, _ in scored]
     # built by hand, not through a GeoDataFrame: this endpoint answers every keystroke

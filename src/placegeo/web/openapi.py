@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from placegeo.search import QUERY_KEY_MAX, QUERY_TEXT_MAX
+
 __all__ = ["spec"]
 
 _ARRAY_OF_NUMBERS = {"type": "array", "items": {"type": "number"}}
@@ -252,7 +254,8 @@ def _api_paths(layers: list[str]) -> dict[str, Any]:
         "/api/config": get("What the page needs: base tiles, extent, city titles", "Config", errors=()),
         "/api/openapi.json": get("This document", "OpenAPI", errors=()),
         "/api/search": get("Search place names by characters, pinyin, initials or typos", "SearchResults", [
-            _param("q", "Query (1-64 characters)", {"type": "string", "maxLength": 64}, required=True),
+            _param("q", f"Query: a name, its pinyin or initials ({QUERY_KEY_MAX} characters at most), or an "
+                   "address around it", {"type": "string", "maxLength": QUERY_TEXT_MAX}, required=True),
             _param("limit", "Results (1-50)", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
             _param("layer", "Only this layer", {"type": "string", "enum": layers}),
             _param("category", "Only this category", {"type": "string"}),
