@@ -337,7 +337,7 @@ def test_an_english_address_keeps_to_the_district_it_names(idx):
     assert all(h.record.district_code in ("370102", "") for h in idx.query("Furong Street, Lixia District, Jinan"))
 
 
-@pytest.mark.parametrize("query", ["jing2lu", "Jing 2 Lu", "jing 2 lu"])
+@pytest.mark.parametrize("query", ["jing2lu", "Jing 2 Lu", "jing 2 lu", "jingerlu 185hao"])
 def test_pinyin_with_an_ordinal_in_digits(idx, query):
     assert top(idx, query) == ("经二路", "homophone")
 

@@ -157,6 +157,7 @@ _POSTCODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 _COUNTRY = frozenset({"china", "prc", "prchina", "peoplesrepublicofchina"})
 _EN_HOUSE_NUMBER = re.compile(r"^\s*(?:no\.?|#)?\s*\d+[a-z]?\s+(?=[a-z])", re.IGNORECASE)  # No. 45 Furong Street
 _SMALL_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # an ordinal of a street name (Jing 2 Road), not a code (G220)
+_PINYIN_HOUSE_NUMBER = re.compile(r"(?<=[a-z])\s*\d+\s*hao\b.*$", re.IGNORECASE)  # furongjie 45hao
 
 
 def _chinese_order(text: str) -> str:
@@ -166,14 +167,14 @@ def _chinese_order(text: str) -> str:
 
     >>> _chinese_order("No. 45 Furong Street, Lixia District, Jinan 250000, China")
     'Jinan Lixia District Furong Street'
-    >>> _chinese_order("Jing 2 Road"), _chinese_order("jing2lu"), _chinese_order("G220")
-    ('Jing er Road', 'jingerlu', 'G220')
+    >>> [_chinese_order(t) for t in ("Jing 2 Road", "jing2lu", "G220", "furongjie 45hao")]
+    ['Jing er Road', 'jingerlu', 'G220', 'furongjie']
     """
     parts = [_POSTCODE.sub("", p).strip() for p in text.split(",")]
     parts = [p for p in parts if p and re.sub("[^a-z]", "", p.lower()) not in _COUNTRY]
     if not parts:
         return text
-    parts[0] = _EN_HOUSE_NUMBER.sub("", parts[0])
+    parts[0] = _PINYIN_HOUSE_NUMBER.sub("", _EN_HOUSE_NUMBER.sub("", parts[0]))
     return _SMALL_NUMBER.sub(lambda m: _latin(_cn_number(m.group()))[0], " ".join(reversed(parts)))
 
 
