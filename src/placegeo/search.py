@@ -132,19 +132,22 @@ def _key(text: str) -> str:
 
 # What people write around a name in an address or a question, in the search key's form (digits as
 # Chinese numerals: 芙蓉街45号院 -> 芙蓉街四十五号院): a house number and what follows it (院, 楼, 单元, 室),
-# a word of place or of a landmark's grounds, a question; and before it, a question
+# a word of place, a question; and before it, a question
 _AFTER_NAME = re.compile(r"[甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*$"
-                         r"|(?:附近|周边|周围|一带|旁边|景区|风景区|风景名胜区|景点|公园|在哪里|在哪儿|在哪|怎么走|怎么去)$")
+                         r"|(?:附近|周边|周围|一带|旁边|在哪里|在哪儿|在哪|怎么走|怎么去)$")
 _BEFORE_NAME = re.compile(r"^(?:怎么去|怎么到|如何去|如何到|去往)")
+# A landmark's grounds after its name (趵突泉公园, 大明湖景区): the name is also looked up whole. Not read
+# as an address: many names end in 公园, and a slip in one (某某公园 typed 某某公圆) is read whole
+_GROUNDS = re.compile(r"(?:公园|景区|风景区|风景名胜区|景点|旅游区)$")
 
 
 def _without_house_number(q: str) -> str:
     """Search key ``q`` less a house number, a word of place or a question around it, if a name of two
     characters or more is left (a number alone, 一号院, is kept).
 
-    >>> [_without_house_number(_key(t)) for t in ("芙蓉街45号", "经十路179号院3号楼", "芙蓉街附近", "趵突泉公园",
+    >>> [_without_house_number(_key(t)) for t in ("芙蓉街45号", "经十路179号院3号楼", "芙蓉街附近",
     ...                                           "怎么去芙蓉街", "芙蓉街在哪里", "经二路", "1号院")]
-    ['芙蓉街', '经十路', '芙蓉街', '趵突泉', '芙蓉街', '芙蓉街', '经二路', '一号院']
+    ['芙蓉街', '经十路', '芙蓉街', '芙蓉街', '芙蓉街', '经二路', '一号院']
     """
     before = _BEFORE_NAME.match(q)
     if before and len(q) - before.end() >= 2:
@@ -158,6 +161,16 @@ _COUNTRY = frozenset({"china", "prc", "prchina", "peoplesrepublicofchina"})
 _EN_HOUSE_NUMBER = re.compile(r"^\s*(?:no\.?|#)?\s*\d+[a-z]?\s+(?=[a-z])", re.IGNORECASE)  # No. 45 Furong Street
 _SMALL_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # an ordinal of a street name (Jing 2 Road), not a code (G220)
 _PINYIN_HOUSE_NUMBER = re.compile(r"(?<=[a-z])\s*\d+\s*hao\b.*$", re.IGNORECASE)  # furongjie 45hao
+
+
+def _without_grounds(q: str) -> str:
+    """Search key ``q`` less a landmark's grounds after its name (趵突泉公园 -> 趵突泉); '' when it has none.
+
+    >>> _without_grounds("趵突泉公园"), _without_grounds("公园"), _without_grounds("芙蓉街")
+    ('趵突泉', '', '')
+    """
+    m = _GROUNDS.search(q)
+    return q[:m.start()] if m and m.start() >= 2 else ""
 
 
 def _chinese_order(text: str) -> str:
@@ -732,11 +745,13 @@ class _Searcher:
             rest, scope = self._strip_admin(bare)
             if rest == bare:  # a unit may follow the name instead (芙蓉街（历下区）)
                 rest, scope = self._strip_unit_after(bare)
-            english: list[tuple[str, str]] = []
+            grounds = _without_grounds(bare)  # the landmark, units and all (济南趵突泉公园): found as written
+            written = [("e" + self._strip_admin(grounds)[0], "generic")] if grounds else []
+            extra: list[tuple[str, str]] = []
         else:  # letters: an English address names the place first (Furong Street, Lixia District, Jinan)
             latin = _chinese_order(text)
             rest, scope = self._strip_admin(_key(latin))
-            english = self._english(latin)
+            written, extra = [], self._english(latin)
         if len(rest) > QUERY_KEY_MAX:  # (the name: an address around it is read, not looked up)
             raise SearchError(f"the name in the query is longer than {QUERY_KEY_MAX} characters; shorten it")
         # the best names by rank taken from a long list: ten times the answer leaves ranking the best ten
@@ -747,8 +762,8 @@ class _Searcher:
         # start with its unit, or end in a number: 一号院)
         address = rest != q
         # (an English name is looked up without the units named with it: they may not hold it)
-        got, counts = self._candidates([(q, [] if address else english), *([(rest, english)] if address else [])],
-                                       cap)
+        got, counts = self._candidates([(q, written + ([] if address else extra)),
+                                        *([(rest, extra)] if address else [])], cap)
         found, lower = got[0]
         if any(how in _SURE for how, _ in found.values()):
             scope, address = "", False  # a name that starts with its unit, or ends in a number, as written
