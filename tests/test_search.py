@@ -243,6 +243,17 @@ def test_a_slip_in_a_name_ending_in_its_grounds_is_read_whole():
     assert top(idx, "蓝艾饮公园") == ("蓝艾钦公园", "slip")
 
 
+def test_a_name_ending_in_a_unit_s_name_keeps_its_slips():
+    """A village named after a town (大王官庄, town 官庄街道) typed with a slip: the unit is read after a name
+    only where it is set apart (芙蓉街（历下区）), else the slips of the whole query would be lost."""
+    idx = SearchIndex.from_records([
+        NameRecord("t", "官庄街道", "admin_units", district_code="370112", town_code="370112001"),
+        NameRecord("v", "大王官庄", "admin_codes", district_code="370113", town_code="370113002"),
+    ])
+    assert top(idx, "大玉官庄") == ("大王官庄", "slip")
+    assert idx.query("大王官庄（官庄街道）") == []  # set apart: that town only, which has no 大王官庄
+
+
 def test_a_unit_after_the_name_keeps_to_it(idx):
     assert "芙蓉街" not in [h.record.name for h in idx.query("芙蓉街（槐荫区）")]
 

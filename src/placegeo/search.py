@@ -136,6 +136,9 @@ def _key(text: str) -> str:
 _AFTER_NAME = re.compile(r"[甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*$"
                          r"|(?:附近|周边|周围|一带|旁边|在哪里|在哪儿|在哪|怎么走|怎么去)$")
 _BEFORE_NAME = re.compile(r"^(?:怎么去|怎么到|如何去|如何到|去往)")
+# A unit written after a name is set apart from it (芙蓉街（历下区）, 芙蓉街 济南): run together, it is more
+# likely the end of the name (a village named after its town), whose slips must be read whole
+_SET_APART = re.compile(r"[\s,，、(（]")
 # A landmark's grounds after its name (趵突泉公园, 大明湖景区): the name is also looked up whole. Not read
 # as an address: many names end in 公园, and a slip in one (某某公园 typed 某某公圆) is read whole
 _GROUNDS = re.compile(r"(?:公园|景区|风景区|风景名胜区|景点|旅游区)$")
@@ -743,7 +746,7 @@ class _Searcher:
         if has_han(q):
             bare = _without_house_number(q)
             rest, scope = self._strip_admin(bare)
-            if rest == bare:  # a unit may follow the name instead (芙蓉街（历下区）)
+            if rest == bare and _SET_APART.search(text.strip()):  # a unit after the name, set apart: 芙蓉街（历下区）
                 rest, scope = self._strip_unit_after(bare)
             grounds = _without_grounds(bare)  # the landmark, units and all (济南趵突泉公园): found as written
             written = [("e" + self._strip_admin(grounds)[0], "generic")] if grounds else []
