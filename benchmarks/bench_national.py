@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 
 import numpy as np
 import yaml
@@ -71,10 +71,10 @@ def write_all(tables, named: list[tuple[str, str]], districts: dict[str, str]) -
     t0 = time.perf_counter()
     batches = ([NameRecord(str(j + k), name, LAYER, district_code=d) for k, (name, d) in
                 enumerate(named[j:j + SLICE])] for j in range(0, len(named), SLICE))
-    for done in write_batches(tables, LAYER, batches):
-        print(f"  {done:,} names written, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    write_batches(tables, LAYER, batches, progress=lambda done: print(
+        f"  {done:,} names written, {time.perf_counter() - t0:.0f} s", file=sys.stderr))
     units = [NameRecord(f"d{c}", name, "admin_units", district_code=c) for c, name in districts.items()]
-    deque(write_batches(tables, "admin_units", [units]), maxlen=0)
+    write_batches(tables, "admin_units", [units])
     return time.perf_counter() - t0
 
 

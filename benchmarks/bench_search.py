@@ -299,8 +299,7 @@ def build_placegeo(named, districts, path: str) -> float:
             step = 50_000  # written in slices: the rows of 2,000,000 names do not fit in memory at once
             slices = (records[j:j + step] for j in range(0, len(records), step))
             # one process, as FTS5's build converts its names in one
-            for _ in write_batches(tables, layer, slices, workers=1):
-                pass
+            write_batches(tables, layer, slices, workers=1)
     return time.perf_counter() - t0
 
 

@@ -233,7 +233,7 @@ def _index_rows(atlas, tables, n: int) -> None:
 
     units = [NameRecord(f"u{j}", name, "admin_units", district_code="370102") for j, name in enumerate("甲乙丙")]
     with atlas.store.transaction():
-        list(write_batches(tables, "admin_units", [units]))
+        write_batches(tables, "admin_units", [units])
     with atlas.store._conn() as conn:  # the planner's statistics, and the map of pages an index alone can answer
         conn.execute(tables._q("INSERT INTO {records} (name_id, layer, name, nkey, py_len, ord) SELECT 1000 + g, "
                                "'traditional_place_names', 'x' || g, 'x' || g, g %% 20, g "

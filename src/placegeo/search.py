@@ -1787,18 +1787,25 @@ def _batches(records: list[NameRecord]) -> list[list[NameRecord]]:
 
 def _write_layer(tables, layer: str, records: list[NameRecord], *, held: int = 0) -> None:
     """Index ``records`` of ``layer`` after the ``held`` names it holds and write them, batch by batch."""
-    deque(write_batches(tables, layer, _batches(records), held=held), maxlen=0)
+    write_batches(tables, layer, _batches(records), held=held)
 
 
 def write_batches(tables, layer: str, batches: Iterable[list[NameRecord]], *, held: int = 0,
-                  workers: int | None = None) -> Iterator[int]:
+                  workers: int | None = None, progress: Callable[[int], None] | None = None) -> int:
     """Index each batch of ``layer`` (:func:`index_batches`) after the ``held`` names it holds and write it
-    to the index ``tables``; yields the names held after each batch (a caller may report progress)."""
+    to the index ``tables``; the names held after all of them. ``progress`` is told the names held after
+    each batch; an error it raises stops the write, which then puts in nothing.
+
+    A function, not a generator: the bulk write it makes (the tables' ``bulk``) ends before it returns,
+    so a caller cannot hold it open past its transaction's end (a layer claiming names whose rows were
+    never put in, or, on PostgreSQL, key tables committed without their keys)."""
     with tables.bulk():
         for rows, postings, slips in index_batches(batches, first_id=_slot(layer) + held, workers=workers):
             held += len(rows)
             tables.write(layer, rows, postings, slips, version=INDEX_VERSION, n=held)
-            yield held
+            if progress is not None:
+                progress(held)
+    return held
 
 
 def _replace_layer(tables, layer: str, records: list[NameRecord]) -> None:
