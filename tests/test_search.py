@@ -258,6 +258,15 @@ def test_a_unit_after_the_name_keeps_to_it(idx):
     assert "芙蓉街" not in [h.record.name for h in idx.query("芙蓉街（槐荫区）")]
 
 
+def test_a_number_after_a_facility_is_part_of_its_name():
+    """A house number follows a road, a village or an estate; after a facility it is the name's own
+    (泉城避风港·便利店005号): the query is read whole, not as 便利店 and a number."""
+    idx = SearchIndex.from_records([NameRecord(str(i), f"泉城避风港·便利店00{i}号", "relief_points")
+                                    for i in range(3, 7)])
+    assert top(idx, "便利店005号") == ("泉城避风港·便利店005号", "substring")
+    assert [h.record.name for h in idx.query("便利店005号")] == ["泉城避风港·便利店005号"]
+
+
 def test_a_word_of_place_after_a_unit_s_name(idx):
     """大明湖 is also a unit's name (大明湖街道): 大明湖附近 is the lake, not the unit and 附近."""
     assert idx.query("大明湖附近")[0].record.name == "大明湖"

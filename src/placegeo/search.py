@@ -132,9 +132,11 @@ def _key(text: str) -> str:
 
 # What people write around a name in an address or a question, in the search key's form (digits as
 # Chinese numerals: 芙蓉街45号院 -> 芙蓉街四十五号院): a house number and what follows it (院, 楼, 单元, 室),
-# a word of place, a question; and before it, a question
-_AFTER_NAME = re.compile(r"[甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*$"
-                         r"|(?:附近|周边|周围|一带|旁边|在哪里|在哪儿|在哪|怎么走|怎么去)$")
+# which follows a road, a village or a housing estate (芙蓉街45号, 张庄村3号, 阳光小区3号楼; after a facility
+# it is part of the name: 派出所001号); a word of place or a question after the name; a question before it
+_HOUSE_NUMBER = re.compile(r"(?:[街路巷道里弄同村庄屯寨苑园城府庭寓厦]|小区|社区)"
+                           r"([甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*|[零〇一二三四五六七八九十百千两]+)$")
+_AFTER_NAME = re.compile(r"(?:附近|周边|周围|一带|旁边|在哪里|在哪儿|在哪|怎么走|怎么去)$")
 _BEFORE_NAME = re.compile(r"^(?:怎么去|怎么到|如何去|如何到|去往)")
 # A unit written after a name is set apart from it (芙蓉街（历下区）, 芙蓉街 济南): run together, it is more
 # likely the end of the name (a village named after its town), whose slips must be read whole
@@ -148,15 +150,16 @@ def _without_house_number(q: str) -> str:
     """Search key ``q`` less a house number, a word of place or a question around it, if a name of two
     characters or more is left (a number alone, 一号院, is kept).
 
-    >>> [_without_house_number(_key(t)) for t in ("芙蓉街45号", "经十路179号院3号楼", "芙蓉街附近",
-    ...                                           "怎么去芙蓉街", "芙蓉街在哪里", "经二路", "1号院")]
-    ['芙蓉街', '经十路', '芙蓉街', '芙蓉街', '芙蓉街', '经二路', '一号院']
+    >>> [_without_house_number(_key(t)) for t in ("芙蓉街45号", "经十路179号院3号楼", "芙蓉街45-1", "芙蓉街附近",
+    ...                                           "怎么去芙蓉街", "芙蓉街在哪里", "经2路", "1号院", "派出所001号")]
+    ['芙蓉街', '经十路', '芙蓉街', '芙蓉街', '芙蓉街', '芙蓉街', '经二路', '一号院', '派出所零零一号']
     """
     before = _BEFORE_NAME.match(q)
     if before and len(q) - before.end() >= 2:
         q = q[before.end():]
-    after = _AFTER_NAME.search(q)
-    return q[:after.start()] if after and after.start() >= 2 else q
+    number, after = _HOUSE_NUMBER.search(q), _AFTER_NAME.search(q)
+    cut = number.start(1) if number else after.start() if after else 0
+    return q[:cut] if cut >= 2 else q
 
 
 _POSTCODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
