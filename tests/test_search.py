@@ -376,6 +376,12 @@ def test_pinyin_with_an_ordinal_in_digits(idx, query):
     assert top(idx, query) == ("经二路", "homophone")
 
 
+@pytest.mark.parametrize(("query", "how"), [("fu2rong2jie1", "homophone"), ("fu2 rong2 jei1", "slip")])
+def test_pinyin_with_tone_numbers(idx, query, how):
+    """Tone numbers are not ordinals (jing2lu): the slips of the query without them are read."""
+    assert top(idx, query) == ("芙蓉街", how)
+
+
 def test_layers_may_carry_english_names():
     idx = SearchIndex.from_records([
         NameRecord("a", "泉城广场", "traditional_place_names", name_en="Spring City Square"),

@@ -167,6 +167,7 @@ _COUNTRY = frozenset({"china", "prc", "prchina", "peoplesrepublicofchina"})
 _EN_HOUSE_NUMBER = re.compile(r"^\s*(?:no\.?|#)?\s*\d+[a-z]?\s+(?=[a-z])", re.IGNORECASE)  # No. 45 Furong Street
 _SMALL_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # an ordinal of a street name (Jing 2 Road), not a code (G220)
 _PINYIN_HOUSE_NUMBER = re.compile(r"(?<=[a-z])\s*\d+\s*hao\b.*$", re.IGNORECASE)  # furongjie 45hao
+_TONE_NUMBERS = re.compile(r"(?:[a-zü:]+[0-5][\s']*){2,}", re.IGNORECASE)  # fu2rong2jie1: every syllable's tone
 
 
 def _without_grounds(q: str) -> str:
@@ -186,9 +187,11 @@ def _chinese_order(text: str) -> str:
 
     >>> _chinese_order("No. 45 Furong Street, Lixia District, Jinan 250000, China")
     'Jinan Lixia District Furong Street'
-    >>> [_chinese_order(t) for t in ("Jing 2 Road", "jing2lu", "G220", "furongjie 45hao")]
-    ['Jing er Road', 'jingerlu', 'G220', 'furongjie']
+    >>> [_chinese_order(t) for t in ("Jing 2 Road", "jing2lu", "G220", "furongjie 45hao", "fu2rong2jie1")]
+    ['Jing er Road', 'jingerlu', 'G220', 'furongjie', 'furongjie']
     """
+    if _TONE_NUMBERS.fullmatch(text.strip()):
+        return re.sub(r"\d", "", text)
     parts = [_POSTCODE.sub("", p).strip() for p in text.split(",")]
     parts = [p for p in parts if p and re.sub("[^a-z]", "", p.lower()) not in _COUNTRY]
     if not parts:
