@@ -358,6 +358,7 @@ def test_english(idx, query, name):
     ("Qushuiting Street, Lixia District, Jinan, Shandong", "曲水亭街"), ("Daming Lake Park", "大明湖"),
     ("Baotu Spring Park", "趵突泉"), ("Mount Qianfo", "千佛山"), ("Mt. Qianfo", "千佛山"), ("Furong St.", "芙蓉街"),
     ("Furong Rd", "芙蓉街"), ("Jing 2 Road", "经二路"), ("Jing 1 Rd", "经一路"), ("Lixia District", "历下区"),
+    ("Jinan, Furong Street", "芙蓉街"), ("Lixia District, Jinan, Furong Street", "芙蓉街"),
 ])
 def test_english_as_addresses_write_it(idx, query, name):
     """An English address names the place first, then its district and city (and a house number before
@@ -376,9 +377,11 @@ def test_pinyin_with_an_ordinal_in_digits(idx, query):
     assert top(idx, query) == ("经二路", "homophone")
 
 
-@pytest.mark.parametrize(("query", "how"), [("fu2rong2jie1", "homophone"), ("fu2 rong2 jei1", "slip")])
-def test_pinyin_with_tone_numbers(idx, query, how):
-    """Tone numbers are not ordinals (jing2lu): the slips of the query without them are read."""
+@pytest.mark.parametrize(("query", "how"), [("fu2rong2jie1", "homophone"), ("fu2 rong2 jei1", "slip"),
+                                            ("lixiaqu, furongjie", "homophone"), ("furong jie, lixia qu", "homophone")])
+def test_pinyin_with_tone_numbers_or_units_set_apart(idx, query, how):
+    """Tone numbers are not ordinals (jing2lu): the slips of the query without them are read. Units set apart
+    by a comma may come in either order."""
     assert top(idx, query) == ("芙蓉街", how)
 
 

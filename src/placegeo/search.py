@@ -180,13 +180,16 @@ def _without_grounds(q: str) -> str:
     return q[:m.start()] if m and m.start() >= 2 else ""
 
 
-def _chinese_order(text: str) -> str:
+def _chinese_order(text: str, *, reverse: bool = True) -> str:
     """A query in Latin letters written as an English address, in the order of a Chinese one: the units
     first (an English address names them after the place), without its house number, postcode or country,
-    and with numbers of one or two digits in pinyin (Jing 2 Road is 经二路).
+    and with numbers of one or two digits in pinyin (Jing 2 Road is 经二路). ``reverse=False``: the parts
+    are in Chinese order already (lixiaqu, furongjie).
 
     >>> _chinese_order("No. 45 Furong Street, Lixia District, Jinan 250000, China")
     'Jinan Lixia District Furong Street'
+    >>> _chinese_order("lixiaqu, furongjie 45hao", reverse=False)
+    'lixiaqu furongjie'
     >>> [_chinese_order(t) for t in ("Jing 2 Road", "jing2lu", "G220", "furongjie 45hao", "fu2rong2jie1")]
     ['Jing er Road', 'jingerlu', 'G220', 'furongjie', 'furongjie']
     """
@@ -196,8 +199,10 @@ def _chinese_order(text: str) -> str:
     parts = [p for p in parts if p and re.sub("[^a-z]", "", p.lower()) not in _COUNTRY]
     if not parts:
         return text
-    parts[0] = _PINYIN_HOUSE_NUMBER.sub("", _EN_HOUSE_NUMBER.sub("", parts[0]))
-    return _SMALL_NUMBER.sub(lambda m: _latin(_cn_number(m.group()))[0], " ".join(reversed(parts)))
+    name = 0 if reverse else -1  # the part that names the place, which a house number goes with
+    parts[name] = _PINYIN_HOUSE_NUMBER.sub("", _EN_HOUSE_NUMBER.sub("", parts[name]))
+    ordered = " ".join(reversed(parts) if reverse else parts)
+    return _SMALL_NUMBER.sub(lambda m: _latin(_cn_number(m.group()))[0], ordered)
 
 
 def readings(name: str, known: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -760,6 +765,11 @@ class _Searcher:
         else:  # letters: an English address names the place first (Furong Street, Lixia District, Jinan)
             latin = _chinese_order(text)
             rest, scope = self._strip_admin(_key(latin))
+            if not scope and "," in text:  # the parts may be in Chinese order already (lixiaqu, furongjie)
+                same = _chinese_order(text, reverse=False)
+                rest_same, scope_same = self._strip_admin(_key(same))
+                if scope_same:
+                    latin, rest, scope = same, rest_same, scope_same
             written, extra = [], self._english(latin)
         if len(rest) > QUERY_KEY_MAX:  # (the name: an address around it is read, not looked up)
             raise SearchError(f"the name in the query is longer than {QUERY_KEY_MAX} characters; shorten it")
