@@ -721,6 +721,26 @@ class _Searcher:
                 scope = code
             q = q[size:]
 
+    def _address(self, q: str, text: str) -> tuple[str, str, list[tuple[str, str]], list[tuple[str, str]]]:
+        """Query key ``q`` (``text`` as typed) read as an address: the name in it, the district-code prefix
+        of the units it names ('' for none), and extra whole-name lookups of the query as written (a
+        landmark without its grounds) and of the name (its English keys)."""
+        if has_han(q):
+            bare = _without_house_number(q)
+            rest, scope = self._strip_admin(bare)
+            if rest == bare and _SET_APART.search(text.strip()):  # a unit after the name, set apart: 芙蓉街（历下区）
+                rest, scope = self._strip_unit_after(bare)
+            grounds = _without_grounds(bare)  # the landmark, units and all (济南趵突泉公园): found as written
+            return rest, scope, [("e" + self._strip_admin(grounds)[0], "generic")] if grounds else [], []
+        latin = _chinese_order(text)  # an English address names the place first (Furong Street, Jinan)
+        rest, scope = self._strip_admin(_key(latin))
+        if not scope and "," in text:  # the parts may be in Chinese order already (lixiaqu, furongjie)
+            same = _chinese_order(text, reverse=False)
+            rest_same, scope_same = self._strip_admin(_key(same))
+            if scope_same:
+                latin, rest, scope = same, rest_same, scope_same
+        return rest, scope, [], self._english(latin)
+
     def _strip_unit_after(self, q: str) -> tuple[str, str]:
         """The query less a unit named after it (芙蓉街（历下区）, 芙蓉街 济南 -> 芙蓉街), and the unit's
         district-code prefix ('' when it names none)."""
@@ -742,8 +762,10 @@ class _Searcher:
     ) -> list[Hit]:
         """The best matches for ``text`` as :class:`Hit` objects (see :meth:`search` for a GeoDataFrame).
 
-        A query that starts with the atlas's units (山东省济南市历下区芙蓉街, 历下区芙蓉街, lixiaqu furongjie)
-        is looked up without them, in the most specific unit named.
+        A query that starts with the atlas's units (山东省济南市历下区芙蓉街, 历下区芙蓉街, lixiaqu furongjie),
+        or names them set apart after the name (芙蓉街（历下区）, Furong Street, Lixia District, Jinan), is
+        looked up without them, in the most specific unit named; a house number after a road, village or
+        estate (芙蓉街45号院3号楼), a word of place or a question (大明湖附近, 怎么去芙蓉街) are left out.
         """
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise SearchError(f"limit = {limit!r}; ask for 1 to 1000 results")
@@ -754,23 +776,7 @@ class _Searcher:
             raise SearchError(f"the query is longer than {QUERY_TEXT_MAX} characters; shorten it")
         if (near is None) != (radius_km is None):
             raise SearchError("give both near=(lon, lat) and radius_km, or neither")
-        if has_han(q):
-            bare = _without_house_number(q)
-            rest, scope = self._strip_admin(bare)
-            if rest == bare and _SET_APART.search(text.strip()):  # a unit after the name, set apart: 芙蓉街（历下区）
-                rest, scope = self._strip_unit_after(bare)
-            grounds = _without_grounds(bare)  # the landmark, units and all (济南趵突泉公园): found as written
-            written = [("e" + self._strip_admin(grounds)[0], "generic")] if grounds else []
-            extra: list[tuple[str, str]] = []
-        else:  # letters: an English address names the place first (Furong Street, Lixia District, Jinan)
-            latin = _chinese_order(text)
-            rest, scope = self._strip_admin(_key(latin))
-            if not scope and "," in text:  # the parts may be in Chinese order already (lixiaqu, furongjie)
-                same = _chinese_order(text, reverse=False)
-                rest_same, scope_same = self._strip_admin(_key(same))
-                if scope_same:
-                    latin, rest, scope = same, rest_same, scope_same
-            written, extra = [], self._english(latin)
+        rest, scope, written, extra = self._address(q, text)
         if len(rest) > QUERY_KEY_MAX:  # (the name: an address around it is read, not looked up)
             raise SearchError(f"the name in the query is longer than {QUERY_KEY_MAX} characters; shorten it")
         # the best names by rank taken from a long list: ten times the answer leaves ranking the best ten
