@@ -90,7 +90,7 @@ _WHOLE_READ = 16  # a tier of this many names at most is read whole: one read th
 _RANKED = ("name_id", "ord", "nkey", "py_len")  # the record columns ranking reads
 _FILTERED = ("layer", "category", "district_code", "lon", "lat")  # and those filters read
 #: The longest query: its search key (the name, its pinyin or initials), and the text as typed, which may
-#: hold an address around the name (No. 45 Furong Street, Lixia District, Jinan, Shandong 250000, China).
+#: hold an address around the name (No. 45 Guhuai Road, Rencheng District, Jining, Shandong 272000, China).
 QUERY_KEY_MAX, QUERY_TEXT_MAX = 64, 200
 _NAN = float("nan")
 _HAN_RUN = r"[\u3400-\u9fff]"
@@ -131,17 +131,17 @@ def _key(text: str) -> str:
 
 
 # What people write around a name in an address or a question, in the search key's form (digits as
-# Chinese numerals: 芙蓉街45号院 -> 芙蓉街四十五号院): a house number and what follows it (院, 楼, 单元, 室),
-# which follows a road, a village or a housing estate (芙蓉街45号, 张庄村3号, 阳光小区3号楼; after a facility
+# Chinese numerals: 古槐路45号院 -> 古槐路四十五号院): a house number and what follows it (院, 楼, 单元, 室),
+# which follows a road, a village or a housing estate (古槐路45号, 张庄村3号, 阳光小区3号楼; after a facility
 # it is part of the name: 派出所001号); a word of place or a question after the name; a question before it
 _HOUSE_NUMBER = re.compile(r"(?:[街路巷道里弄同村庄屯寨苑园城府庭寓厦]|小区|社区)"
                            r"([甲乙丙丁附]?[零〇一二三四五六七八九十百千两]+[号#].*|[零〇一二三四五六七八九十百千两]+)$")
 _AFTER_NAME = re.compile(r"(?:附近|周边|周围|一带|旁边|在哪里|在哪儿|在哪|怎么走|怎么去)$")
 _BEFORE_NAME = re.compile(r"^(?:怎么去|怎么到|如何去|如何到|去往)")
-# A unit written after a name is set apart from it (芙蓉街（历下区）, 芙蓉街 济南): run together, it is more
+# A unit written after a name is set apart from it (古槐路（任城区）, 古槐路 济宁): run together, it is more
 # likely the end of the name (a village named after its town), whose slips must be read whole
 _SET_APART = re.compile(r"[\s,，、(（]")
-# A landmark's grounds after its name (趵突泉公园, 大明湖景区): the name is also looked up whole. Not read
+# A landmark's grounds after its name (太白楼公园, 微山湖景区): the name is also looked up whole. Not read
 # as an address: many names end in 公园, and a slip in one (某某公园 typed 某某公圆) is read whole
 _GROUNDS = re.compile(r"(?:公园|景区|风景区|风景名胜区|景点|旅游区)$")
 
@@ -164,9 +164,9 @@ def _without_house_number(q: str) -> str:
 
 _POSTCODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 _COUNTRY = frozenset({"china", "prc", "prchina", "peoplesrepublicofchina"})
-_EN_HOUSE_NUMBER = re.compile(r"^\s*(?:no\.?|#)?\s*\d+[a-z]?\s+(?=[a-z])", re.IGNORECASE)  # No. 45 Furong Street
+_EN_HOUSE_NUMBER = re.compile(r"^\s*(?:no\.?|#)?\s*\d+[a-z]?\s+(?=[a-z])", re.IGNORECASE)  # No. 45 Guhuai Road
 _SMALL_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # an ordinal of a street name (Jing 2 Road), not a code (G220)
-_PINYIN_HOUSE_NUMBER = re.compile(r"(?<=[a-z])\s*\d+\s*hao\b.*$", re.IGNORECASE)  # furongjie 45hao
+_PINYIN_HOUSE_NUMBER = re.compile(r"(?<=[a-z])\s*\d+\s*hao\b.*$", re.IGNORECASE)  # guhuailu 45hao
 _TONE_NUMBERS = re.compile(r"(?:[a-zü:]+[0-5][\s']*){2,}", re.IGNORECASE)  # fu2rong2jie1: every syllable's tone
 
 
@@ -341,7 +341,7 @@ def _unit_keys(name: str, *, pinyin: bool = True, known: tuple[str, ...] = ()) -
         return keys
     known = known if full == name else ()  # the syllables are the name's: its key must be the name
     latin = {k: [p for p, _ in _latins(k, known[:len(k)]) if len(p) >= 4] for k in keys}
-    # and in English (Lixia District, Jinan City): the proper name's pinyin and the suffix's English word
+    # and in English (Rencheng District, Jining City): the proper name's pinyin and the suffix's English word
     english = [p + word for p in latin.get(full[: -len(suffix)], []) for word in english_words(suffix)] \
         if suffix else []
     return keys | {p for ps in latin.values() for p in ps} | set(english)
@@ -728,13 +728,13 @@ class _Searcher:
         if has_han(q):
             bare = _without_house_number(q)
             rest, scope = self._strip_admin(bare)
-            if rest == bare and _SET_APART.search(text.strip()):  # a unit after the name, set apart: 芙蓉街（历下区）
+            if rest == bare and _SET_APART.search(text.strip()):  # a unit after the name, set apart: 古槐路（任城区）
                 rest, scope = self._strip_unit_after(bare)
-            grounds = _without_grounds(bare)  # the landmark, units and all (济南趵突泉公园): found as written
+            grounds = _without_grounds(bare)  # the landmark, units and all (济宁太白楼公园): found as written
             return rest, scope, [("e" + self._strip_admin(grounds)[0], "generic")] if grounds else [], []
-        latin = _chinese_order(text)  # an English address names the place first (Furong Street, Jinan)
+        latin = _chinese_order(text)  # an English address names the place first (Guhuai Road, Jining)
         rest, scope = self._strip_admin(_key(latin))
-        if not scope and "," in text:  # the parts may be in Chinese order already (lixiaqu, furongjie)
+        if not scope and "," in text:  # the parts may be in Chinese order already (renchengqu, guhuailu)
             same = _chinese_order(text, reverse=False)
             rest_same, scope_same = self._strip_admin(_key(same))
             if scope_same:
