@@ -330,7 +330,7 @@ def _unit_keys(name: str, *, pinyin: bool = True, known: tuple[str, ...] = ()) -
     """A unit's name, its name without the administrative suffix, and (``pinyin``) the pinyin of both
     (``known``: the syllables the index keeps of the name)."""
     full = _key(name)
-    keys, suffix = {full}, ""
+    keys = {full}
     for suffix in _data("divisions.yaml").get("suffixes", []):
         if full.endswith(suffix) and len(full) - len(suffix) >= 2:
             keys.add(full[: -len(suffix)])
