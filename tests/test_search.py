@@ -92,6 +92,9 @@ def test_results_carry_what_the_map_needs(idx):
 def test_bad_queries(idx):
     with pytest.raises(SearchError, match="empty"):
         idx.query("  ")
+    for marks in (",", "，。", "#"):  # punctuation alone
+        with pytest.raises(SearchError, match="no character, letter or digit"):
+            idx.query(marks)
     with pytest.raises(SearchError, match="limit"):
         idx.query("泉", limit=0)
     with pytest.raises(SearchError, match="radius_km"):

@@ -56,6 +56,7 @@ def test_search(client):
 
 @pytest.mark.parametrize(("url", "parameter"), [
     ("/api/search", "q"), ("/api/search?q=" + "x" * 65, "q"), ("/api/search?q=" + "x" * 201, "q"),
+    ("/api/search?q=%2C", "q"),
     ("/api/search?q=a&limit=0", "limit"),
     ("/api/search?q=a&limit=abc", "limit"), ("/api/search?q=a&limit=51", "limit"),
     ("/api/search?q=a&layer=nope", "layer"), ("/api/search?q=a&district=37", "district"),

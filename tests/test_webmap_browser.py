@@ -70,6 +70,18 @@ def test_search_typeahead_detail_and_marker(page):
     assert not page.errors
 
 
+def test_search_of_punctuation_alone_clears_the_suggestions(page):
+    page.fill("#q", "")
+    page.type("#q", "frj", delay=30)
+    page.wait_for_selector("#suggestions li:has-text('芙蓉街')", timeout=10_000)
+    page.fill("#q", "，")  # the server answers 400: nothing is found, and frj's suggestions go
+    page.dispatch_event("#q", "input")
+    page.wait_for_selector("#result-list li:has-text('未找到')", timeout=10_000)
+    assert page.locator("#suggestions li").count() == 0
+    assert not page.errors
+    page.fill("#q", "")
+
+
 def test_layer_switch_and_open_now_filter(page):
     relief = page.locator("[data-layer='relief_points']")
     relief.check()

@@ -772,6 +772,9 @@ class _Searcher:
         q = _key(text)
         if not q:
             raise SearchError("the query is empty; type part of a name, its pinyin or its initials")
+        if not re.search(r"\w", q):  # punctuation alone (，or #) matches no name
+            raise SearchError(f"the query {text.strip()[:20]!r} holds no character, letter or digit; type part of "
+                              "a name, its pinyin or its initials")
         if len(text) > QUERY_TEXT_MAX:
             raise SearchError(f"the query is longer than {QUERY_TEXT_MAX} characters; shorten it")
         if (near is None) != (radius_km is None):

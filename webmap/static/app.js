@@ -304,9 +304,10 @@
     if (!q) { renderSuggestions([]); return; }
     const all = cities.length > 1 ? "&city=all" : "";
     const r = await fetch(`${base}/api/search?q=${encodeURIComponent(q)}&limit=8&datum=${datum}${all}`);
-    if (!r.ok) return;
-    const doc = await r.json();
-    if (box.value.trim() === q) renderSuggestions(doc.features);
+    if (!r.ok && r.status !== 400) return; // busy or down: the suggestions shown stay
+    // a query the server refuses (punctuation alone) finds nothing: no suggestions of an earlier one stay
+    const features = r.ok ? (await r.json()).features : [];
+    if (box.value.trim() === q) renderSuggestions(features);
   }
 
   box.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(suggest, 120); });
